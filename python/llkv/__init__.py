@@ -1,0 +1,65 @@
+"""llkv: an embedded, Arrow-native SQL database.
+
+Open a database with :func:`connect` and run SQL with
+:meth:`Connection.execute`; every result is a ``pyarrow.Table``::
+
+    import llkv
+
+    with llkv.connect("shop.llkv") as con:  # or llkv.connect() for in-memory
+        con.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+        con.execute("INSERT INTO t VALUES (?, ?)", [1, "x"])
+        table = con.execute("SELECT a, b FROM t WHERE a > ?", [0])
+
+Errors are raised as the PEP 249 exception classes exported here
+(:class:`ProgrammingError`, :class:`IntegrityError`, ...).
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from llkv._llkv import (
+    Connection,
+    DatabaseError,
+    DataError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    TransactionConflictError,
+    Warning,
+    connect,
+)
+
+try:
+    __version__: str = version("llkv")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+unknown"
+
+#: PEP 249: the DB-API level this module follows.
+apilevel = "2.0"
+#: PEP 249: threads may share the module but not connections.
+threadsafety = 1
+#: PEP 249: parameters are ``?`` placeholders bound from a list or tuple.
+paramstyle = "qmark"
+
+__all__ = [
+    "Connection",
+    "DataError",
+    "DatabaseError",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "TransactionConflictError",
+    "Warning",
+    "__version__",
+    "apilevel",
+    "connect",
+    "paramstyle",
+    "threadsafety",
+]

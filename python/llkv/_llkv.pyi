@@ -1,0 +1,105 @@
+"""Type stubs for the native module ``llkv._llkv`` (Rust, via PyO3)."""
+
+import os
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TypeAlias, final
+
+import pyarrow as pa
+
+#: A value that can be bound to a ``?`` placeholder.
+ParamValue: TypeAlias = bool | int | float | str | None
+
+@final
+class Connection:
+    """A connection to an llkv database.
+
+    Statements run in autocommit mode unless a transaction is opened with
+    ``BEGIN``; end it with ``COMMIT`` or ``ROLLBACK``. Use the connection as a
+    context manager (``with llkv.connect(path) as con:``) to close it on exit.
+    """
+
+    def execute(self, sql: str, params: Sequence[ParamValue] | None = None) -> pa.Table:
+        """Execute SQL with ``?`` placeholders bound from ``params``.
+
+        ``sql`` is one statement, or several separated by ``;`` (the result of
+        the last is returned). ``params`` is a list or tuple of None, bool,
+        int, float or str. Returns a ``pyarrow.Table``: the rows of a query;
+        for INSERT, UPDATE and DELETE one int64 column ``count`` holding the
+        number of rows affected; an empty table for other statements. The GIL
+        is released while the statement runs.
+        """
+
+    def _execute_debug_addresses(
+        self, sql: str, params: Sequence[ParamValue] | None = None
+    ) -> tuple[pa.Table, list[int]]:
+        """Private debug hook: execute ``sql`` and also return the data-buffer
+        address of the first column of each result batch, taken on the Rust side
+        before export (to test that results reach pyarrow without a copy)."""
+
+    def close(self) -> None:
+        """Close the connection; an open transaction is rolled back.
+
+        Closing an already closed connection does nothing. Any other use of a
+        closed connection raises ``ProgrammingError``.
+        """
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has been called."""
+
+    @property
+    def in_transaction(self) -> bool:
+        """True while an explicit transaction (``BEGIN``) is open."""
+
+    def __enter__(self) -> Connection:
+        """Return the connection itself."""
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        """Close the connection; exceptions propagate."""
+
+def connect(path: str | os.PathLike[str] | None = None) -> Connection:
+    """Open a connection to an llkv database.
+
+    ``path`` names a database file, created if absent; None or ``":memory:"``
+    opens a new private in-memory database. Raises ``OperationalError`` when
+    the file cannot be opened.
+    """
+
+class Warning(Exception):
+    """Important warnings, such as data truncation (PEP 249)."""
+
+class Error(Exception):
+    """Base class of every llkv error (PEP 249)."""
+
+class InterfaceError(Error):
+    """Misuse of the database interface rather than of the database (PEP 249)."""
+
+class DatabaseError(Error):
+    """Errors related to the database; also raised for corrupt database files."""
+
+class DataError(DatabaseError):
+    """Bad values: numeric overflow, failed casts, division problems."""
+
+class OperationalError(DatabaseError):
+    """I/O, locking and database-state problems outside the programmer's control."""
+
+class IntegrityError(DatabaseError):
+    """A constraint was violated (NOT NULL, UNIQUE, PRIMARY KEY, FOREIGN KEY, CHECK)."""
+
+class InternalError(DatabaseError):
+    """A bug in llkv, including a caught Rust panic; please report it."""
+
+class ProgrammingError(DatabaseError):
+    """Syntax errors, unknown tables or columns, wrong parameter counts, closed connections."""
+
+class NotSupportedError(DatabaseError):
+    """Valid SQL or a parameter type that llkv does not support (yet)."""
+
+class TransactionConflictError(OperationalError):
+    """A write-write conflict with a concurrent transaction; retry the transaction."""

@@ -1,0 +1,80 @@
+//! Per-statement execution state: where tables come from, the statement's
+//! subquery plans, and the stack of enclosing rows for correlated subqueries.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch};
+use llkv_plan::{LogicalPlan, Result, TableId};
+
+/// A stream of record batches.
+pub type BatchIter<'a> = Box<dyn Iterator<Item = Result<RecordBatch>> + 'a>;
+
+/// Supplies the rows of stored tables visible to the running transaction.
+pub trait TableProvider {
+    /// Streams the visible rows of `table`, with the table's columns at
+    /// positions `columns`, in that order.
+    fn scan(&self, table: TableId, columns: &[usize]) -> Result<BatchIter<'_>>;
+}
+
+/// The result of an uncorrelated subquery, computed once per statement.
+#[derive(Debug, Clone)]
+pub(crate) struct SubqueryRows {
+    /// First column of the result (the only one used).
+    pub column: ArrayRef,
+}
+
+/// Execution state of one statement.
+pub struct ExecContext<'a> {
+    /// Source of stored rows.
+    pub provider: &'a dyn TableProvider,
+    /// Subquery plans referenced by `Expr::Subquery::id`.
+    pub subqueries: &'a [LogicalPlan],
+    outer: RefCell<Vec<(RecordBatch, usize)>>,
+    cache: RefCell<HashMap<usize, Arc<SubqueryRows>>>,
+}
+
+impl<'a> ExecContext<'a> {
+    /// A context for one statement.
+    pub fn new(provider: &'a dyn TableProvider, subqueries: &'a [LogicalPlan]) -> Self {
+        ExecContext {
+            provider,
+            subqueries,
+            outer: RefCell::new(Vec::new()),
+            cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The enclosing row `depth` levels out (0 = innermost), if any.
+    pub(crate) fn outer_row(&self, depth: usize) -> Option<(RecordBatch, usize)> {
+        let stack = self.outer.borrow();
+        let n = stack.len();
+        if depth < n {
+            Some(stack[n - 1 - depth].clone())
+        } else {
+            None
+        }
+    }
+
+    /// Runs `f` with `(batch, row)` pushed as the innermost enclosing row.
+    pub(crate) fn with_outer_row<T>(
+        &self,
+        batch: &RecordBatch,
+        row: usize,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        self.outer.borrow_mut().push((batch.clone(), row));
+        let out = f();
+        self.outer.borrow_mut().pop();
+        out
+    }
+
+    pub(crate) fn cached(&self, id: usize) -> Option<Arc<SubqueryRows>> {
+        self.cache.borrow().get(&id).cloned()
+    }
+
+    pub(crate) fn store(&self, id: usize, rows: Arc<SubqueryRows>) {
+        self.cache.borrow_mut().insert(id, rows);
+    }
+}

@@ -1,0 +1,169 @@
+//! Arithmetic with SQLite's rules: integer arithmetic stays integer (with
+//! truncating division), division or modulo by zero is NULL.
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int64Type};
+use arrow_array::{new_null_array, Array, ArrayRef, Float64Array, Int64Array};
+use arrow_schema::DataType;
+use llkv_plan::types::{arithmetic_type, negate_type};
+use llkv_plan::{BinaryOp, Error, Result};
+
+use super::{arrow_err, cast_array};
+
+/// `left op right` for + - * / %.
+pub fn arithmetic(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<ArrayRef> {
+    let t = arithmetic_type(l.data_type(), r.data_type());
+    match t {
+        DataType::Int64 => {
+            let a = cast_array(l, &DataType::Int64)?;
+            let b = cast_array(r, &DataType::Int64)?;
+            let a = a.as_primitive::<Int64Type>();
+            let b = b.as_primitive::<Int64Type>();
+            let out: ArrayRef = match op {
+                BinaryOp::Add => Arc::new(arrow_arith::numeric::add(a, b).map_err(arrow_err)?),
+                BinaryOp::Sub => Arc::new(arrow_arith::numeric::sub(a, b).map_err(arrow_err)?),
+                BinaryOp::Mul => Arc::new(arrow_arith::numeric::mul(a, b).map_err(arrow_err)?),
+                BinaryOp::Div => Arc::new(int_div_mod(a, b, true)?),
+                BinaryOp::Mod => Arc::new(int_div_mod(a, b, false)?),
+                _ => return Err(Error::internal("not an arithmetic operator")),
+            };
+            Ok(out)
+        }
+        DataType::Float64 => {
+            let a = cast_array(l, &DataType::Float64)?;
+            let b = cast_array(r, &DataType::Float64)?;
+            let a = a.as_primitive::<Float64Type>();
+            let b = b.as_primitive::<Float64Type>();
+            let out: Float64Array = match op {
+                BinaryOp::Add => zip_f64(a, b, |x, y| Some(x + y)),
+                BinaryOp::Sub => zip_f64(a, b, |x, y| Some(x - y)),
+                BinaryOp::Mul => zip_f64(a, b, |x, y| Some(x * y)),
+                BinaryOp::Div => zip_f64(a, b, |x, y| if y == 0.0 { None } else { Some(x / y) }),
+                BinaryOp::Mod => zip_f64(a, b, |x, y| {
+                    // SQLite's % works on integers even for real operands.
+                    let (xi, yi) = (x as i64, y as i64);
+                    if yi == 0 {
+                        None
+                    } else {
+                        Some((xi.wrapping_rem(yi)) as f64)
+                    }
+                }),
+                _ => return Err(Error::internal("not an arithmetic operator")),
+            };
+            Ok(Arc::new(out))
+        }
+        _ => Ok(new_null_array(&DataType::Null, l.len())),
+    }
+}
+
+fn zip_f64(
+    a: &arrow_array::PrimitiveArray<Float64Type>,
+    b: &arrow_array::PrimitiveArray<Float64Type>,
+    f: impl Fn(f64, f64) -> Option<f64>,
+) -> Float64Array {
+    a.iter()
+        .zip(b.iter())
+        .map(|(x, y)| match (x, y) {
+            (Some(x), Some(y)) => f(x, y).filter(|v| !v.is_nan()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn int_div_mod(
+    a: &arrow_array::PrimitiveArray<Int64Type>,
+    b: &arrow_array::PrimitiveArray<Int64Type>,
+    div: bool,
+) -> Result<Int64Array> {
+    let mut out = Vec::with_capacity(a.len());
+    for (x, y) in a.iter().zip(b.iter()) {
+        out.push(match (x, y) {
+            (Some(_), Some(0)) | (None, _) | (_, None) => None,
+            (Some(x), Some(y)) => {
+                if div {
+                    Some(
+                        x.checked_div(y)
+                            .ok_or_else(|| Error::data("integer overflow in division"))?,
+                    )
+                } else {
+                    Some(x.wrapping_rem(y))
+                }
+            }
+        });
+    }
+    Ok(Int64Array::from(out))
+}
+
+/// `-x`.
+pub fn negate(a: &ArrayRef) -> Result<ArrayRef> {
+    match negate_type(a.data_type()) {
+        DataType::Int64 => {
+            let v = cast_array(a, &DataType::Int64)?;
+            let v = v.as_primitive::<Int64Type>();
+            let mut out = Vec::with_capacity(v.len());
+            for x in v.iter() {
+                out.push(match x {
+                    Some(x) => Some(
+                        x.checked_neg()
+                            .ok_or_else(|| Error::data("integer overflow in negation"))?,
+                    ),
+                    None => None,
+                });
+            }
+            Ok(Arc::new(Int64Array::from(out)))
+        }
+        DataType::Float64 => {
+            let v = cast_array(a, &DataType::Float64)?;
+            let v = v.as_primitive::<Float64Type>();
+            Ok(Arc::new(v.iter().map(|x| x.map(|x| -x)).collect::<Float64Array>()))
+        }
+        _ => Ok(new_null_array(&DataType::Null, a.len())),
+    }
+}
+
+/// `~x`.
+pub fn bit_not(a: &ArrayRef) -> Result<ArrayRef> {
+    let v = cast_array(a, &DataType::Int64)?;
+    let v = v.as_primitive::<Int64Type>();
+    Ok(Arc::new(v.iter().map(|x| x.map(|x| !x)).collect::<Int64Array>()))
+}
+
+/// `& | << >>`.
+pub fn bitwise(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<ArrayRef> {
+    let a = cast_array(l, &DataType::Int64)?;
+    let b = cast_array(r, &DataType::Int64)?;
+    let a = a.as_primitive::<Int64Type>();
+    let b = b.as_primitive::<Int64Type>();
+    let out: Int64Array = a
+        .iter()
+        .zip(b.iter())
+        .map(|(x, y)| match (x, y) {
+            (Some(x), Some(y)) => Some(match op {
+                BinaryOp::BitAnd => x & y,
+                BinaryOp::BitOr => x | y,
+                BinaryOp::ShiftLeft => shift(x, y),
+                _ => shift(x, y.saturating_neg()),
+            }),
+            _ => None,
+        })
+        .collect();
+    Ok(Arc::new(out))
+}
+
+fn shift(x: i64, by: i64) -> i64 {
+    if by >= 64 {
+        0
+    } else if by >= 0 {
+        x << by
+    } else if by <= -64 {
+        if x < 0 {
+            -1
+        } else {
+            0
+        }
+    } else {
+        x >> (-by)
+    }
+}

@@ -1,0 +1,94 @@
+//! Type conversions with SQLite's rules: text becomes its numeric prefix,
+//! reals truncate to integers, numbers become text in SQLite's format.
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int64Type};
+use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, Float64Array, Int64Array};
+use arrow_schema::DataType;
+use llkv_plan::{Error, Result};
+
+use crate::scalar::{array_from_values, real_to_i64, text_to_f64, text_to_i64, value_at};
+
+/// Converts `array` to type `to`.
+pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
+    let from = array.data_type();
+    if from == to {
+        return Ok(array.clone());
+    }
+    if from == &DataType::Null {
+        return Ok(new_null_array(to, array.len()));
+    }
+    match (from, to) {
+        (DataType::Utf8, DataType::Int64) => {
+            let s = array.as_string::<i32>();
+            Ok(Arc::new(
+                s.iter()
+                    .map(|v| v.map(text_to_i64))
+                    .collect::<Int64Array>(),
+            ))
+        }
+        (DataType::Utf8, DataType::Float64) => {
+            let s = array.as_string::<i32>();
+            Ok(Arc::new(
+                s.iter()
+                    .map(|v| v.map(text_to_f64))
+                    .collect::<Float64Array>(),
+            ))
+        }
+        (DataType::Float64, DataType::Int64) => {
+            let f = array.as_primitive::<Float64Type>();
+            Ok(Arc::new(
+                f.iter()
+                    .map(|v| v.map(real_to_i64))
+                    .collect::<Int64Array>(),
+            ))
+        }
+        (DataType::Int64, DataType::Float64) => {
+            let i = array.as_primitive::<Int64Type>();
+            Ok(Arc::new(
+                i.iter()
+                    .map(|v| v.map(|x| x as f64))
+                    .collect::<Float64Array>(),
+            ))
+        }
+        (_, DataType::Boolean) => Ok(Arc::new(to_boolean(array)?)),
+        (
+            DataType::Int64 | DataType::Float64 | DataType::Boolean | DataType::Utf8,
+            DataType::Int64 | DataType::Float64 | DataType::Utf8,
+        ) => {
+            let values: Vec<_> = (0..array.len())
+                .map(|i| value_at(array.as_ref(), i))
+                .collect();
+            array_from_values(to, &values)
+        }
+        _ => arrow_cast::cast(array, to)
+            .map_err(|e| Error::data(format!("cannot cast {from} to {to}: {e}"))),
+    }
+}
+
+/// Truth values of an array: numbers are true when non-zero, text by its
+/// numeric prefix, NULL stays NULL.
+pub fn to_boolean(array: &ArrayRef) -> Result<BooleanArray> {
+    match array.data_type() {
+        DataType::Boolean => Ok(array.as_boolean().clone()),
+        DataType::Null => Ok(BooleanArray::new_null(array.len())),
+        DataType::Int64 => Ok(array
+            .as_primitive::<Int64Type>()
+            .iter()
+            .map(|v| v.map(|x| x != 0))
+            .collect()),
+        DataType::Float64 => Ok(array
+            .as_primitive::<Float64Type>()
+            .iter()
+            .map(|v| v.map(|x| x != 0.0))
+            .collect()),
+        DataType::Utf8 => Ok(array
+            .as_string::<i32>()
+            .iter()
+            .map(|v| v.map(|x| text_to_f64(x) != 0.0))
+            .collect()),
+        other => Err(Error::data(format!("cannot use {other} as a boolean"))),
+    }
+}

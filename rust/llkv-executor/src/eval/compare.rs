@@ -1,0 +1,144 @@
+//! Comparisons with three-valued logic. Numbers compare numerically across
+//! integer and real; text compared with a number is read as a number when it
+//! spells one (SQLite's numeric affinity), otherwise it sorts after numbers.
+
+use std::cmp::Ordering;
+
+use arrow_array::{Array, ArrayRef, BooleanArray};
+use arrow_schema::DataType;
+use llkv_plan::{BinaryOp, Error, Result, Value};
+
+use super::{arrow_err, cast_array};
+use crate::scalar::{text_as_number, value_at};
+
+fn is_integral(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Int64 | DataType::Boolean | DataType::Int32 | DataType::Int16 | DataType::Int8
+    )
+}
+
+/// `left op right` for the comparison operators (incl. IS [NOT] DISTINCT FROM).
+pub fn compare_arrays(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<BooleanArray> {
+    let (lt, rt) = (l.data_type(), r.data_type());
+    if lt == &DataType::Null || rt == &DataType::Null {
+        return Ok(match op {
+            BinaryOp::IsNotDistinctFrom => BooleanArray::from(
+                (0..l.len())
+                    .map(|i| l.is_null(i) && r.is_null(i))
+                    .collect::<Vec<_>>(),
+            ),
+            BinaryOp::IsDistinctFrom => BooleanArray::from(
+                (0..l.len())
+                    .map(|i| l.is_null(i) != r.is_null(i))
+                    .collect::<Vec<_>>(),
+            ),
+            _ => BooleanArray::new_null(l.len()),
+        });
+    }
+    let (a, b) = if lt == rt {
+        (l.clone(), r.clone())
+    } else if is_integral(lt) && is_integral(rt) {
+        (
+            cast_array(l, &DataType::Int64)?,
+            cast_array(r, &DataType::Int64)?,
+        )
+    } else if lt == &DataType::Utf8 || rt == &DataType::Utf8 {
+        return compare_mixed(op, l, r);
+    } else {
+        (
+            cast_array(l, &DataType::Float64)?,
+            cast_array(r, &DataType::Float64)?,
+        )
+    };
+    use arrow_ord::cmp;
+    let out = match op {
+        BinaryOp::Eq => cmp::eq(&a, &b),
+        BinaryOp::NotEq => cmp::neq(&a, &b),
+        BinaryOp::Lt => cmp::lt(&a, &b),
+        BinaryOp::LtEq => cmp::lt_eq(&a, &b),
+        BinaryOp::Gt => cmp::gt(&a, &b),
+        BinaryOp::GtEq => cmp::gt_eq(&a, &b),
+        BinaryOp::IsNotDistinctFrom => cmp::not_distinct(&a, &b),
+        BinaryOp::IsDistinctFrom => cmp::distinct(&a, &b),
+        _ => return Err(Error::internal("not a comparison operator")),
+    };
+    out.map_err(arrow_err)
+}
+
+/// Orders two non-NULL values: numbers before text, numbers numerically,
+/// text bytewise (BINARY collation).
+pub fn compare_values(a: &Value, b: &Value) -> Ordering {
+    fn num(v: &Value) -> Option<f64> {
+        match v {
+            Value::Integer(i) => Some(*i as f64),
+            Value::Real(f) => Some(*f),
+            Value::Boolean(b) => Some(*b as i64 as f64),
+            _ => None,
+        }
+    }
+    match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => x.cmp(y),
+        (Value::Text(x), Value::Text(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Text(_), _) => Ordering::Greater,
+        (_, Value::Text(_)) => Ordering::Less,
+        _ => match (num(a), num(b)) {
+            (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+            _ => Ordering::Equal,
+        },
+    }
+}
+
+fn affinity(v: Value) -> Value {
+    match v {
+        Value::Text(ref s) => text_as_number(s).unwrap_or(v),
+        other => other,
+    }
+}
+
+fn compare_mixed(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<BooleanArray> {
+    let l_text = l.data_type() == &DataType::Utf8;
+    let out: BooleanArray = (0..l.len())
+        .map(|i| {
+            let (a, b) = (value_at(l.as_ref(), i), value_at(r.as_ref(), i));
+            match op {
+                BinaryOp::IsNotDistinctFrom | BinaryOp::IsDistinctFrom => {
+                    let same = match (a.is_null(), b.is_null()) {
+                        (true, true) => true,
+                        (false, false) => {
+                            let (a, b) = apply_affinity(a, b, l_text);
+                            compare_values(&a, &b) == Ordering::Equal
+                        }
+                        _ => false,
+                    };
+                    Some(same == (op == BinaryOp::IsNotDistinctFrom))
+                }
+                _ => {
+                    if a.is_null() || b.is_null() {
+                        return None;
+                    }
+                    let (a, b) = apply_affinity(a, b, l_text);
+                    let ord = compare_values(&a, &b);
+                    Some(match op {
+                        BinaryOp::Eq => ord == Ordering::Equal,
+                        BinaryOp::NotEq => ord != Ordering::Equal,
+                        BinaryOp::Lt => ord == Ordering::Less,
+                        BinaryOp::LtEq => ord != Ordering::Greater,
+                        BinaryOp::Gt => ord == Ordering::Greater,
+                        _ => ord != Ordering::Less,
+                    })
+                }
+            }
+        })
+        .collect();
+    Ok(out)
+}
+
+fn apply_affinity(a: Value, b: Value, l_text: bool) -> (Value, Value) {
+    if l_text {
+        (affinity(a), b)
+    } else {
+        (a, affinity(b))
+    }
+}
+

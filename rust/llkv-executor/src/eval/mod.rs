@@ -1,0 +1,217 @@
+//! Expression evaluation over record batches: each node yields one Arrow
+//! array with a row per input row.
+
+mod arith;
+mod case;
+mod cast;
+pub(crate) mod compare;
+mod functions;
+mod like;
+mod subquery;
+
+use std::sync::Arc;
+
+use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch};
+use arrow_schema::DataType;
+use llkv_plan::{BinaryOp, Error, Expr, Result, UnaryOp};
+
+use crate::context::ExecContext;
+use crate::scalar::repeat_value;
+
+pub use cast::{cast_array, to_boolean};
+pub use compare::compare_arrays;
+
+/// Evaluates `expr` over every row of `batch`.
+pub fn evaluate(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Result<ArrayRef> {
+    let n = batch.num_rows();
+    match expr {
+        Expr::Column(i) => batch
+            .columns()
+            .get(*i)
+            .cloned()
+            .ok_or_else(|| Error::internal(format!("column {i} out of range"))),
+        Expr::OuterColumn {
+            depth,
+            index,
+            data_type,
+        } => {
+            let (outer, row) = ctx
+                .outer_row(*depth)
+                .ok_or_else(|| Error::internal("outer column without an outer row"))?;
+            let col = outer
+                .columns()
+                .get(*index)
+                .ok_or_else(|| Error::internal("outer column out of range"))?;
+            let v = crate::scalar::value_at(col.as_ref(), row);
+            repeat_value(&v, data_type, n)
+        }
+        Expr::Literal(v) => repeat_value(v, &v.data_type(), n),
+        Expr::Unary { op, expr } => {
+            let a = evaluate(expr, batch, ctx)?;
+            match op {
+                UnaryOp::Neg => arith::negate(&a),
+                UnaryOp::Not => {
+                    let b = to_boolean(&a)?;
+                    Ok(Arc::new(arrow_arith::boolean::not(&b).map_err(arrow_err)?))
+                }
+                UnaryOp::BitNot => arith::bit_not(&a),
+            }
+        }
+        Expr::Binary { op, left, right } => evaluate_binary(*op, left, right, batch, ctx),
+        Expr::IsNull { expr, negated } => {
+            let a = evaluate(expr, batch, ctx)?;
+            let r = if *negated {
+                arrow_arith::boolean::is_not_null(&a)
+            } else {
+                arrow_arith::boolean::is_null(&a)
+            }
+            .map_err(arrow_err)?;
+            Ok(Arc::new(r))
+        }
+        Expr::Cast { expr, to } => {
+            let a = evaluate(expr, batch, ctx)?;
+            cast_array(&a, to)
+        }
+        Expr::Case {
+            operand,
+            branches,
+            else_expr,
+        } => case::evaluate_case(
+            operand.as_deref(),
+            branches,
+            else_expr.as_deref(),
+            batch,
+            ctx,
+        ),
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
+            let probe = evaluate(expr, batch, ctx)?;
+            let mut acc: Option<BooleanArray> = None;
+            for item in list {
+                let v = evaluate(item, batch, ctx)?;
+                let eq = compare_arrays(BinaryOp::Eq, &probe, &v)?;
+                acc = Some(match acc {
+                    None => eq,
+                    Some(a) => arrow_arith::boolean::or_kleene(&a, &eq).map_err(arrow_err)?,
+                });
+            }
+            let found = match acc {
+                Some(a) => a,
+                None => BooleanArray::from(vec![false; n]),
+            };
+            negate_if(found, *negated)
+        }
+        Expr::Like {
+            expr,
+            pattern,
+            escape,
+            negated,
+            case_insensitive,
+            glob,
+        } => {
+            let a = evaluate(expr, batch, ctx)?;
+            let p = evaluate(pattern, batch, ctx)?;
+            let m = like::evaluate_like(&a, &p, *escape, *case_insensitive, *glob)?;
+            negate_if(m, *negated)
+        }
+        Expr::Function { func, args } => {
+            let arrays = args
+                .iter()
+                .map(|a| evaluate(a, batch, ctx))
+                .collect::<Result<Vec<_>>>()?;
+            functions::evaluate_function(*func, &arrays, n)
+        }
+        Expr::Subquery {
+            id,
+            kind,
+            correlated,
+            data_type,
+        } => subquery::evaluate_subquery(*id, kind, *correlated, data_type, batch, ctx),
+    }
+}
+
+fn evaluate_binary(
+    op: BinaryOp,
+    left: &Expr,
+    right: &Expr,
+    batch: &RecordBatch,
+    ctx: &ExecContext<'_>,
+) -> Result<ArrayRef> {
+    let l = evaluate(left, batch, ctx)?;
+    let r = evaluate(right, batch, ctx)?;
+    match op {
+        BinaryOp::And | BinaryOp::Or => {
+            let lb = to_boolean(&l)?;
+            let rb = to_boolean(&r)?;
+            let out = if op == BinaryOp::And {
+                arrow_arith::boolean::and_kleene(&lb, &rb)
+            } else {
+                arrow_arith::boolean::or_kleene(&lb, &rb)
+            }
+            .map_err(arrow_err)?;
+            Ok(Arc::new(out))
+        }
+        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
+            arith::arithmetic(op, &l, &r)
+        }
+        BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::ShiftLeft | BinaryOp::ShiftRight => {
+            arith::bitwise(op, &l, &r)
+        }
+        BinaryOp::Concat => functions::concat_pair(&l, &r),
+        _ => Ok(Arc::new(compare_arrays(op, &l, &r)?)),
+    }
+}
+
+fn negate_if(a: BooleanArray, negated: bool) -> Result<ArrayRef> {
+    if negated {
+        Ok(Arc::new(arrow_arith::boolean::not(&a).map_err(arrow_err)?))
+    } else {
+        Ok(Arc::new(a))
+    }
+}
+
+/// Evaluates a predicate to a boolean array (NULL and FALSE both reject).
+pub fn evaluate_predicate(
+    expr: &Expr,
+    batch: &RecordBatch,
+    ctx: &ExecContext<'_>,
+) -> Result<BooleanArray> {
+    let a = evaluate(expr, batch, ctx)?;
+    to_boolean(&a)
+}
+
+/// Makes `array` exactly of type `to` (used where the binder promised a type).
+pub fn conform(array: ArrayRef, to: &DataType) -> Result<ArrayRef> {
+    if array.data_type() == to {
+        Ok(array)
+    } else if array.data_type() == &DataType::Null {
+        Ok(new_null_array(to, array.len()))
+    } else {
+        cast_array(&array, to)
+    }
+}
+
+/// Converts an Arrow error into an internal or data error.
+pub fn arrow_err(e: arrow_schema::ArrowError) -> Error {
+    match e {
+        arrow_schema::ArrowError::ArithmeticOverflow(m) => {
+            Error::data(format!("integer overflow: {m}"))
+        }
+        arrow_schema::ArrowError::DivideByZero => Error::data("division by zero"),
+        arrow_schema::ArrowError::CastError(m) => Error::data(m),
+        other => Error::internal(other.to_string()),
+    }
+}
+
+/// True when the boolean array's row is TRUE (not NULL, not FALSE).
+pub fn is_true(a: &BooleanArray, i: usize) -> bool {
+    a.is_valid(i) && a.value(i)
+}
+
+/// Filters `batch` by a predicate mask (NULL counts as false).
+pub fn filter_batch(batch: &RecordBatch, mask: &BooleanArray) -> Result<RecordBatch> {
+    arrow_select::filter::filter_record_batch(batch, mask).map_err(arrow_err)
+}

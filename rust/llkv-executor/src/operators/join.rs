@@ -1,0 +1,251 @@
+//! Joins: a hash join on the equi-join keys (build on the right input, probe
+//! with streamed left batches), or a block nested loop when there are none.
+//! The residual filter decides matches, so outer joins stay correct.
+
+use std::collections::HashMap;
+
+use arrow_array::{new_null_array, Array, ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
+use arrow_schema::{DataType, SchemaRef};
+use llkv_plan::types::common_type;
+use llkv_plan::{Expr, JoinKind, LogicalPlan, Result};
+
+use super::rows::{converter_for, encode};
+use super::sort::concat_all;
+use super::{execute, execute_collect};
+use crate::context::{BatchIter, ExecContext};
+use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate};
+
+/// Most candidate pairs materialised at once by the nested loop.
+const PAIR_BLOCK: usize = 64 * 1024;
+
+struct JoinState<'a> {
+    right: RecordBatch,
+    table: Option<HashMap<Vec<u8>, Vec<u32>>>,
+    right_matched: Vec<bool>,
+    key_types: Vec<DataType>,
+    on: &'a [(Expr, Expr)],
+    filter: Option<&'a Expr>,
+    kind: JoinKind,
+    schema: SchemaRef,
+    left_width: usize,
+}
+
+/// Starts a join.
+#[allow(clippy::too_many_arguments)]
+pub fn execute_join<'a>(
+    left: &'a LogicalPlan,
+    right: &'a LogicalPlan,
+    kind: JoinKind,
+    on: &'a [(Expr, Expr)],
+    filter: Option<&'a Expr>,
+    schema: &SchemaRef,
+    ctx: &'a ExecContext<'a>,
+) -> Result<BatchIter<'a>> {
+    let right_schema = right.schema();
+    let right_batches = execute_collect(right, ctx, None)?;
+    let right_batch = if right_batches.is_empty() {
+        RecordBatch::new_empty(right_schema)
+    } else {
+        concat_all(&right_schema, &right_batches)?
+    };
+    let mut key_types = Vec::with_capacity(on.len());
+    let mut right_keys = Vec::with_capacity(on.len());
+    for (_, r) in on {
+        right_keys.push(evaluate(r, &right_batch, ctx)?);
+    }
+    let left_schema = left.schema();
+    for ((l, _), rk) in on.iter().zip(&right_keys) {
+        let lt = expr_type(l, &left_schema);
+        key_types.push(join_key_type(&lt, rk.data_type()));
+    }
+    let table = if on.is_empty() {
+        None
+    } else {
+        let keys = right_keys
+            .iter()
+            .zip(&key_types)
+            .map(|(k, t)| conform(k.clone(), t))
+            .collect::<Result<Vec<_>>>()?;
+        let converter = converter_for(&key_types)?;
+        let rows = encode(&converter, &keys)?;
+        let mut table: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
+        for (i, row) in rows.iter().enumerate() {
+            if keys.iter().any(|k| k.is_null(i)) {
+                continue;
+            }
+            table.entry(row.as_ref().to_vec()).or_default().push(i as u32);
+        }
+        Some(table)
+    };
+    let state = JoinState {
+        right_matched: vec![false; right_batch.num_rows()],
+        right: right_batch,
+        table,
+        key_types,
+        on,
+        filter,
+        kind,
+        schema: schema.clone(),
+        left_width: left_schema.fields().len(),
+    };
+    let mut left_stream = execute(left, ctx)?;
+    let mut state = Some(state);
+    let mut finished_left = false;
+    Ok(Box::new(std::iter::from_fn(move || {
+        let st = state.as_mut()?;
+        if !finished_left {
+            match left_stream.next() {
+                Some(Ok(batch)) => return Some(st.probe(&batch, ctx)),
+                Some(Err(e)) => return Some(Err(e)),
+                None => finished_left = true,
+            }
+        }
+        let st = state.take()?;
+        if matches!(st.kind, JoinKind::Right | JoinKind::Full) {
+            Some(st.unmatched_right())
+        } else {
+            None
+        }
+    })))
+}
+
+fn expr_type(e: &Expr, schema: &arrow_schema::Schema) -> DataType {
+    match e {
+        Expr::Column(i) => schema.field(*i).data_type().clone(),
+        _ => DataType::Null,
+    }
+}
+
+fn join_key_type(l: &DataType, r: &DataType) -> DataType {
+    if l == r || l == &DataType::Null {
+        return r.clone();
+    }
+    match (l, r) {
+        (DataType::Int64, DataType::Float64) | (DataType::Float64, DataType::Int64) => {
+            DataType::Float64
+        }
+        _ => common_type([l, r]),
+    }
+}
+
+impl JoinState<'_> {
+    fn probe(&mut self, left: &RecordBatch, ctx: &ExecContext<'_>) -> Result<RecordBatch> {
+        let n = left.num_rows();
+        let mut left_matched = vec![false; n];
+        let mut outputs: Vec<RecordBatch> = Vec::new();
+        let mut li: Vec<u32> = Vec::new();
+        let mut ri: Vec<u32> = Vec::new();
+        let candidates: Box<dyn Iterator<Item = (u32, u32)>> = match &self.table {
+            Some(table) => {
+                let keys = self
+                    .on
+                    .iter()
+                    .zip(&self.key_types)
+                    .map(|((l, _), t)| conform(evaluate(l, left, ctx)?, t))
+                    .collect::<Result<Vec<_>>>()?;
+                let converter = converter_for(&self.key_types)?;
+                let rows = encode(&converter, &keys)?;
+                let mut pairs = Vec::new();
+                for (i, row) in rows.iter().enumerate() {
+                    if keys.iter().any(|k| k.is_null(i)) {
+                        continue;
+                    }
+                    if let Some(matches) = table.get(row.as_ref()) {
+                        pairs.extend(matches.iter().map(|r| (i as u32, *r)));
+                    }
+                }
+                Box::new(pairs.into_iter())
+            }
+            None => {
+                let m = self.right.num_rows() as u32;
+                Box::new((0..n as u32).flat_map(move |i| (0..m).map(move |j| (i, j))))
+            }
+        };
+        for (l, r) in candidates {
+            li.push(l);
+            ri.push(r);
+            if li.len() >= PAIR_BLOCK {
+                outputs.push(self.emit_pairs(left, &li, &ri, &mut left_matched, ctx)?);
+                li.clear();
+                ri.clear();
+            }
+        }
+        if !li.is_empty() {
+            outputs.push(self.emit_pairs(left, &li, &ri, &mut left_matched, ctx)?);
+        }
+        if matches!(self.kind, JoinKind::Left | JoinKind::Full) {
+            let missing: Vec<u32> = (0..n as u32).filter(|i| !left_matched[*i as usize]).collect();
+            if !missing.is_empty() {
+                let idx = UInt32Array::from(missing);
+                let mut cols = take_all(left.columns(), &idx)?;
+                for f in self.right.schema().fields() {
+                    cols.push(new_null_array(f.data_type(), idx.len()));
+                }
+                outputs.push(self.batch(cols, idx.len())?);
+            }
+        }
+        if outputs.is_empty() {
+            return Ok(RecordBatch::new_empty(self.schema.clone()));
+        }
+        concat_all(&self.schema, &outputs)
+    }
+
+    fn emit_pairs(
+        &mut self,
+        left: &RecordBatch,
+        li: &[u32],
+        ri: &[u32],
+        left_matched: &mut [bool],
+        ctx: &ExecContext<'_>,
+    ) -> Result<RecordBatch> {
+        let lidx = UInt32Array::from(li.to_vec());
+        let ridx = UInt32Array::from(ri.to_vec());
+        let mut cols = take_all(left.columns(), &lidx)?;
+        cols.extend(take_all(self.right.columns(), &ridx)?);
+        let combined = self.batch(cols, li.len())?;
+        let keep = match self.filter {
+            Some(f) => {
+                let mask = evaluate_predicate(f, &combined, ctx)?;
+                (0..li.len()).map(|i| mask.is_valid(i) && mask.value(i)).collect()
+            }
+            None => vec![true; li.len()],
+        };
+        for (k, keep) in keep.iter().enumerate() {
+            if *keep {
+                left_matched[li[k] as usize] = true;
+                self.right_matched[ri[k] as usize] = true;
+            }
+        }
+        let mask = arrow_array::BooleanArray::from(keep);
+        crate::eval::filter_batch(&combined, &mask)
+    }
+
+    fn unmatched_right(self) -> Result<RecordBatch> {
+        let missing: Vec<u32> = (0..self.right.num_rows() as u32)
+            .filter(|i| !self.right_matched[*i as usize])
+            .collect();
+        let idx = UInt32Array::from(missing);
+        let mut cols: Vec<ArrayRef> = self.schema.fields()[..self.left_width]
+            .iter()
+            .map(|f| new_null_array(f.data_type(), idx.len()))
+            .collect();
+        cols.extend(take_all(self.right.columns(), &idx)?);
+        self.batch(cols, idx.len())
+    }
+
+    fn batch(&self, cols: Vec<ArrayRef>, rows: usize) -> Result<RecordBatch> {
+        RecordBatch::try_new_with_options(
+            self.schema.clone(),
+            cols,
+            &RecordBatchOptions::new().with_row_count(Some(rows)),
+        )
+        .map_err(arrow_err)
+    }
+}
+
+fn take_all(columns: &[ArrayRef], idx: &UInt32Array) -> Result<Vec<ArrayRef>> {
+    columns
+        .iter()
+        .map(|c| arrow_select::take::take(c.as_ref(), idx, None).map_err(arrow_err))
+        .collect()
+}

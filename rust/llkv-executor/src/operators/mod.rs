@@ -1,0 +1,237 @@
+//! Physical operators. Each turns a logical plan node into a stream of
+//! record batches; scan, filter, project and limit stream, the rest collect
+//! what they must (a hash table, a sort buffer) and then stream their output.
+
+mod aggregate;
+mod join;
+mod rows;
+mod setop;
+mod sort;
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_schema::{Schema, SchemaRef};
+use llkv_plan::{Expr, LogicalPlan, Result};
+
+use crate::context::{BatchIter, ExecContext};
+use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate, filter_batch};
+
+pub use rows::RowKeys;
+
+/// Starts executing `plan`, returning its output stream.
+pub fn execute<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<BatchIter<'a>> {
+    match plan {
+        LogicalPlan::Scan {
+            table,
+            columns,
+            filters,
+            schema,
+        } => {
+            let source = ctx.provider.scan(*table, columns)?;
+            let schema = schema.clone();
+            let stream = source.map(move |batch| {
+                let batch = batch?;
+                let batch = RecordBatch::try_new_with_options(
+                    schema.clone(),
+                    batch.columns().to_vec(),
+                    &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+                )
+                .map_err(arrow_err)?;
+                apply_filters(batch, filters, ctx)
+            });
+            Ok(Box::new(stream.filter(|b| !matches!(b, Ok(b) if b.num_rows() == 0))))
+        }
+        LogicalPlan::Values { rows, schema } => {
+            let batch = values_batch(rows, schema, ctx)?;
+            Ok(Box::new(std::iter::once(Ok(batch))))
+        }
+        LogicalPlan::Filter { input, predicate } => {
+            let source = execute(input, ctx)?;
+            Ok(Box::new(source.map(move |batch| {
+                let batch = batch?;
+                let mask = evaluate_predicate(predicate, &batch, ctx)?;
+                filter_batch(&batch, &mask)
+            })))
+        }
+        LogicalPlan::Project {
+            input,
+            exprs,
+            schema,
+        } => {
+            let source = execute(input, ctx)?;
+            let schema = schema.clone();
+            Ok(Box::new(source.map(move |batch| {
+                project_batch(&batch?, exprs, &schema, ctx)
+            })))
+        }
+        LogicalPlan::Aggregate {
+            input,
+            group_by,
+            aggregates,
+            schema,
+        } => {
+            let out = aggregate::execute_aggregate(input, group_by, aggregates, schema, ctx)?;
+            Ok(Box::new(out.into_iter().map(Ok)))
+        }
+        LogicalPlan::Join {
+            left,
+            right,
+            kind,
+            on,
+            filter,
+            schema,
+        } => join::execute_join(left, right, *kind, on, filter.as_ref(), schema, ctx),
+        LogicalPlan::Sort { input, keys } => {
+            let out = sort::execute_sort(input, keys, ctx)?;
+            Ok(Box::new(out.into_iter().map(Ok)))
+        }
+        LogicalPlan::Limit {
+            input,
+            offset,
+            limit,
+        } => limit_stream(execute(input, ctx)?, *offset, *limit),
+        LogicalPlan::Distinct { input } => {
+            let source = execute(input, ctx)?;
+            let schema = input.schema();
+            let mut seen = RowKeys::new(&schema)?;
+            Ok(Box::new(source.map(move |batch| {
+                let batch = batch?;
+                let mask = seen.insert_new(batch.columns())?;
+                filter_batch(&batch, &mask)
+            })))
+        }
+        LogicalPlan::SetOp {
+            left,
+            right,
+            op,
+            all,
+            schema,
+        } => {
+            let out = setop::execute_setop(left, right, *op, *all, schema, ctx)?;
+            Ok(Box::new(out.into_iter().map(Ok)))
+        }
+    }
+}
+
+/// Runs `plan` to completion and collects its batches (stopping once
+/// `max_rows` rows were produced, when given).
+pub fn execute_collect(
+    plan: &LogicalPlan,
+    ctx: &ExecContext<'_>,
+    max_rows: Option<usize>,
+) -> Result<Vec<RecordBatch>> {
+    let mut out = Vec::new();
+    let mut rows = 0;
+    for batch in execute(plan, ctx)? {
+        let batch = batch?;
+        rows += batch.num_rows();
+        if batch.num_rows() > 0 {
+            out.push(batch);
+        }
+        if max_rows.is_some_and(|m| rows >= m) {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn apply_filters(batch: RecordBatch, filters: &[Expr], ctx: &ExecContext<'_>) -> Result<RecordBatch> {
+    let mut batch = batch;
+    for f in filters {
+        if batch.num_rows() == 0 {
+            break;
+        }
+        let mask = evaluate_predicate(f, &batch, ctx)?;
+        batch = filter_batch(&batch, &mask)?;
+    }
+    Ok(batch)
+}
+
+/// Evaluates projection expressions over a batch into the output schema.
+pub fn project_batch(
+    batch: &RecordBatch,
+    exprs: &[Expr],
+    schema: &SchemaRef,
+    ctx: &ExecContext<'_>,
+) -> Result<RecordBatch> {
+    let columns = exprs
+        .iter()
+        .zip(schema.fields())
+        .map(|(e, f)| conform(evaluate(e, batch, ctx)?, f.data_type()))
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )
+    .map_err(arrow_err)
+}
+
+/// A batch of `rows` rows and no columns: the input of a FROM-less SELECT.
+pub fn empty_rows_batch(rows: usize) -> RecordBatch {
+    RecordBatch::try_new_with_options(
+        Arc::new(Schema::empty()),
+        vec![],
+        &RecordBatchOptions::new().with_row_count(Some(rows)),
+    )
+    .unwrap_or_else(|_| RecordBatch::new_empty(Arc::new(Schema::empty())))
+}
+
+fn values_batch(
+    rows: &[Vec<Expr>],
+    schema: &SchemaRef,
+    ctx: &ExecContext<'_>,
+) -> Result<RecordBatch> {
+    let one = empty_rows_batch(1);
+    let mut columns: Vec<Vec<ArrayRef>> = vec![Vec::with_capacity(rows.len()); schema.fields().len()];
+    for row in rows {
+        for (i, e) in row.iter().enumerate() {
+            if let Some(col) = columns.get_mut(i) {
+                col.push(conform(evaluate(e, &one, ctx)?, schema.field(i).data_type())?);
+            }
+        }
+    }
+    let arrays = columns
+        .into_iter()
+        .map(|parts| {
+            let refs: Vec<&dyn arrow_array::Array> = parts.iter().map(|a| a.as_ref()).collect();
+            arrow_select::concat::concat(&refs).map_err(arrow_err)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    RecordBatch::try_new_with_options(
+        schema.clone(),
+        arrays,
+        &RecordBatchOptions::new().with_row_count(Some(rows.len())),
+    )
+    .map_err(arrow_err)
+}
+
+fn limit_stream<'a>(
+    source: BatchIter<'a>,
+    offset: usize,
+    limit: Option<usize>,
+) -> Result<BatchIter<'a>> {
+    let mut to_skip = offset;
+    let mut remaining = limit.unwrap_or(usize::MAX);
+    let mut source = source;
+    Ok(Box::new(std::iter::from_fn(move || loop {
+        if remaining == 0 {
+            return None;
+        }
+        let batch = match source.next()? {
+            Ok(b) => b,
+            Err(e) => return Some(Err(e)),
+        };
+        let n = batch.num_rows();
+        if to_skip >= n {
+            to_skip -= n;
+            continue;
+        }
+        let start = to_skip;
+        to_skip = 0;
+        let take = (n - start).min(remaining);
+        remaining -= take;
+        return Some(Ok(batch.slice(start, take)));
+    })))
+}

@@ -1,0 +1,57 @@
+//! Row-format keys (arrow-row) for hashing multi-column values: DISTINCT,
+//! GROUP BY, hash joins and set operations all key on these bytes.
+
+use std::collections::HashSet;
+
+use arrow_array::{ArrayRef, BooleanArray};
+use arrow_row::{RowConverter, Rows, SortField};
+use arrow_schema::{DataType, Schema};
+use llkv_plan::Result;
+
+use crate::eval::arrow_err;
+
+/// Builds a row converter for columns of the given types.
+pub fn converter_for(types: &[DataType]) -> Result<RowConverter> {
+    RowConverter::new(types.iter().map(|t| SortField::new(t.clone())).collect()).map_err(arrow_err)
+}
+
+/// Encodes columns into comparable, hashable rows.
+pub fn encode(converter: &RowConverter, columns: &[ArrayRef]) -> Result<Rows> {
+    converter.convert_columns(columns).map_err(arrow_err)
+}
+
+/// A set of rows seen so far, for streaming DISTINCT.
+pub struct RowKeys {
+    converter: RowConverter,
+    seen: HashSet<Box<[u8]>>,
+}
+
+impl RowKeys {
+    /// An empty set for rows of `schema`.
+    pub fn new(schema: &Schema) -> Result<Self> {
+        let types: Vec<DataType> = schema
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        Ok(RowKeys {
+            converter: converter_for(&types)?,
+            seen: HashSet::new(),
+        })
+    }
+
+    /// Adds the rows of `columns`; the mask is true for rows not seen before
+    /// (including earlier rows of the same batch).
+    pub fn insert_new(&mut self, columns: &[ArrayRef]) -> Result<BooleanArray> {
+        let n = columns.first().map(|c| c.len()).unwrap_or(0);
+        if columns.is_empty() {
+            let first = self.seen.insert(Box::from(&[][..]));
+            return Ok((0..n).map(|i| Some(i == 0 && first)).collect());
+        }
+        let rows = encode(&self.converter, columns)?;
+        Ok(rows
+            .iter()
+            .map(|r| Some(self.seen.insert(Box::from(r.as_ref()))))
+            .collect())
+    }
+}

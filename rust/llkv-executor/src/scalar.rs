@@ -1,0 +1,317 @@
+//! Moving single values in and out of Arrow arrays, and SQLite's text/number
+//! conversions.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{new_null_array, Array, ArrayRef};
+use arrow_schema::DataType;
+use llkv_plan::{Error, Result, Value};
+
+/// Reads row `i` of `array` as a [`Value`].
+pub fn value_at(array: &dyn Array, i: usize) -> Value {
+    if array.is_null(i) {
+        return Value::Null;
+    }
+    match array.data_type() {
+        DataType::Int64 => Value::Integer(array.as_primitive::<Int64Type>().value(i)),
+        DataType::Int32 => Value::Integer(array.as_primitive::<Int32Type>().value(i) as i64),
+        DataType::Int16 => Value::Integer(array.as_primitive::<Int16Type>().value(i) as i64),
+        DataType::Int8 => Value::Integer(array.as_primitive::<Int8Type>().value(i) as i64),
+        DataType::UInt64 => Value::Integer(array.as_primitive::<UInt64Type>().value(i) as i64),
+        DataType::UInt32 => Value::Integer(array.as_primitive::<UInt32Type>().value(i) as i64),
+        DataType::Float64 => Value::Real(array.as_primitive::<Float64Type>().value(i)),
+        DataType::Float32 => Value::Real(array.as_primitive::<Float32Type>().value(i) as f64),
+        DataType::Utf8 => Value::Text(Arc::from(array.as_string::<i32>().value(i))),
+        DataType::LargeUtf8 => Value::Text(Arc::from(array.as_string::<i64>().value(i))),
+        DataType::Boolean => Value::Boolean(array.as_boolean().value(i)),
+        _ => Value::Null,
+    }
+}
+
+/// Builds an array of type `data_type` from values, converting each value
+/// to that type as SQLite would.
+pub fn array_from_values(data_type: &DataType, values: &[Value]) -> Result<ArrayRef> {
+    Ok(match data_type {
+        DataType::Null => new_null_array(&DataType::Null, values.len()),
+        DataType::Int64 => {
+            let mut b = Int64Builder::with_capacity(values.len());
+            for v in values {
+                b.append_option(value_to_i64(v));
+            }
+            Arc::new(b.finish())
+        }
+        DataType::Float64 => {
+            let mut b = Float64Builder::with_capacity(values.len());
+            for v in values {
+                b.append_option(value_to_f64(v));
+            }
+            Arc::new(b.finish())
+        }
+        DataType::Boolean => {
+            let mut b = BooleanBuilder::with_capacity(values.len());
+            for v in values {
+                b.append_option(value_to_bool(v));
+            }
+            Arc::new(b.finish())
+        }
+        DataType::Utf8 => {
+            let mut b = StringBuilder::with_capacity(values.len(), values.len() * 8);
+            for v in values {
+                match value_to_text(v) {
+                    Some(s) => b.append_value(s),
+                    None => b.append_null(),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        other => {
+            return Err(Error::not_supported(format!(
+                "values of type {other} are not supported yet"
+            )))
+        }
+    })
+}
+
+/// An array of `len` copies of `value`, of type `data_type`.
+pub fn repeat_value(value: &Value, data_type: &DataType, len: usize) -> Result<ArrayRef> {
+    if value.is_null() {
+        return Ok(new_null_array(data_type, len));
+    }
+    Ok(match (data_type, value) {
+        (DataType::Int64, Value::Integer(v)) => {
+            Arc::new(arrow_array::Int64Array::from_value(*v, len))
+        }
+        (DataType::Float64, Value::Real(v)) => {
+            Arc::new(arrow_array::Float64Array::from_value(*v, len))
+        }
+        (DataType::Utf8, Value::Text(s)) => Arc::new(arrow_array::StringArray::from_iter_values(
+            std::iter::repeat_n(s.as_ref(), len),
+        )),
+        _ => array_from_values(data_type, &vec![value.clone(); len])?,
+    })
+}
+
+/// SQLite's conversion of a value to an integer (text: longest integer
+/// prefix, else 0; reals truncate toward zero).
+pub fn value_to_i64(v: &Value) -> Option<i64> {
+    match v {
+        Value::Null => None,
+        Value::Integer(i) => Some(*i),
+        Value::Real(f) => Some(real_to_i64(*f)),
+        Value::Boolean(b) => Some(*b as i64),
+        Value::Text(s) => Some(text_to_i64(s)),
+    }
+}
+
+/// SQLite's conversion of a real to an integer: truncation, saturating.
+pub fn real_to_i64(f: f64) -> i64 {
+    if f.is_nan() {
+        0
+    } else if f >= 9.223_372_036_854_776e18 {
+        i64::MAX
+    } else if f <= -9.223_372_036_854_776e18 {
+        i64::MIN
+    } else {
+        f as i64
+    }
+}
+
+/// SQLite's conversion of a value to a real.
+pub fn value_to_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Null => None,
+        Value::Integer(i) => Some(*i as f64),
+        Value::Real(f) => Some(*f),
+        Value::Boolean(b) => Some(*b as i64 as f64),
+        Value::Text(s) => Some(text_to_f64(s)),
+    }
+}
+
+/// Truth value of a value (numbers: non-zero; text: as its number).
+pub fn value_to_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Null => None,
+        Value::Boolean(b) => Some(*b),
+        Value::Integer(i) => Some(*i != 0),
+        Value::Real(f) => Some(*f != 0.0),
+        Value::Text(s) => Some(text_to_f64(s) != 0.0),
+    }
+}
+
+/// Text form of a value, as SQLite's CAST(x AS TEXT) gives it.
+pub fn value_to_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Integer(i) => Some(i.to_string()),
+        Value::Real(f) => Some(format_real(*f)),
+        Value::Boolean(b) => Some(if *b { "1" } else { "0" }.to_string()),
+        Value::Text(s) => Some(s.to_string()),
+    }
+}
+
+/// Length in bytes of the longest prefix of `s` (after leading spaces) that
+/// reads as a number, and whether that prefix is an integer.
+fn numeric_prefix(s: &str) -> (usize, usize, bool) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let start = i;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        i += 1;
+    }
+    let digits_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = i - digits_start;
+    let mut is_int = int_digits > 0;
+    let mut end = if int_digits > 0 { i } else { start };
+    if i < b.len() && b[i] == b'.' {
+        let mut j = i + 1;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j - i - 1 > 0 || int_digits > 0 {
+            end = j;
+            is_int = false;
+            i = j;
+        }
+    }
+    if end > start && i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        let mut j = i + 1;
+        if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
+            j += 1;
+        }
+        let exp_start = j;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j > exp_start {
+            end = j;
+            is_int = false;
+        }
+    }
+    (start, end, is_int)
+}
+
+/// SQLite's text → integer: the longest integer prefix, else 0.
+pub fn text_to_i64(s: &str) -> i64 {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let neg = i < b.len() && b[i] == b'-';
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        i += 1;
+    }
+    let mut v: i64 = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        let d = (b[i] - b'0') as i64;
+        v = match v.checked_mul(10).and_then(|x| {
+            if neg {
+                x.checked_sub(d)
+            } else {
+                x.checked_add(d)
+            }
+        }) {
+            Some(x) => x,
+            None => return if neg { i64::MIN } else { i64::MAX },
+        };
+        i += 1;
+    }
+    v
+}
+
+/// SQLite's text → real: the longest numeric prefix, else 0.0.
+pub fn text_to_f64(s: &str) -> f64 {
+    let (start, end, _) = numeric_prefix(s);
+    s[start..end].parse::<f64>().unwrap_or(0.0)
+}
+
+/// The number a text spells in full (leading/trailing spaces allowed), if
+/// it does: what SQLite's numeric affinity would store.
+pub fn text_as_number(s: &str) -> Option<Value> {
+    let (start, end, is_int) = numeric_prefix(s);
+    if end == start || !s[end..].trim().is_empty() {
+        return None;
+    }
+    let t = &s[start..end];
+    if is_int {
+        if let Ok(i) = t.parse::<i64>() {
+            return Some(Value::Integer(i));
+        }
+    }
+    t.parse::<f64>().ok().map(Value::Real)
+}
+
+/// Renders a real as SQLite does (`%!.15g`): 15 significant digits, always
+/// with a decimal point or exponent.
+pub fn format_real(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".to_string();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Inf" } else { "-Inf" }.to_string();
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
+    }
+    let sci = format!("{:.14e}", v);
+    let (mantissa, exp) = match sci.split_once('e') {
+        Some((m, e)) => (m.to_string(), e.parse::<i32>().unwrap_or(0)),
+        None => (sci.clone(), 0),
+    };
+    if !(-4..15).contains(&exp) {
+        let mut m = mantissa.trim_end_matches('0').to_string();
+        if m.ends_with('.') {
+            m.push('0');
+        }
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{m}e{sign}{:02}", exp.abs())
+    } else {
+        let decimals = (14 - exp).max(0) as usize;
+        let mut s = format!("{:.*}", decimals, v);
+        if s.contains('.') {
+            s = s.trim_end_matches('0').to_string();
+            if s.ends_with('.') {
+                s.push('0');
+            }
+        } else {
+            s.push_str(".0");
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_conversions_follow_sqlite() {
+        assert_eq!(text_to_i64("12abc"), 12);
+        assert_eq!(text_to_i64("  -7"), -7);
+        assert_eq!(text_to_i64("abc"), 0);
+        assert_eq!(text_to_f64("1.5e2x"), 150.0);
+        assert_eq!(text_to_f64(".5"), 0.5);
+        assert_eq!(text_as_number(" 42 "), Some(Value::Integer(42)));
+        assert_eq!(text_as_number("4.5"), Some(Value::Real(4.5)));
+        assert_eq!(text_as_number("4x"), None);
+    }
+
+    #[test]
+    fn reals_render_like_sqlite() {
+        assert_eq!(format_real(1.0), "1.0");
+        assert_eq!(format_real(0.1), "0.1");
+        assert_eq!(format_real(-2.5), "-2.5");
+        assert_eq!(format_real(1e20), "1.0e+20");
+        assert_eq!(format_real(123456789.125), "123456789.125");
+        assert_eq!(format_real(1.0 / 3.0), "0.333333333333333");
+    }
+}

@@ -1,0 +1,475 @@
+//! Bound scalar expressions: names are resolved to column positions of the
+//! operator's input, so the executor never looks anything up by name.
+
+use arrow_schema::DataType;
+
+use crate::Value;
+
+/// A scalar expression evaluated over the rows of one input batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// Column `index` of the input batch.
+    Column(usize),
+    /// Column `index` of the current row of an enclosing query: `depth` 0 is the
+    /// query immediately around the subquery this expression lives in.
+    OuterColumn {
+        /// How many query levels out.
+        depth: usize,
+        /// Column position in that query's input.
+        index: usize,
+        /// Its type.
+        data_type: DataType,
+    },
+    /// A constant.
+    Literal(Value),
+    /// A unary operator.
+    Unary {
+        /// The operator.
+        op: UnaryOp,
+        /// Its operand.
+        expr: Box<Expr>,
+    },
+    /// A binary operator.
+    Binary {
+        /// The operator.
+        op: BinaryOp,
+        /// Left operand.
+        left: Box<Expr>,
+        /// Right operand.
+        right: Box<Expr>,
+    },
+    /// `expr IS [NOT] NULL`.
+    IsNull {
+        /// The tested expression.
+        expr: Box<Expr>,
+        /// True for IS NOT NULL.
+        negated: bool,
+    },
+    /// `CAST(expr AS type)`.
+    Cast {
+        /// The converted expression.
+        expr: Box<Expr>,
+        /// Target type.
+        to: DataType,
+    },
+    /// `CASE [operand] WHEN .. THEN .. [ELSE ..] END`.
+    Case {
+        /// Compared against each WHEN value when present.
+        operand: Option<Box<Expr>>,
+        /// (WHEN, THEN) pairs in order.
+        branches: Vec<(Expr, Expr)>,
+        /// ELSE result; NULL when absent.
+        else_expr: Option<Box<Expr>>,
+    },
+    /// `expr [NOT] IN (list)`.
+    InList {
+        /// The tested expression.
+        expr: Box<Expr>,
+        /// The candidates.
+        list: Vec<Expr>,
+        /// True for NOT IN.
+        negated: bool,
+    },
+    /// `expr [NOT] LIKE/GLOB pattern [ESCAPE c]`.
+    Like {
+        /// The matched text.
+        expr: Box<Expr>,
+        /// The pattern.
+        pattern: Box<Expr>,
+        /// Escape character, if any.
+        escape: Option<char>,
+        /// True for NOT LIKE.
+        negated: bool,
+        /// True for ILIKE (and SQLite's ASCII case-insensitive LIKE).
+        case_insensitive: bool,
+        /// True for GLOB (`*`, `?` wildcards, case sensitive).
+        glob: bool,
+    },
+    /// A scalar function call.
+    Function {
+        /// The function.
+        func: ScalarFunction,
+        /// Its arguments.
+        args: Vec<Expr>,
+    },
+    /// A subquery used as a value.
+    Subquery {
+        /// Index into the statement's subquery table.
+        id: usize,
+        /// How its result is used.
+        kind: SubqueryKind,
+        /// True when it references columns of enclosing queries.
+        correlated: bool,
+        /// Type of the value (BOOLEAN for EXISTS/IN).
+        data_type: DataType,
+    },
+}
+
+/// How a subquery's rows become a value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubqueryKind {
+    /// The first column of the single row (NULL when empty).
+    Scalar,
+    /// `[NOT] EXISTS (subquery)`.
+    Exists {
+        /// True for NOT EXISTS.
+        negated: bool,
+    },
+    /// `expr [NOT] IN (subquery)`.
+    In {
+        /// The tested expression.
+        expr: Box<Expr>,
+        /// True for NOT IN.
+        negated: bool,
+    },
+}
+
+/// Unary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    /// Arithmetic negation.
+    Neg,
+    /// Logical NOT (three-valued).
+    Not,
+    /// Bitwise NOT.
+    BitNot,
+}
+
+/// Binary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/` (integer division for two integers, as SQLite does).
+    Div,
+    /// `%`
+    Mod,
+    /// `=`
+    Eq,
+    /// `<>`
+    NotEq,
+    /// `<`
+    Lt,
+    /// `<=`
+    LtEq,
+    /// `>`
+    Gt,
+    /// `>=`
+    GtEq,
+    /// `IS NOT DISTINCT FROM` / SQLite `IS`.
+    IsNotDistinctFrom,
+    /// `IS DISTINCT FROM` / SQLite `IS NOT`.
+    IsDistinctFrom,
+    /// `AND` (three-valued).
+    And,
+    /// `OR` (three-valued).
+    Or,
+    /// `||`
+    Concat,
+    /// `&`
+    BitAnd,
+    /// `|`
+    BitOr,
+    /// `<<`
+    ShiftLeft,
+    /// `>>`
+    ShiftRight,
+}
+
+impl BinaryOp {
+    /// True for the six ordering/equality comparisons.
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq
+                | BinaryOp::NotEq
+                | BinaryOp::Lt
+                | BinaryOp::LtEq
+                | BinaryOp::Gt
+                | BinaryOp::GtEq
+        )
+    }
+
+    /// The comparison with its operands swapped (`a < b` ⇔ `b > a`).
+    pub fn commute(self) -> BinaryOp {
+        match self {
+            BinaryOp::Lt => BinaryOp::Gt,
+            BinaryOp::LtEq => BinaryOp::GtEq,
+            BinaryOp::Gt => BinaryOp::Lt,
+            BinaryOp::GtEq => BinaryOp::LtEq,
+            other => other,
+        }
+    }
+}
+
+/// Built-in scalar functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarFunction {
+    /// ABS(x)
+    Abs,
+    /// COALESCE(a, b, ...)
+    Coalesce,
+    /// NULLIF(a, b)
+    NullIf,
+    /// IFNULL(a, b)
+    IfNull,
+    /// LENGTH(s)
+    Length,
+    /// LOWER(s)
+    Lower,
+    /// UPPER(s)
+    Upper,
+    /// SUBSTR(s, start [, len])
+    Substr,
+    /// TRIM(s [, chars])
+    Trim,
+    /// LTRIM(s [, chars])
+    LTrim,
+    /// RTRIM(s [, chars])
+    RTrim,
+    /// REPLACE(s, from, to)
+    Replace,
+    /// INSTR(s, needle)
+    Instr,
+    /// ROUND(x [, digits])
+    Round,
+    /// TYPEOF(x)
+    TypeOf,
+    /// Scalar MIN(a, b, ...) (SQLite; NULL if any argument is NULL).
+    MinOf,
+    /// Scalar MAX(a, b, ...)
+    MaxOf,
+    /// GREATEST(a, b, ...) (ignores NULLs)
+    Greatest,
+    /// LEAST(a, b, ...) (ignores NULLs)
+    Least,
+    /// SIGN(x)
+    Sign,
+    /// IIF(cond, a, b)
+    Iif,
+    /// CONCAT(a, b, ...) (NULLs ignored)
+    ConcatFn,
+    /// HEX(x)
+    Hex,
+    /// FLOOR(x)
+    Floor,
+    /// CEIL(x)
+    Ceil,
+    /// SQRT(x)
+    Sqrt,
+    /// POWER(x, y)
+    Power,
+    /// MOD(x, y)
+    ModFn,
+}
+
+impl Expr {
+    /// A column reference.
+    pub fn col(index: usize) -> Expr {
+        Expr::Column(index)
+    }
+
+    /// A literal.
+    pub fn lit(value: impl Into<Value>) -> Expr {
+        Expr::Literal(value.into())
+    }
+
+    /// Builds `left op right`.
+    pub fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
+        Expr::Binary {
+            op,
+            left: Box::new(left),
+            right: Box::new(right),
+        }
+    }
+
+    /// True when the expression reads nothing from its input row or any
+    /// enclosing row (it may still be non-deterministic in future functions).
+    pub fn is_constant(&self) -> bool {
+        let mut constant = true;
+        self.visit(&mut |e| {
+            if matches!(
+                e,
+                Expr::Column(_) | Expr::OuterColumn { .. } | Expr::Subquery { .. }
+            ) {
+                constant = false;
+            }
+        });
+        constant
+    }
+
+    /// Calls `f` on this node and every node below it, pre-order. Subquery
+    /// bodies are not entered (they are separate plans).
+    pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        match self {
+            Expr::Column(_) | Expr::OuterColumn { .. } | Expr::Literal(_) => {}
+            Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => {
+                expr.visit(f)
+            }
+            Expr::Binary { left, right, .. } => {
+                left.visit(f);
+                right.visit(f);
+            }
+            Expr::Case {
+                operand,
+                branches,
+                else_expr,
+            } => {
+                if let Some(o) = operand {
+                    o.visit(f);
+                }
+                for (w, t) in branches {
+                    w.visit(f);
+                    t.visit(f);
+                }
+                if let Some(e) = else_expr {
+                    e.visit(f);
+                }
+            }
+            Expr::InList { expr, list, .. } => {
+                expr.visit(f);
+                for e in list {
+                    e.visit(f);
+                }
+            }
+            Expr::Like { expr, pattern, .. } => {
+                expr.visit(f);
+                pattern.visit(f);
+            }
+            Expr::Function { args, .. } => {
+                for a in args {
+                    a.visit(f);
+                }
+            }
+            Expr::Subquery { kind, .. } => {
+                if let SubqueryKind::In { expr, .. } = kind {
+                    expr.visit(f);
+                }
+            }
+        }
+    }
+
+    /// Rewrites the tree bottom-up: `f` is applied to every node after its
+    /// children were rewritten.
+    pub fn transform(self, f: &mut impl FnMut(Expr) -> Expr) -> Expr {
+        let rebuilt = match self {
+            Expr::Unary { op, expr } => Expr::Unary {
+                op,
+                expr: Box::new(expr.transform(f)),
+            },
+            Expr::IsNull { expr, negated } => Expr::IsNull {
+                expr: Box::new(expr.transform(f)),
+                negated,
+            },
+            Expr::Cast { expr, to } => Expr::Cast {
+                expr: Box::new(expr.transform(f)),
+                to,
+            },
+            Expr::Binary { op, left, right } => Expr::Binary {
+                op,
+                left: Box::new(left.transform(f)),
+                right: Box::new(right.transform(f)),
+            },
+            Expr::Case {
+                operand,
+                branches,
+                else_expr,
+            } => Expr::Case {
+                operand: operand.map(|o| Box::new(o.transform(f))),
+                branches: branches
+                    .into_iter()
+                    .map(|(w, t)| (w.transform(f), t.transform(f)))
+                    .collect(),
+                else_expr: else_expr.map(|e| Box::new(e.transform(f))),
+            },
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => Expr::InList {
+                expr: Box::new(expr.transform(f)),
+                list: list.into_iter().map(|e| e.transform(f)).collect(),
+                negated,
+            },
+            Expr::Like {
+                expr,
+                pattern,
+                escape,
+                negated,
+                case_insensitive,
+                glob,
+            } => Expr::Like {
+                expr: Box::new(expr.transform(f)),
+                pattern: Box::new(pattern.transform(f)),
+                escape,
+                negated,
+                case_insensitive,
+                glob,
+            },
+            Expr::Function { func, args } => Expr::Function {
+                func,
+                args: args.into_iter().map(|e| e.transform(f)).collect(),
+            },
+            Expr::Subquery {
+                id,
+                kind,
+                correlated,
+                data_type,
+            } => Expr::Subquery {
+                id,
+                kind: match kind {
+                    SubqueryKind::In { expr, negated } => SubqueryKind::In {
+                        expr: Box::new(expr.transform(f)),
+                        negated,
+                    },
+                    other => other,
+                },
+                correlated,
+                data_type,
+            },
+            leaf => leaf,
+        };
+        f(rebuilt)
+    }
+
+    /// Column positions of the input this expression reads.
+    pub fn columns(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.visit(&mut |e| {
+            if let Expr::Column(i) = e {
+                out.push(*i);
+            }
+        });
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Splits a conjunction into its conjuncts.
+    pub fn split_conjunction(self) -> Vec<Expr> {
+        match self {
+            Expr::Binary {
+                op: BinaryOp::And,
+                left,
+                right,
+            } => {
+                let mut v = left.split_conjunction();
+                v.extend(right.split_conjunction());
+                v
+            }
+            other => vec![other],
+        }
+    }
+
+    /// Joins conjuncts with AND; `None` for an empty list.
+    pub fn conjunction(exprs: Vec<Expr>) -> Option<Expr> {
+        exprs
+            .into_iter()
+            .reduce(|a, b| Expr::binary(BinaryOp::And, a, b))
+    }
+}

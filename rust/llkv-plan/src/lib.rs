@@ -1,0 +1,15 @@
+//! Logical plans and bound expressions: what the binder produces and the executor runs.
+
+pub mod error;
+pub mod expr;
+pub mod plan;
+pub mod types;
+pub mod value;
+
+pub use error::{Error, ErrorKind, Result};
+pub use expr::{BinaryOp, Expr, ScalarFunction, SubqueryKind, UnaryOp};
+pub use plan::{
+    AggregateExpr, AggregateFunction, JoinKind, LogicalPlan, QueryPlan, SetOpKind, SortKey,
+    TableId,
+};
+pub use value::Value;

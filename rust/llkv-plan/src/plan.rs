@@ -1,0 +1,268 @@
+//! Logical plans: trees of relational operators over bound expressions.
+
+use arrow_schema::{DataType, SchemaRef};
+
+use crate::expr::Expr;
+use crate::Value;
+
+/// Identifies a stored table in the catalog.
+pub type TableId = u32;
+
+/// A relational operator tree. Every node knows its output schema.
+#[derive(Debug, Clone)]
+pub enum LogicalPlan {
+    /// Rows of a stored table visible to the running transaction.
+    Scan {
+        /// Which table.
+        table: TableId,
+        /// Table column positions to read, in output order.
+        columns: Vec<usize>,
+        /// Conjuncts over the *output* columns, applied while scanning.
+        filters: Vec<Expr>,
+        /// Output schema.
+        schema: SchemaRef,
+    },
+    /// Literal rows (`VALUES`, and the single empty row of a FROM-less SELECT).
+    Values {
+        /// One vector of expressions per row (they may not read input columns).
+        rows: Vec<Vec<Expr>>,
+        /// Output schema.
+        schema: SchemaRef,
+    },
+    /// Keeps rows where the predicate is TRUE.
+    Filter {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// The predicate over the input's columns.
+        predicate: Expr,
+    },
+    /// Computes expressions over each input row.
+    Project {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// One expression per output column.
+        exprs: Vec<Expr>,
+        /// Output schema.
+        schema: SchemaRef,
+    },
+    /// Groups and aggregates; output is the group keys then the aggregates.
+    Aggregate {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// Grouping expressions over the input.
+        group_by: Vec<Expr>,
+        /// Aggregate calls over the input.
+        aggregates: Vec<AggregateExpr>,
+        /// Output schema.
+        schema: SchemaRef,
+    },
+    /// Joins two inputs; output is the left columns then the right columns.
+    Join {
+        /// Left input.
+        left: Box<LogicalPlan>,
+        /// Right input.
+        right: Box<LogicalPlan>,
+        /// Join kind.
+        kind: JoinKind,
+        /// Equi-join keys (left expr over left input, right expr over right input).
+        on: Vec<(Expr, Expr)>,
+        /// Extra condition over the concatenated columns.
+        filter: Option<Expr>,
+        /// Output schema.
+        schema: SchemaRef,
+    },
+    /// Orders rows.
+    Sort {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// Sort keys, most significant first.
+        keys: Vec<SortKey>,
+    },
+    /// Skips and limits rows.
+    Limit {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// Rows to skip.
+        offset: usize,
+        /// Maximum rows to return.
+        limit: Option<usize>,
+    },
+    /// Removes duplicate rows.
+    Distinct {
+        /// The input.
+        input: Box<LogicalPlan>,
+    },
+    /// UNION / INTERSECT / EXCEPT.
+    SetOp {
+        /// Left input.
+        left: Box<LogicalPlan>,
+        /// Right input.
+        right: Box<LogicalPlan>,
+        /// Which operation.
+        op: SetOpKind,
+        /// Keep duplicates (ALL).
+        all: bool,
+        /// Output schema (column names from the left input).
+        schema: SchemaRef,
+    },
+}
+
+/// Join kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    /// Inner join (and cross join with no condition).
+    Inner,
+    /// Left outer join.
+    Left,
+    /// Right outer join.
+    Right,
+    /// Full outer join.
+    Full,
+}
+
+/// Set operations of compound SELECTs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOpKind {
+    /// UNION
+    Union,
+    /// INTERSECT
+    Intersect,
+    /// EXCEPT
+    Except,
+}
+
+/// One ORDER BY key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    /// The key expression over the input.
+    pub expr: Expr,
+    /// Descending order.
+    pub descending: bool,
+    /// NULLs sort before non-NULLs.
+    pub nulls_first: bool,
+}
+
+/// Aggregate functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunction {
+    /// COUNT(*)
+    CountStar,
+    /// COUNT(x)
+    Count,
+    /// SUM(x): integer for integers (error on overflow), NULL for no rows.
+    Sum,
+    /// TOTAL(x): always a float, 0.0 for no rows.
+    Total,
+    /// AVG(x)
+    Avg,
+    /// MIN(x)
+    Min,
+    /// MAX(x)
+    Max,
+    /// GROUP_CONCAT(x [, sep]) / STRING_AGG(x, sep)
+    GroupConcat,
+    /// Any value of the group (SQLite's bare columns in aggregate queries).
+    AnyValue,
+}
+
+/// One aggregate call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateExpr {
+    /// The function.
+    pub func: AggregateFunction,
+    /// Its argument (absent for COUNT(*)).
+    pub arg: Option<Expr>,
+    /// Aggregate distinct values only.
+    pub distinct: bool,
+    /// Separator for GROUP_CONCAT.
+    pub separator: Option<Value>,
+    /// Result type.
+    pub data_type: DataType,
+}
+
+impl LogicalPlan {
+    /// The output schema.
+    pub fn schema(&self) -> SchemaRef {
+        match self {
+            LogicalPlan::Scan { schema, .. }
+            | LogicalPlan::Values { schema, .. }
+            | LogicalPlan::Project { schema, .. }
+            | LogicalPlan::Aggregate { schema, .. }
+            | LogicalPlan::Join { schema, .. }
+            | LogicalPlan::SetOp { schema, .. } => schema.clone(),
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::Distinct { input } => input.schema(),
+        }
+    }
+
+    /// Calls `f` on every expression of this node and of all nodes below
+    /// (not entering subquery plans).
+    pub fn visit_exprs(&self, f: &mut impl FnMut(&Expr)) {
+        match self {
+            LogicalPlan::Scan { filters, .. } => filters.iter().for_each(|e| e.visit(f)),
+            LogicalPlan::Values { rows, .. } => {
+                rows.iter().flatten().for_each(|e| e.visit(f));
+            }
+            LogicalPlan::Filter { input, predicate } => {
+                predicate.visit(f);
+                input.visit_exprs(f);
+            }
+            LogicalPlan::Project { input, exprs, .. } => {
+                exprs.iter().for_each(|e| e.visit(f));
+                input.visit_exprs(f);
+            }
+            LogicalPlan::Aggregate {
+                input,
+                group_by,
+                aggregates,
+                ..
+            } => {
+                group_by.iter().for_each(|e| e.visit(f));
+                aggregates
+                    .iter()
+                    .filter_map(|a| a.arg.as_ref())
+                    .for_each(|e| e.visit(f));
+                input.visit_exprs(f);
+            }
+            LogicalPlan::Join {
+                left,
+                right,
+                on,
+                filter,
+                ..
+            } => {
+                for (l, r) in on {
+                    l.visit(f);
+                    r.visit(f);
+                }
+                if let Some(e) = filter {
+                    e.visit(f);
+                }
+                left.visit_exprs(f);
+                right.visit_exprs(f);
+            }
+            LogicalPlan::Sort { input, keys } => {
+                keys.iter().for_each(|k| k.expr.visit(f));
+                input.visit_exprs(f);
+            }
+            LogicalPlan::Limit { input, .. } | LogicalPlan::Distinct { input } => {
+                input.visit_exprs(f)
+            }
+            LogicalPlan::SetOp { left, right, .. } => {
+                left.visit_exprs(f);
+                right.visit_exprs(f);
+            }
+        }
+    }
+}
+
+/// A planned SELECT with the subqueries its expressions refer to by id.
+#[derive(Debug, Clone)]
+pub struct QueryPlan {
+    /// The root operator.
+    pub root: LogicalPlan,
+    /// Subquery plans, indexed by `Expr::Subquery::id`.
+    pub subqueries: Vec<LogicalPlan>,
+}

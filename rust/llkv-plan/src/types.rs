@@ -1,0 +1,130 @@
+//! Static typing rules shared by the binder (declared types) and the
+//! executor (types of computed arrays), so both always agree.
+
+use arrow_schema::DataType;
+
+use crate::expr::{BinaryOp, ScalarFunction};
+
+/// The numeric class a type takes part in arithmetic as.
+fn numeric_class(t: &DataType) -> Option<DataType> {
+    match t {
+        DataType::Null => None,
+        DataType::Float64 | DataType::Float32 | DataType::Utf8 | DataType::LargeUtf8 => {
+            Some(DataType::Float64)
+        }
+        _ => Some(DataType::Int64),
+    }
+}
+
+/// Result type of an arithmetic operator over operands of the given types.
+pub fn arithmetic_type(left: &DataType, right: &DataType) -> DataType {
+    match (numeric_class(left), numeric_class(right)) {
+        (None, None) => DataType::Null,
+        (Some(t), None) | (None, Some(t)) => t,
+        (Some(DataType::Float64), _) | (_, Some(DataType::Float64)) => DataType::Float64,
+        _ => DataType::Int64,
+    }
+}
+
+/// Result type of a binary operator.
+pub fn binary_type(op: BinaryOp, left: &DataType, right: &DataType) -> DataType {
+    match op {
+        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
+            arithmetic_type(left, right)
+        }
+        BinaryOp::Concat => DataType::Utf8,
+        BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::ShiftLeft | BinaryOp::ShiftRight => {
+            DataType::Int64
+        }
+        _ => DataType::Boolean,
+    }
+}
+
+/// Type of `-x`.
+pub fn negate_type(t: &DataType) -> DataType {
+    numeric_class(t).unwrap_or(DataType::Null)
+}
+
+/// The common type values of several types are converted to when they meet
+/// in one column (CASE branches, COALESCE arguments, UNION columns).
+/// NULL-typed inputs adopt the others' type.
+pub fn common_type<'a>(types: impl IntoIterator<Item = &'a DataType>) -> DataType {
+    let mut out = DataType::Null;
+    for t in types {
+        out = match (&out, t) {
+            (DataType::Null, t) => t.clone(),
+            (_, DataType::Null) => out,
+            (a, b) if a == b => out,
+            (DataType::Utf8, _) | (_, DataType::Utf8) => DataType::Utf8,
+            (DataType::Float64, _) | (_, DataType::Float64) => DataType::Float64,
+            (DataType::Int64, DataType::Boolean) | (DataType::Boolean, DataType::Int64) => {
+                DataType::Int64
+            }
+            _ => DataType::Utf8,
+        };
+    }
+    out
+}
+
+/// Result type of a scalar function call over arguments of the given types.
+pub fn function_type(func: ScalarFunction, args: &[DataType]) -> DataType {
+    use ScalarFunction as F;
+    match func {
+        F::Abs | F::Sign => negate_type(args.first().unwrap_or(&DataType::Null)),
+        F::Coalesce | F::IfNull | F::MinOf | F::MaxOf | F::Greatest | F::Least => {
+            common_type(args)
+        }
+        F::NullIf => args.first().cloned().unwrap_or(DataType::Null),
+        F::Iif => common_type(args.iter().skip(1)),
+        F::Length | F::Instr => DataType::Int64,
+        F::Lower
+        | F::Upper
+        | F::Substr
+        | F::Trim
+        | F::LTrim
+        | F::RTrim
+        | F::Replace
+        | F::TypeOf
+        | F::ConcatFn
+        | F::Hex => DataType::Utf8,
+        F::Round | F::Sqrt | F::Power => DataType::Float64,
+        F::Floor | F::Ceil => match args.first() {
+            Some(DataType::Int64) | Some(DataType::Boolean) => DataType::Int64,
+            _ => DataType::Float64,
+        },
+        F::ModFn => arithmetic_type(
+            args.first().unwrap_or(&DataType::Null),
+            args.get(1).unwrap_or(&DataType::Null),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_arithmetic_stays_integer() {
+        assert_eq!(
+            binary_type(BinaryOp::Div, &DataType::Int64, &DataType::Int64),
+            DataType::Int64
+        );
+        assert_eq!(
+            binary_type(BinaryOp::Add, &DataType::Int64, &DataType::Float64),
+            DataType::Float64
+        );
+        assert_eq!(
+            binary_type(BinaryOp::Add, &DataType::Null, &DataType::Int64),
+            DataType::Int64
+        );
+    }
+
+    #[test]
+    fn common_type_ignores_null() {
+        assert_eq!(
+            common_type(&[DataType::Null, DataType::Int64, DataType::Float64]),
+            DataType::Float64
+        );
+        assert_eq!(common_type(&[DataType::Null]), DataType::Null);
+    }
+}

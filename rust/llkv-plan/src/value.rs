@@ -1,0 +1,82 @@
+//! Scalar SQL values: literals in plans, statement parameters, and single cells.
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow_schema::DataType;
+
+/// One SQL value. This is the currency of literals and parameters; bulk data
+/// always travels as Arrow arrays.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// A 64-bit signed integer.
+    Integer(i64),
+    /// A 64-bit IEEE float.
+    Real(f64),
+    /// A UTF-8 string.
+    Text(Arc<str>),
+    /// A boolean.
+    Boolean(bool),
+}
+
+impl Value {
+    /// The Arrow type a column holding only this value would have.
+    pub fn data_type(&self) -> DataType {
+        match self {
+            Value::Null => DataType::Null,
+            Value::Integer(_) => DataType::Int64,
+            Value::Real(_) => DataType::Float64,
+            Value::Text(_) => DataType::Utf8,
+            Value::Boolean(_) => DataType::Boolean,
+        }
+    }
+
+    /// True for SQL NULL.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(Arc::from(s))
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Text(Arc::from(s))
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Integer(v)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Real(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Boolean(v)
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => write!(f, "NULL"),
+            Value::Integer(v) => write!(f, "{v}"),
+            Value::Real(v) => write!(f, "{v}"),
+            Value::Text(s) => write!(f, "'{}'", s.replace('\'', "''")),
+            Value::Boolean(b) => write!(f, "{}", if *b { "TRUE" } else { "FALSE" }),
+        }
+    }
+}

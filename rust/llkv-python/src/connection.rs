@@ -1,0 +1,231 @@
+//! `llkv.connect()` and the `Connection` class.
+//!
+//! Every call into the engine runs with the GIL released (other Python threads
+//! keep running) and inside `catch_unwind`, so a Rust panic surfaces as
+//! `llkv.InternalError` instead of taking the interpreter down.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+
+use parking_lot::Mutex;
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use crate::errors::{to_py_err, InternalError, ProgrammingError};
+use crate::{params, result};
+
+/// An open connection: the database handle plus this connection's session.
+struct Open {
+    /// Kept so the database lives exactly as long as its open connections.
+    _database: llkv::Database,
+    session: llkv::Connection,
+}
+
+/// A connection to an llkv database.
+///
+/// Statements run in autocommit mode unless a transaction is opened with
+/// `BEGIN`; end it with `COMMIT` or `ROLLBACK`. Use the connection as a context
+/// manager (`with llkv.connect(path) as con:`) to close it on exit.
+#[pyclass(module = "llkv", name = "Connection", frozen)]
+pub struct Connection {
+    /// `None` once closed. Locked only while the GIL is released.
+    state: Mutex<Option<Open>>,
+}
+
+/// Opens a connection to the database file at `path` (created if absent), or
+/// to a new private in-memory database when `path` is None or ":memory:".
+///
+/// Returns an `llkv.Connection`; raises `llkv.OperationalError` when the file
+/// cannot be opened.
+#[pyfunction]
+#[pyo3(signature = (path = None))]
+pub fn connect(py: Python<'_>, path: Option<PathBuf>) -> PyResult<Connection> {
+    let path = path.filter(|p| p.as_os_str() != ":memory:");
+    let open = py.detach(move || {
+        guarded(|| {
+            let database = match path {
+                Some(path) => llkv::Database::open(path)?,
+                None => llkv::Database::open_in_memory()?,
+            };
+            let session = database.connect();
+            Ok(Open {
+                _database: database,
+                session,
+            })
+        })
+    })?;
+    Ok(Connection {
+        state: Mutex::new(Some(open)),
+    })
+}
+
+#[pymethods]
+impl Connection {
+    /// Executes one SQL statement (or several separated by `;`, returning the
+    /// result of the last) with `?` placeholders bound from `params`, a list
+    /// or tuple of None, bool, int, float or str.
+    ///
+    /// Returns a `pyarrow.Table`: the rows of a query; for INSERT, UPDATE and
+    /// DELETE one int64 column `count` with the number of rows affected; an
+    /// empty table for other statements.
+    #[pyo3(signature = (sql, params = None))]
+    fn execute<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let values = params::to_values(params)?;
+        let output = self.run(py, sql, values)?;
+        result::to_pyarrow(py, output)
+    }
+
+    /// Private debug hook for the zero-copy tests: executes `sql` and returns
+    /// the `pyarrow.Table` together with the data-buffer address of the first
+    /// column of each batch, taken on the Rust side before export.
+    #[pyo3(signature = (sql, params = None))]
+    fn _execute_debug_addresses<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyList>)> {
+        let values = params::to_values(params)?;
+        let output = self.run(py, sql, values)?;
+        let addresses = result::first_column_data_addresses(&output.batches);
+        let table = result::to_pyarrow(py, output)?;
+        Ok((table, PyList::new(py, addresses)?))
+    }
+
+    /// Closes the connection; an open transaction is rolled back. Closing an
+    /// already closed connection does nothing.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let open = py.detach(|| self.state.lock().take());
+        // Dropping the session may flush or roll back: keep panics inside.
+        py.detach(move || {
+            guarded(move || {
+                drop(open);
+                Ok(())
+            })
+        })
+    }
+
+    /// True once `close()` has been called.
+    #[getter]
+    fn closed(&self, py: Python<'_>) -> bool {
+        py.detach(|| self.state.lock().is_none())
+    }
+
+    /// True while an explicit transaction (`BEGIN`) is open.
+    #[getter]
+    fn in_transaction(&self, py: Python<'_>) -> PyResult<bool> {
+        py.detach(|| {
+            let guard = self.state.lock();
+            let open = guard.as_ref().ok_or_else(closed_error)?;
+            guarded(|| Ok(open.session.in_transaction()))
+        })
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Closes the connection; exceptions propagate.
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: Option<&Bound<'_, PyAny>>,
+        _exc_value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        if self.closed(py) {
+            "<llkv.Connection (closed)>".to_owned()
+        } else {
+            "<llkv.Connection>".to_owned()
+        }
+    }
+}
+
+impl Connection {
+    /// Runs one statement with the GIL released and panics caught.
+    fn run(
+        &self,
+        py: Python<'_>,
+        sql: &str,
+        values: Vec<llkv::Value>,
+    ) -> PyResult<llkv::QueryResult> {
+        py.detach(|| {
+            let mut guard = self.state.lock();
+            let open = guard.as_mut().ok_or_else(closed_error)?;
+            guarded(|| open.session.execute(sql, &values))
+        })
+    }
+}
+
+/// The error for any use of a closed connection.
+fn closed_error() -> PyErr {
+    ProgrammingError::new_err("cannot operate on a closed connection")
+}
+
+/// Runs `f`, mapping engine errors to Python exceptions and a panic to
+/// `InternalError`. Creating a `PyErr` is lazy, so this is safe without the GIL.
+fn guarded<T>(f: impl FnOnce() -> llkv::Result<T>) -> PyResult<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(to_py_err(err)),
+        Err(payload) => Err(InternalError::new_err(format!(
+            "internal error: {}",
+            panic_message(payload.as_ref())
+        ))),
+    }
+}
+
+/// The text of a panic payload (`panic!` with a literal or a formatted string).
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "a Rust panic with a non-string payload"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(result: PyResult<()>) -> String {
+        Python::initialize();
+        Python::attach(|py| match result {
+            Ok(()) => String::new(),
+            Err(err) => err.value(py).to_string(),
+        })
+    }
+
+    #[test]
+    fn panic_becomes_internal_error() {
+        let result = guarded(|| -> llkv::Result<()> { panic!("boom {}", 42) });
+        Python::initialize();
+        let is_internal = Python::attach(|py| {
+            result
+                .as_ref()
+                .is_err_and(|e| e.is_instance_of::<InternalError>(py))
+        });
+        assert!(is_internal);
+        assert_eq!(message(result), "internal error: boom 42");
+    }
+
+    #[test]
+    fn engine_error_keeps_message() {
+        let result =
+            guarded(|| -> llkv::Result<()> { Err(llkv::Error::programming("no such table: t")) });
+        assert_eq!(message(result), "no such table: t");
+    }
+}

@@ -1,0 +1,23 @@
+//! llkv-python: the native module `llkv._llkv` behind the `llkv` Python package.
+//!
+//! The binding is thin on purpose: it converts parameters to [`llkv::Value`]s
+//! ([`params`]), runs the statement with the GIL released and panics caught
+//! ([`connection`]), maps engine errors onto the PEP 249 exception tree in one
+//! place ([`errors`]), and hands results to pyarrow through the Arrow PyCapsule
+//! interface without copying a buffer ([`result`]).
+
+pub mod connection;
+pub mod errors;
+pub mod params;
+pub mod result;
+
+use pyo3::prelude::*;
+
+/// The native module. The pure-Python package `llkv` re-exports everything.
+#[pymodule]
+fn _llkv(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(connection::connect, m)?)?;
+    m.add_class::<connection::Connection>()?;
+    errors::register(m)?;
+    Ok(())
+}

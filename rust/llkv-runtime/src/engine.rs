@@ -1,0 +1,185 @@
+//! The engine: one per database, shared by all its sessions. It hands out
+//! transactions on snapshots, detects write-write conflicts (first updater
+//! wins, no waiting) and commits through the table store.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use llkv_column_map::ColumnStore;
+use llkv_plan::{Error, ErrorKind, Result, TableId};
+use llkv_storage::{FilePager, MemPager, Pager};
+use llkv_table::{Commit, CommitError, TableError, TableStore};
+use parking_lot::Mutex;
+
+use crate::transaction::{Transaction, PENDING_ROW_BIT};
+
+/// Converts table-layer errors into SQL-layer errors.
+pub fn table_err(e: TableError) -> Error {
+    match e {
+        TableError::ColumnStore(llkv_column_map::ColumnStoreError::Storage(s)) => storage_err(s),
+        TableError::CorruptCatalog(m) => Error::new(ErrorKind::Corrupt, m),
+        other => Error::new(ErrorKind::Corrupt, other.to_string()),
+    }
+}
+
+/// Converts storage errors into SQL-layer errors.
+pub fn storage_err(e: llkv_storage::StorageError) -> Error {
+    let msg = e.to_string();
+    match e {
+        llkv_storage::StorageError::Corrupt { .. } => Error::new(ErrorKind::Corrupt, msg),
+        _ => Error::operational(msg),
+    }
+}
+
+/// A database engine.
+pub struct Engine {
+    store: TableStore,
+    /// Row locks: (table, row id) → id of the open transaction that deleted it.
+    locks: Mutex<HashMap<(TableId, u64), u64>>,
+    next_txn: AtomicU64,
+}
+
+impl Engine {
+    /// An engine over a fresh in-memory pager.
+    pub fn open_in_memory() -> Result<Arc<Engine>> {
+        Self::with_pager(Arc::new(MemPager::new()))
+    }
+
+    /// An engine over the database file at `path` (created if absent).
+    pub fn open_file(path: &Path) -> Result<Arc<Engine>> {
+        let pager = FilePager::open(path).map_err(storage_err)?;
+        Self::with_pager(Arc::new(pager))
+    }
+
+    /// An engine over any pager.
+    pub fn with_pager(pager: Arc<dyn Pager>) -> Result<Arc<Engine>> {
+        let store = TableStore::open(ColumnStore::new(pager)).map_err(table_err)?;
+        Ok(Arc::new(Engine {
+            store,
+            locks: Mutex::new(HashMap::new()),
+            next_txn: AtomicU64::new(1),
+        }))
+    }
+
+    /// Starts a transaction on the latest committed snapshot.
+    pub fn begin(&self, explicit: bool) -> Transaction {
+        Transaction {
+            id: self.next_txn.fetch_add(1, Ordering::Relaxed),
+            view: self.store.read_view(),
+            catalog: None,
+            pending: HashMap::new(),
+            next_pending_row: 0,
+            explicit,
+        }
+    }
+
+    /// Marks `row_ids` of `table` deleted by `txn`, failing with a conflict
+    /// when another transaction deleted or updated one of them after `txn`'s
+    /// snapshot or still holds it.
+    pub fn delete_rows(&self, txn: &mut Transaction, table: TableId, row_ids: &[u64]) -> Result<()> {
+        let mut locks = self.locks.lock();
+        for r in row_ids {
+            if r & PENDING_ROW_BIT != 0 {
+                continue;
+            }
+            if let Some(owner) = locks.get(&(table, *r)) {
+                if *owner != txn.id {
+                    return Err(conflict());
+                }
+            }
+            if let Some(csn) = self.store.latest_deleted_csn(table, *r) {
+                if csn != 0 {
+                    return Err(conflict());
+                }
+            }
+        }
+        let pending = txn.pending.entry(table).or_default();
+        for r in row_ids {
+            if r & PENDING_ROW_BIT != 0 {
+                pending.deleted_pending.insert(*r);
+            } else {
+                locks.insert((table, *r), txn.id);
+                pending.deleted.insert(*r);
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits `txn`; returns its commit sequence number (or the snapshot's
+    /// when it wrote nothing).
+    pub fn commit(&self, txn: Transaction) -> Result<u64> {
+        if !txn.has_writes() {
+            return Ok(txn.view.csn);
+        }
+        let id = txn.id;
+        let base_schema_version = txn.view.catalog.schema_version;
+        let mut change = Commit {
+            catalog: txn.catalog,
+            base_schema_version,
+            ..Commit::default()
+        };
+        let mut locked = Vec::new();
+        for (table, p) in txn.pending {
+            let mut batches = Vec::new();
+            for (batch, ids) in p.inserts {
+                if p.deleted_pending.is_empty() {
+                    batches.push(batch);
+                } else {
+                    let mask: arrow_array::BooleanArray = ids
+                        .values()
+                        .iter()
+                        .map(|r| Some(!p.deleted_pending.contains(r)))
+                        .collect();
+                    batches.push(llkv_executor::eval::filter_batch(&batch, &mask)?);
+                }
+            }
+            if !batches.is_empty() {
+                change.inserts.push((table, batches));
+            }
+            if !p.deleted.is_empty() {
+                let ids: Vec<u64> = p.deleted.into_iter().collect();
+                locked.extend(ids.iter().map(|r| (table, *r)));
+                change.deletes.push((table, ids));
+            }
+        }
+        let result = self.store.commit(change);
+        self.release(id, &locked);
+        match result {
+            Ok(csn) => Ok(csn),
+            Err(CommitError::SchemaConflict) => Err(Error::new(
+                ErrorKind::Conflict,
+                "transaction conflict: the schema was changed by a concurrent transaction",
+            )),
+            Err(CommitError::WriteConflict) => Err(conflict()),
+            Err(CommitError::Table(e)) => Err(table_err(e)),
+        }
+    }
+
+    /// Abandons `txn`, releasing its row locks.
+    pub fn rollback(&self, txn: Transaction) {
+        let locked: Vec<(TableId, u64)> = txn
+            .pending
+            .iter()
+            .flat_map(|(t, p)| p.deleted.iter().map(move |r| (*t, *r)))
+            .collect();
+        self.release(txn.id, &locked);
+    }
+
+    fn release(&self, txn: u64, rows: &[(TableId, u64)]) {
+        let mut locks = self.locks.lock();
+        for key in rows {
+            if locks.get(key) == Some(&txn) {
+                locks.remove(key);
+            }
+        }
+    }
+}
+
+fn conflict() -> Error {
+    Error::new(
+        ErrorKind::Conflict,
+        "transaction conflict: a row was changed by a concurrent transaction; roll back and retry",
+    )
+}

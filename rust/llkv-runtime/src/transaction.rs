@@ -1,0 +1,191 @@
+//! Transactions: a snapshot of the committed state plus the transaction's
+//! own uncommitted writes, which stay here until commit.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt64Array};
+use llkv_executor::eval::{arrow_err, filter_batch};
+use llkv_executor::{BatchIter, TableProvider};
+use llkv_plan::{Error, Result, TableId};
+use llkv_table::{Catalog, ReadView};
+
+/// Row ids of rows inserted by a transaction and not yet committed carry
+/// this bit, so they never collide with stored row ids.
+pub const PENDING_ROW_BIT: u64 = 1 << 63;
+
+/// Uncommitted changes to one table.
+#[derive(Clone, Default)]
+pub struct PendingTable {
+    /// Inserted batches (table column order) with their provisional row ids.
+    pub inserts: Vec<(RecordBatch, Arc<UInt64Array>)>,
+    /// Stored rows this transaction deleted.
+    pub deleted: HashSet<u64>,
+    /// Provisional rows this transaction deleted again.
+    pub deleted_pending: HashSet<u64>,
+}
+
+/// One transaction's state.
+#[derive(Clone)]
+pub struct Transaction {
+    /// Engine-unique id (used for row locks).
+    pub id: u64,
+    /// The committed state this transaction reads.
+    pub view: ReadView,
+    /// The catalog as changed by this transaction's DDL, if any.
+    pub catalog: Option<Catalog>,
+    /// Uncommitted writes per table.
+    pub pending: HashMap<TableId, PendingTable>,
+    /// Next provisional row id.
+    pub next_pending_row: u64,
+    /// Opened by BEGIN (as opposed to an autocommit statement).
+    pub explicit: bool,
+}
+
+impl Transaction {
+    /// The catalog this transaction sees.
+    pub fn catalog(&self) -> &Catalog {
+        self.catalog.as_ref().unwrap_or(&self.view.catalog)
+    }
+
+    /// A catalog copy to change (DDL).
+    pub fn catalog_mut(&mut self) -> &mut Catalog {
+        if self.catalog.is_none() {
+            self.catalog = Some((*self.view.catalog).clone());
+        }
+        self.catalog.get_or_insert_with(Catalog::default)
+    }
+
+    /// True when the transaction wrote anything.
+    pub fn has_writes(&self) -> bool {
+        self.catalog.is_some() || !self.pending.is_empty()
+    }
+
+    /// Scans `table` (its columns at `columns`), appending a `row_id`
+    /// column when `with_row_ids` is set.
+    pub fn scan_table(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        with_row_ids: bool,
+    ) -> Result<Vec<RecordBatch>> {
+        let meta = self
+            .catalog()
+            .table_by_id(table)
+            .ok_or_else(|| Error::programming(format!("no such table id {table}")))?;
+        let fields: Vec<(u32, arrow_schema::DataType)> = columns
+            .iter()
+            .map(|c| {
+                let col = &meta.columns[*c];
+                (col.field_id, col.sql_type.arrow_type())
+            })
+            .collect();
+        let schema = Arc::new(arrow_schema::Schema::new(
+            fields
+                .iter()
+                .enumerate()
+                .map(|(i, (_, t))| arrow_schema::Field::new(format!("c{i}"), t.clone(), true))
+                .chain(
+                    with_row_ids
+                        .then(|| arrow_schema::Field::new("row_id", arrow_schema::DataType::UInt64, false)),
+                )
+                .collect::<Vec<_>>(),
+        ));
+        let pending = self.pending.get(&table);
+        let mut out = Vec::new();
+        if let Some(segs) = self.view.tables.get(&table) {
+            for seg in segs.iter() {
+                let mut cols: Vec<ArrayRef> = fields
+                    .iter()
+                    .map(|(f, t)| {
+                        seg.columns
+                            .get(f)
+                            .cloned()
+                            .unwrap_or_else(|| arrow_array::new_null_array(t, seg.len()))
+                    })
+                    .collect();
+                if with_row_ids {
+                    cols.push(seg.row_ids.clone() as ArrayRef);
+                }
+                let batch = make_batch(&schema, cols, seg.len())?;
+                let batch = match seg.visibility(self.view.csn, pending.map(|p| &p.deleted)) {
+                    Some(mask) => filter_batch(&batch, &mask)?,
+                    None => batch,
+                };
+                if batch.num_rows() > 0 {
+                    out.push(batch);
+                }
+            }
+        }
+        if let Some(p) = pending {
+            for (batch, ids) in &p.inserts {
+                let mut cols: Vec<ArrayRef> = columns.iter().map(|c| batch.column(*c).clone()).collect();
+                if with_row_ids {
+                    cols.push(ids.clone() as ArrayRef);
+                }
+                let b = make_batch(&schema, cols, batch.num_rows())?;
+                let b = if p.deleted_pending.is_empty() {
+                    b
+                } else {
+                    let mask: BooleanArray = ids
+                        .values()
+                        .iter()
+                        .map(|r| Some(!p.deleted_pending.contains(r)))
+                        .collect();
+                    filter_batch(&b, &mask)?
+                };
+                if b.num_rows() > 0 {
+                    out.push(b);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Buffers an insert of `batch` (all table columns, table order).
+    pub fn insert(&mut self, table: TableId, batch: RecordBatch) {
+        let n = batch.num_rows() as u64;
+        let start = PENDING_ROW_BIT | self.next_pending_row;
+        self.next_pending_row += n;
+        let ids = Arc::new(UInt64Array::from_iter_values(start..start + n));
+        self.pending
+            .entry(table)
+            .or_default()
+            .inserts
+            .push((batch, ids));
+    }
+}
+
+fn make_batch(
+    schema: &arrow_schema::SchemaRef,
+    cols: Vec<ArrayRef>,
+    rows: usize,
+) -> Result<RecordBatch> {
+    RecordBatch::try_new_with_options(
+        schema.clone(),
+        cols,
+        &arrow_array::RecordBatchOptions::new().with_row_count(Some(rows)),
+    )
+    .map_err(arrow_err)
+}
+
+impl TableProvider for Transaction {
+    fn scan(&self, table: TableId, columns: &[usize]) -> Result<BatchIter<'_>> {
+        let batches = self.scan_table(table, columns, false)?;
+        Ok(Box::new(batches.into_iter().map(Ok)))
+    }
+}
+
+/// Checks a batch's length is consistent (helper for DML).
+pub fn rows_of(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(|b| b.num_rows()).sum()
+}
+
+/// Row ids from the last column of a batch produced with `with_row_ids`.
+pub fn row_id_column(batch: &RecordBatch) -> Result<&UInt64Array> {
+    batch
+        .columns()
+        .last()
+        .and_then(|c| c.as_any().downcast_ref::<UInt64Array>())
+        .ok_or_else(|| Error::internal("row id column missing"))
+}

@@ -1,0 +1,83 @@
+//! The database a test file runs against: one `llkv::Database` with one
+//! `llkv::Connection` per connection name, on the chosen pager.
+
+use std::collections::HashMap;
+
+use llkv::{Connection, Database, QueryResult};
+
+use crate::panics;
+
+/// Where a test file's database lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pager {
+    /// `Database::open_in_memory()`.
+    Mem,
+    /// A fresh `db.llkv` file in a temporary directory, deleted afterwards.
+    File,
+}
+
+impl std::str::FromStr for Pager {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "mem" => Ok(Pager::Mem),
+            "file" => Ok(Pager::File),
+            other => Err(format!("unknown pager {other:?}: use mem or file")),
+        }
+    }
+}
+
+/// A database for one test file and its named connections.
+///
+/// Fields drop in order: connections, then the database, then the
+/// temporary directory holding its file.
+pub struct TestDatabase {
+    connections: HashMap<sqllogictest::Connection, Connection>,
+    database: Database,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    /// Opens a fresh database on `pager`; a panic while opening is an error.
+    pub fn open(pager: Pager) -> Result<Self, String> {
+        let (database, dir) = match pager {
+            Pager::Mem => (
+                panics::catch(Database::open_in_memory)?.map_err(|e| e.to_string())?,
+                None,
+            ),
+            Pager::File => {
+                let dir =
+                    tempfile::tempdir().map_err(|e| format!("cannot create temp dir: {e}"))?;
+                let path = dir.path().join("db.llkv");
+                let database = panics::catch(|| Database::open(&path))?
+                    .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+                (database, Some(dir))
+            }
+        };
+        Ok(TestDatabase {
+            connections: HashMap::new(),
+            database,
+            _dir: dir,
+        })
+    }
+
+    /// Executes `sql` (possibly several `;`-separated statements) on the
+    /// named connection, opening it on first use. Engine errors and panics
+    /// both come back as `Err(message)`.
+    pub fn execute(
+        &mut self,
+        connection: &sqllogictest::Connection,
+        sql: &str,
+    ) -> Result<QueryResult, String> {
+        let database = &self.database;
+        let con = match self.connections.entry(connection.clone()) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(panics::catch(|| database.connect())?)
+            }
+        };
+        panics::catch(|| con.execute(sql, &[]))?.map_err(|e| format!("{:?}: {e}", e.kind))
+    }
+}

@@ -1,0 +1,725 @@
+//! Binding scalar expressions: names to column positions (or enclosing
+//! rows), literals and parameters to values, SQL operators and functions to
+//! plan operators, with SQLite's dialect rules.
+
+use std::sync::Arc;
+
+use arrow_schema::DataType;
+use llkv_plan::types::{binary_type, common_type, function_type, negate_type};
+use llkv_plan::{
+    AggregateExpr, AggregateFunction, BinaryOp, Error, Expr, Result, ScalarFunction,
+    SubqueryKind, UnaryOp, Value,
+};
+use sqlparser::ast;
+
+use super::scope::{Lookup, Scope};
+use super::Binder;
+
+/// Aggregation state while binding the expressions of an aggregate query.
+pub struct AggContext {
+    /// The scope rows have before aggregation.
+    pub input: Scope,
+    /// Bound GROUP BY expressions (over `input`).
+    pub group_by: Vec<Expr>,
+    /// Aggregates collected so far.
+    pub aggregates: Vec<AggregateExpr>,
+}
+
+impl AggContext {
+    fn output_index_of_agg(&mut self, agg: AggregateExpr) -> usize {
+        let pos = match self.aggregates.iter().position(|a| *a == agg) {
+            Some(p) => p,
+            None => {
+                self.aggregates.push(agg);
+                self.aggregates.len() - 1
+            }
+        };
+        self.group_by.len() + pos
+    }
+
+    /// Output type of column `i` of the aggregate.
+    pub fn output_type(&self, i: usize) -> DataType {
+        if i < self.group_by.len() {
+            type_of(&self.group_by[i], &self.input)
+        } else {
+            self.aggregates[i - self.group_by.len()].data_type.clone()
+        }
+    }
+}
+
+/// Where an expression is being bound.
+pub struct ExprContext<'s> {
+    /// Columns visible by name.
+    pub scope: &'s Scope,
+    /// Set when binding above an aggregation.
+    pub agg: Option<&'s mut AggContext>,
+}
+
+/// The type a bound expression produces over `scope`'s columns.
+pub fn type_of(expr: &Expr, scope: &Scope) -> DataType {
+    let t = |e: &Expr| type_of(e, scope);
+    match expr {
+        Expr::Column(i) => scope
+            .columns
+            .get(*i)
+            .map(|c| c.data_type.clone())
+            .unwrap_or(DataType::Null),
+        Expr::OuterColumn { data_type, .. } | Expr::Subquery { data_type, .. } => {
+            data_type.clone()
+        }
+        Expr::Literal(v) => v.data_type(),
+        Expr::Unary { op, expr } => match op {
+            UnaryOp::Neg => negate_type(&t(expr)),
+            UnaryOp::Not => DataType::Boolean,
+            UnaryOp::BitNot => DataType::Int64,
+        },
+        Expr::Binary { op, left, right } => binary_type(*op, &t(left), &t(right)),
+        Expr::IsNull { .. } | Expr::InList { .. } | Expr::Like { .. } => DataType::Boolean,
+        Expr::Cast { to, .. } => to.clone(),
+        Expr::Case {
+            branches,
+            else_expr,
+            ..
+        } => {
+            let mut types: Vec<DataType> = branches.iter().map(|(_, e)| t(e)).collect();
+            types.extend(else_expr.iter().map(|e| t(e)));
+            common_type(&types)
+        }
+        Expr::Function { func, args } => {
+            let types: Vec<DataType> = args.iter().map(t).collect();
+            function_type(*func, &types)
+        }
+    }
+}
+
+fn parse_number(s: &str) -> Result<Value> {
+    if let Ok(i) = s.parse::<i64>() {
+        return Ok(Value::Integer(i));
+    }
+    s.parse::<f64>()
+        .map(Value::Real)
+        .map_err(|_| Error::programming(format!("invalid number literal: {s}")))
+}
+
+/// Maps a SQL type name to the Arrow type values are converted to.
+pub fn cast_target(dt: &ast::DataType) -> Result<DataType> {
+    let name = dt.to_string().to_ascii_uppercase();
+    let base = name.split('(').next().unwrap_or("").trim().to_string();
+    Ok(match base.as_str() {
+        "INT" | "INTEGER" | "BIGINT" | "SMALLINT" | "TINYINT" | "INT8" | "INT4" | "INT2"
+        | "MEDIUMINT" | "SIGNED" | "UNSIGNED" | "HUGEINT" | "UBIGINT" | "UINTEGER" => {
+            DataType::Int64
+        }
+        "REAL" | "FLOAT" | "DOUBLE" | "DOUBLE PRECISION" | "NUMERIC" | "DECIMAL" | "FLOAT8"
+        | "FLOAT4" => DataType::Float64,
+        "TEXT" | "VARCHAR" | "CHAR" | "STRING" | "CHARACTER" | "CHARACTER VARYING" | "CLOB"
+        | "NVARCHAR" | "NCHAR" | "VARYING CHARACTER" | "NATIVE CHARACTER" => DataType::Utf8,
+        "BOOLEAN" | "BOOL" => DataType::Boolean,
+        other => {
+            return Err(Error::not_supported(format!("type {other} is not supported yet")))
+        }
+    })
+}
+
+fn scalar_function(name: &str, nargs: usize) -> Option<ScalarFunction> {
+    use ScalarFunction as F;
+    Some(match name {
+        "abs" => F::Abs,
+        "coalesce" => F::Coalesce,
+        "nullif" => F::NullIf,
+        "ifnull" => F::IfNull,
+        "length" | "char_length" | "character_length" => F::Length,
+        "lower" => F::Lower,
+        "upper" => F::Upper,
+        "substr" | "substring" => F::Substr,
+        "trim" => F::Trim,
+        "ltrim" => F::LTrim,
+        "rtrim" => F::RTrim,
+        "replace" => F::Replace,
+        "instr" => F::Instr,
+        "round" => F::Round,
+        "typeof" => F::TypeOf,
+        "min" if nargs >= 2 => F::MinOf,
+        "max" if nargs >= 2 => F::MaxOf,
+        "greatest" => F::Greatest,
+        "least" => F::Least,
+        "sign" => F::Sign,
+        "iif" => F::Iif,
+        "concat" => F::ConcatFn,
+        "hex" => F::Hex,
+        "floor" => F::Floor,
+        "ceil" | "ceiling" => F::Ceil,
+        "sqrt" => F::Sqrt,
+        "power" | "pow" => F::Power,
+        "mod" => F::ModFn,
+        _ => return None,
+    })
+}
+
+fn aggregate_function(name: &str, nargs: usize) -> Option<AggregateFunction> {
+    use AggregateFunction as A;
+    Some(match name {
+        "count" => A::Count,
+        "sum" => A::Sum,
+        "total" => A::Total,
+        "avg" => A::Avg,
+        "min" if nargs <= 1 => A::Min,
+        "max" if nargs <= 1 => A::Max,
+        "group_concat" | "string_agg" => A::GroupConcat,
+        "any_value" => A::AnyValue,
+        _ => return None,
+    })
+}
+
+fn function_name(f: &ast::Function) -> String {
+    f.name.to_string().to_ascii_lowercase()
+}
+
+/// True when the AST expression contains an aggregate call at this query level.
+pub fn contains_aggregate(e: &ast::Expr) -> bool {
+    let mut found = false;
+    let _ = sqlparser::ast::visit_expressions(e, |x: &ast::Expr| {
+        if let ast::Expr::Function(f) = x {
+            let nargs = match &f.args {
+                ast::FunctionArguments::List(l) => l.args.len(),
+                _ => 0,
+            };
+            if aggregate_function(&function_name(f), nargs).is_some() {
+                found = true;
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    found
+}
+
+impl Binder<'_> {
+    /// Binds `e` in `ctx`.
+    pub fn bind_expr(&self, e: &ast::Expr, ctx: &mut ExprContext<'_>) -> Result<Expr> {
+        self.check_depth()?;
+        self.depth.set(self.depth.get() + 1);
+        let out = self.bind_expr_inner(e, ctx);
+        self.depth.set(self.depth.get() - 1);
+        out
+    }
+
+    fn bind_expr_inner(&self, e: &ast::Expr, ctx: &mut ExprContext<'_>) -> Result<Expr> {
+        if ctx.agg.is_some() && !matches!(e, ast::Expr::Nested(_)) {
+            if let Some(bound) = self.bind_grouped(e, ctx)? {
+                return Ok(bound);
+            }
+        }
+        use ast::Expr as E;
+        Ok(match e {
+            E::Identifier(id) => self.bind_column(None, id, ctx)?,
+            E::CompoundIdentifier(parts) => {
+                let n = parts.len();
+                if n < 2 {
+                    return Err(Error::programming("bad identifier"));
+                }
+                self.bind_column(Some(&parts[n - 2].value), &parts[n - 1], ctx)?
+            }
+            E::Value(v) => Expr::Literal(self.bind_value(&v.value)?),
+            E::Nested(inner) => self.bind_expr(inner, ctx)?,
+            E::UnaryOp { op, expr } => {
+                let inner = self.bind_expr(expr, ctx)?;
+                match op {
+                    ast::UnaryOperator::Minus => match inner {
+                        Expr::Literal(Value::Integer(i)) if i != i64::MIN => {
+                            Expr::Literal(Value::Integer(-i))
+                        }
+                        Expr::Literal(Value::Real(f)) => Expr::Literal(Value::Real(-f)),
+                        other => Expr::Unary {
+                            op: UnaryOp::Neg,
+                            expr: Box::new(other),
+                        },
+                    },
+                    ast::UnaryOperator::Plus => inner,
+                    ast::UnaryOperator::Not => Expr::Unary {
+                        op: UnaryOp::Not,
+                        expr: Box::new(inner),
+                    },
+                    ast::UnaryOperator::BitwiseNot => {
+                        Expr::Unary {
+                            op: UnaryOp::BitNot,
+                            expr: Box::new(inner),
+                        }
+                    }
+                    other => {
+                        return Err(Error::not_supported(format!(
+                            "unary operator {other} is not supported"
+                        )))
+                    }
+                }
+            }
+            E::BinaryOp { left, op, right } => {
+                let l = self.bind_expr(left, ctx)?;
+                let r = self.bind_expr(right, ctx)?;
+                use ast::BinaryOperator as B;
+                let op = match op {
+                    B::Plus => BinaryOp::Add,
+                    B::Minus => BinaryOp::Sub,
+                    B::Multiply => BinaryOp::Mul,
+                    B::Divide => BinaryOp::Div,
+                    B::Modulo => BinaryOp::Mod,
+                    B::StringConcat => BinaryOp::Concat,
+                    B::Eq => BinaryOp::Eq,
+                    B::NotEq => BinaryOp::NotEq,
+                    B::Lt => BinaryOp::Lt,
+                    B::LtEq => BinaryOp::LtEq,
+                    B::Gt => BinaryOp::Gt,
+                    B::GtEq => BinaryOp::GtEq,
+                    B::And => BinaryOp::And,
+                    B::Or => BinaryOp::Or,
+                    B::BitwiseAnd => BinaryOp::BitAnd,
+                    B::BitwiseOr => BinaryOp::BitOr,
+                    B::PGBitwiseShiftLeft => BinaryOp::ShiftLeft,
+                    B::PGBitwiseShiftRight => BinaryOp::ShiftRight,
+                    other => {
+                        return Err(Error::not_supported(format!(
+                            "operator {other} is not supported"
+                        )))
+                    }
+                };
+                Expr::binary(op, l, r)
+            }
+            E::IsNull(x) => Expr::IsNull {
+                expr: Box::new(self.bind_expr(x, ctx)?),
+                negated: false,
+            },
+            E::IsNotNull(x) => Expr::IsNull {
+                expr: Box::new(self.bind_expr(x, ctx)?),
+                negated: true,
+            },
+            E::IsDistinctFrom(a, b) => Expr::binary(
+                BinaryOp::IsDistinctFrom,
+                self.bind_expr(a, ctx)?,
+                self.bind_expr(b, ctx)?,
+            ),
+            E::IsNotDistinctFrom(a, b) => Expr::binary(
+                BinaryOp::IsNotDistinctFrom,
+                self.bind_expr(a, ctx)?,
+                self.bind_expr(b, ctx)?,
+            ),
+            E::IsTrue(x) | E::IsNotFalse(x) => {
+                let b = self.bind_expr(x, ctx)?;
+                let t = Expr::binary(BinaryOp::IsNotDistinctFrom, b, Expr::lit(true));
+                if matches!(e, E::IsNotFalse(_)) {
+                    Expr::Unary {
+                        op: UnaryOp::Not,
+                        expr: Box::new(Expr::binary(
+                            BinaryOp::IsNotDistinctFrom,
+                            self.bind_expr(x, ctx)?,
+                            Expr::lit(false),
+                        )),
+                    }
+                } else {
+                    t
+                }
+            }
+            E::IsFalse(x) | E::IsNotTrue(x) => {
+                let b = self.bind_expr(x, ctx)?;
+                if matches!(e, E::IsNotTrue(_)) {
+                    Expr::Unary {
+                        op: UnaryOp::Not,
+                        expr: Box::new(Expr::binary(BinaryOp::IsNotDistinctFrom, b, Expr::lit(true))),
+                    }
+                } else {
+                    Expr::binary(BinaryOp::IsNotDistinctFrom, b, Expr::lit(false))
+                }
+            }
+            E::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
+                let x = self.bind_expr(expr, ctx)?;
+                let lo = self.bind_expr(low, ctx)?;
+                let hi = self.bind_expr(high, ctx)?;
+                let both = Expr::binary(
+                    BinaryOp::And,
+                    Expr::binary(BinaryOp::GtEq, x.clone(), lo),
+                    Expr::binary(BinaryOp::LtEq, x, hi),
+                );
+                if *negated {
+                    Expr::Unary {
+                        op: UnaryOp::Not,
+                        expr: Box::new(both),
+                    }
+                } else {
+                    both
+                }
+            }
+            E::In {
+                expr,
+                target,
+                negated,
+                ..
+            } => match target {
+                ast::InTarget::List(list) => Expr::InList {
+                    expr: Box::new(self.bind_expr(expr, ctx)?),
+                    list: list
+                        .iter()
+                        .map(|x| self.bind_expr(x, ctx))
+                        .collect::<Result<_>>()?,
+                    negated: *negated,
+                },
+                ast::InTarget::Subquery(subquery) => {
+                    let probe = self.bind_expr(expr, ctx)?;
+                    let (id, correlated, _) = self.bind_subquery(subquery, ctx.scope)?;
+                    Expr::Subquery {
+                        id,
+                        kind: SubqueryKind::In {
+                            expr: Box::new(probe),
+                            negated: *negated,
+                        },
+                        correlated,
+                        data_type: DataType::Boolean,
+                    }
+                }
+                ast::InTarget::Table { name, .. } => {
+                    let q = super::from::parse_query(&format!("SELECT * FROM {name}"))?;
+                    let probe = self.bind_expr(expr, ctx)?;
+                    let (id, correlated, _) = self.bind_subquery(&q, ctx.scope)?;
+                    Expr::Subquery {
+                        id,
+                        kind: SubqueryKind::In {
+                            expr: Box::new(probe),
+                            negated: *negated,
+                        },
+                        correlated,
+                        data_type: DataType::Boolean,
+                    }
+                }
+                other => return Err(Error::not_supported(format!("IN {other}"))),
+            },
+            E::Exists { subquery, negated } => {
+                let (id, correlated, _) = self.bind_subquery(subquery, ctx.scope)?;
+                Expr::Subquery {
+                    id,
+                    kind: SubqueryKind::Exists { negated: *negated },
+                    correlated,
+                    data_type: DataType::Boolean,
+                }
+            }
+            E::Subquery(q) => {
+                let (id, correlated, data_type) = self.bind_subquery(q, ctx.scope)?;
+                Expr::Subquery {
+                    id,
+                    kind: SubqueryKind::Scalar,
+                    correlated,
+                    data_type,
+                }
+            }
+            E::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => Expr::Case {
+                operand: match operand {
+                    Some(o) => Some(Box::new(self.bind_expr(o, ctx)?)),
+                    None => None,
+                },
+                branches: conditions
+                    .iter()
+                    .map(|c| Ok((self.bind_expr(&c.condition, ctx)?, self.bind_expr(&c.result, ctx)?)))
+                    .collect::<Result<_>>()?,
+                else_expr: match else_result {
+                    Some(x) => Some(Box::new(self.bind_expr(x, ctx)?)),
+                    None => None,
+                },
+            },
+            E::Cast {
+                expr, data_type, ..
+            } => Expr::Cast {
+                expr: Box::new(self.bind_expr(expr, ctx)?),
+                to: cast_target(data_type)?,
+            },
+            E::Like {
+                negated,
+                expr,
+                pattern,
+                escape_char,
+                ..
+            }
+            | E::ILike {
+                negated,
+                expr,
+                pattern,
+                escape_char,
+                ..
+            } => {
+                let escape = match escape_char.as_deref() {
+                    Some(ast::Expr::Value(v)) => match &v.value {
+                        ast::Value::SingleQuotedString(s) => s.chars().next(),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                Expr::Like {
+                    expr: Box::new(self.bind_expr(expr, ctx)?),
+                    pattern: Box::new(self.bind_expr(pattern, ctx)?),
+                    escape,
+                    negated: *negated,
+                    case_insensitive: true,
+                    glob: false,
+                }
+            }
+            E::Function(f) => self.bind_function(f, ctx)?,
+            E::Tuple(items) if items.len() == 1 => self.bind_expr(&items[0], ctx)?,
+            other => {
+                return Err(Error::not_supported(format!(
+                    "expression not supported yet: {other}"
+                )))
+            }
+        })
+    }
+
+    /// In an aggregate query: binds aggregate calls and GROUP BY matches to
+    /// aggregate output columns; `None` when `e` needs ordinary recursion.
+    fn bind_grouped(&self, e: &ast::Expr, ctx: &mut ExprContext<'_>) -> Result<Option<Expr>> {
+        if let ast::Expr::Function(f) = e {
+            let nargs = match &f.args {
+                ast::FunctionArguments::List(l) => l.args.len(),
+                _ => 0,
+            };
+            if let Some(func) = aggregate_function(&function_name(f), nargs) {
+                let agg = self.bind_aggregate(func, f, ctx)?;
+                let ac = ctx.agg.as_deref_mut().ok_or_else(|| Error::internal("no agg"))?;
+                return Ok(Some(Expr::Column(ac.output_index_of_agg(agg))));
+            }
+        }
+        if matches!(
+            e,
+            ast::Expr::Subquery(_) | ast::Expr::Exists { .. } | ast::Expr::In { .. }
+        ) || contains_aggregate(e)
+        {
+            return Ok(None);
+        }
+        let Some(ac) = ctx.agg.as_deref() else {
+            return Ok(None);
+        };
+        if ac.group_by.is_empty() && !matches!(e, ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) {
+            return Ok(None);
+        }
+        let saved = self.param_index.get();
+        let input = ac.input.clone();
+        let mut plain = ExprContext {
+            scope: &input,
+            agg: None,
+        };
+        let bound = match self.bind_expr(e, &mut plain) {
+            Ok(b) => b,
+            Err(_) => {
+                self.param_index.set(saved);
+                return Ok(None);
+            }
+        };
+        let ac = ctx.agg.as_deref_mut().ok_or_else(|| Error::internal("no agg"))?;
+        if let Some(g) = ac.group_by.iter().position(|g| *g == bound) {
+            return Ok(Some(Expr::Column(g)));
+        }
+        if let Expr::Column(_) = bound {
+            let data_type = type_of(&bound, &ac.input);
+            let agg = AggregateExpr {
+                func: AggregateFunction::AnyValue,
+                arg: Some(bound),
+                distinct: false,
+                separator: None,
+                data_type,
+            };
+            return Ok(Some(Expr::Column(ac.output_index_of_agg(agg))));
+        }
+        if bound.columns().is_empty() && !matches!(bound, Expr::OuterColumn { .. }) {
+            return Ok(Some(bound));
+        }
+        self.param_index.set(saved);
+        Ok(None)
+    }
+
+    fn bind_aggregate(
+        &self,
+        func: AggregateFunction,
+        f: &ast::Function,
+        ctx: &mut ExprContext<'_>,
+    ) -> Result<AggregateExpr> {
+        let ac = ctx
+            .agg
+            .as_deref()
+            .ok_or_else(|| Error::programming("misuse of aggregate function"))?;
+        let input = ac.input.clone();
+        let mut inner = ExprContext {
+            scope: &input,
+            agg: None,
+        };
+        let (args, distinct) = match &f.args {
+            ast::FunctionArguments::List(l) => (
+                l.args.clone(),
+                matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)),
+            ),
+            _ => (vec![], false),
+        };
+        let mut bound = Vec::new();
+        let mut star = false;
+        for a in &args {
+            match a {
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => {
+                    if contains_aggregate(x) {
+                        return Err(Error::programming("misuse of aggregate function"));
+                    }
+                    bound.push(self.bind_expr(x, &mut inner)?)
+                }
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard) => star = true,
+                _ => return Err(Error::not_supported("named aggregate arguments")),
+            }
+        }
+        let func = if func == AggregateFunction::Count && (star || bound.is_empty()) {
+            AggregateFunction::CountStar
+        } else {
+            func
+        };
+        let arg = bound.first().cloned();
+        if func != AggregateFunction::CountStar && arg.is_none() {
+            return Err(Error::programming(format!(
+                "wrong number of arguments to function {}",
+                function_name(f)
+            )));
+        }
+        let arg_type = arg.as_ref().map(|a| type_of(a, &input)).unwrap_or(DataType::Null);
+        let data_type = match func {
+            AggregateFunction::Count | AggregateFunction::CountStar => DataType::Int64,
+            AggregateFunction::Sum => match arg_type {
+                DataType::Int64 | DataType::Boolean | DataType::Null => DataType::Int64,
+                _ => DataType::Float64,
+            },
+            AggregateFunction::Total | AggregateFunction::Avg => DataType::Float64,
+            AggregateFunction::GroupConcat => DataType::Utf8,
+            _ => arg_type,
+        };
+        let separator = match bound.get(1) {
+            Some(Expr::Literal(v)) => Some(v.clone()),
+            Some(_) => return Err(Error::not_supported("non-constant GROUP_CONCAT separator")),
+            None => None,
+        };
+        Ok(AggregateExpr {
+            func,
+            arg,
+            distinct,
+            separator,
+            data_type,
+        })
+    }
+
+    fn bind_function(&self, f: &ast::Function, ctx: &mut ExprContext<'_>) -> Result<Expr> {
+        let name = function_name(f);
+        let args: Vec<ast::Expr> = match &f.args {
+            ast::FunctionArguments::List(l) => l
+                .args
+                .iter()
+                .map(|a| match a {
+                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => Ok(x.clone()),
+                    _ => Err(Error::not_supported(format!("arguments of {name}"))),
+                })
+                .collect::<Result<_>>()?,
+            ast::FunctionArguments::None => vec![],
+            ast::FunctionArguments::Subquery(_) => {
+                return Err(Error::not_supported("subquery as function argument"))
+            }
+        };
+        if aggregate_function(&name, args.len()).is_some() {
+            return Err(Error::programming(format!(
+                "misuse of aggregate function {name}()"
+            )));
+        }
+        let func = scalar_function(&name, args.len())
+            .ok_or_else(|| Error::programming(format!("no such function: {name}")))?;
+        let bound = args
+            .iter()
+            .map(|a| self.bind_expr(a, ctx))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Expr::Function { func, args: bound })
+    }
+
+    fn bind_column(
+        &self,
+        table: Option<&str>,
+        id: &ast::Ident,
+        ctx: &mut ExprContext<'_>,
+    ) -> Result<Expr> {
+        let name = id.value.as_str();
+        match ctx.scope.lookup(table, name) {
+            Lookup::Found(i) => return Ok(Expr::Column(i)),
+            Lookup::Ambiguous => {
+                return Err(Error::programming(format!("ambiguous column name: {name}")))
+            }
+            Lookup::Missing => {}
+        }
+        let outer = self.outer.borrow();
+        for (depth, scope) in outer.iter().rev().enumerate() {
+            match scope.lookup(table, name) {
+                Lookup::Found(index) => {
+                    self.mark_correlated(depth);
+                    return Ok(Expr::OuterColumn {
+                        depth,
+                        index,
+                        data_type: scope.columns[index].data_type.clone(),
+                    });
+                }
+                Lookup::Ambiguous => {
+                    return Err(Error::programming(format!("ambiguous column name: {name}")))
+                }
+                Lookup::Missing => {}
+            }
+        }
+        if table.is_none() && id.quote_style == Some('"') {
+            return Ok(Expr::Literal(Value::Text(Arc::from(name))));
+        }
+        Err(Error::programming(match table {
+            Some(t) => format!("no such column: {t}.{name}"),
+            None => format!("no such column: {name}"),
+        }))
+    }
+
+    /// Binds a literal value or parameter.
+    pub fn bind_value(&self, v: &ast::Value) -> Result<Value> {
+        Ok(match v {
+            ast::Value::Number(s, _) => parse_number(s)?,
+            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => {
+                Value::Text(Arc::from(s.as_str()))
+            }
+            ast::Value::Boolean(b) => Value::Boolean(*b),
+            ast::Value::Null => Value::Null,
+            ast::Value::Placeholder(p) => self.param(p)?,
+            other => {
+                return Err(Error::not_supported(format!(
+                    "literal not supported yet: {other}"
+                )))
+            }
+        })
+    }
+
+    fn param(&self, p: &str) -> Result<Value> {
+        let index = if p == "?" {
+            let i = self.param_index.get();
+            self.param_index.set(i + 1);
+            i
+        } else if let Some(n) = p.strip_prefix('?').or_else(|| p.strip_prefix('$')) {
+            n.parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .ok_or_else(|| Error::programming(format!("bad parameter {p}")))?
+        } else {
+            return Err(Error::not_supported(format!("parameter style {p}")));
+        };
+        self.max_param.set(self.max_param.get().max(index + 1));
+        self.params.get(index).cloned().ok_or_else(|| {
+            Error::programming(format!(
+                "incorrect number of bindings supplied: the statement uses parameter {}, {} supplied",
+                index + 1,
+                self.params.len()
+            ))
+        })
+    }
+}

@@ -1,0 +1,452 @@
+//! FROM clauses: tables, views, CTEs and derived tables; explicit joins; and
+//! the join order of comma-separated tables, chosen greedily so that each
+//! new table is hash-joined on an equality with the tables before it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arrow_schema::Schema;
+use llkv_plan::{BinaryOp, Error, Expr, JoinKind, LogicalPlan, Result};
+use sqlparser::ast;
+
+use super::expr::ExprContext;
+use super::scope::{Scope, ScopeColumn};
+use super::{object_name, schema_of, Binder};
+
+/// Rewrites column positions through `map`.
+pub fn remap(e: Expr, map: &dyn Fn(usize) -> usize) -> Expr {
+    e.transform(&mut |x| match x {
+        Expr::Column(i) => Expr::Column(map(i)),
+        other => other,
+    })
+}
+
+fn contains_subquery(e: &Expr) -> bool {
+    let mut found = false;
+    e.visit(&mut |x| {
+        if matches!(x, Expr::Subquery { .. }) {
+            found = true;
+        }
+    });
+    found
+}
+
+struct Item {
+    plan: LogicalPlan,
+    offset: usize,
+    width: usize,
+}
+
+impl Binder<'_> {
+    /// Binds FROM and WHERE: returns a plan whose columns are the FROM
+    /// items' columns in order, with WHERE applied, and its scope.
+    pub fn bind_from_where(
+        &self,
+        from: &[ast::TableWithJoins],
+        selection: Option<&ast::Expr>,
+    ) -> Result<(LogicalPlan, Scope)> {
+        if from.is_empty() {
+            let plan = LogicalPlan::Values {
+                rows: vec![vec![]],
+                schema: Arc::new(Schema::empty()),
+            };
+            let scope = Scope::default();
+            let plan = match selection {
+                Some(w) => {
+                    let pred = self.bind_expr(w, &mut ExprContext { scope: &scope, agg: None })?;
+                    LogicalPlan::Filter {
+                        input: Box::new(plan),
+                        predicate: pred,
+                    }
+                }
+                None => plan,
+            };
+            return Ok((plan, scope));
+        }
+        let mut items = Vec::new();
+        let mut scope = Scope::default();
+        for twj in from {
+            let (plan, s) = self.bind_table_with_joins(twj)?;
+            items.push(Item {
+                plan,
+                offset: scope.columns.len(),
+                width: s.columns.len(),
+            });
+            scope = scope.join(&s);
+        }
+        let conjuncts = match selection {
+            Some(w) => {
+                if super::expr::contains_aggregate(w) {
+                    return Err(Error::programming("misuse of aggregate function in WHERE"));
+                }
+                self.bind_expr(w, &mut ExprContext { scope: &scope, agg: None })?
+                    .split_conjunction()
+            }
+            None => vec![],
+        };
+        let plan = self.plan_joins(items, conjuncts, &scope)?;
+        Ok((plan, scope))
+    }
+
+    fn plan_joins(&self, items: Vec<Item>, conjuncts: Vec<Expr>, scope: &Scope) -> Result<LogicalPlan> {
+        let item_of = |col: usize| items.iter().position(|it| col >= it.offset && col < it.offset + it.width);
+        let mut remaining: Vec<(Expr, HashSet<usize>)> = Vec::new();
+        let mut top: Vec<Expr> = Vec::new();
+        let mut plans: Vec<Option<LogicalPlan>> = items.iter().map(|_| None).collect();
+        let mut per_item: Vec<Vec<Expr>> = items.iter().map(|_| vec![]).collect();
+        for c in conjuncts {
+            let cols = c.columns();
+            let used: HashSet<usize> = cols.iter().filter_map(|c| item_of(*c)).collect();
+            if contains_subquery(&c) || used.is_empty() {
+                top.push(c);
+            } else if used.len() == 1 {
+                let k = *used.iter().next().unwrap_or(&0);
+                let off = items[k].offset;
+                per_item[k].push(remap(c, &|i| i - off));
+            } else {
+                remaining.push((c, used));
+            }
+        }
+        for (k, it) in items.iter().enumerate() {
+            plans[k] = Some(push_filters(it.plan.clone(), std::mem::take(&mut per_item[k])));
+        }
+        // Greedy join order: start with the first item, then prefer items
+        // connected to the joined set by an equality.
+        let n = items.len();
+        let mut order: Vec<usize> = vec![0];
+        let mut joined: HashSet<usize> = [0].into_iter().collect();
+        let mut plan = plans[0].take().ok_or_else(|| Error::internal("missing FROM item"))?;
+        while order.len() < n {
+            let next = (0..n)
+                .filter(|k| !joined.contains(k))
+                .find(|k| {
+                    remaining.iter().any(|(c, used)| {
+                        used.contains(k)
+                            && used.iter().all(|u| u == k || joined.contains(u))
+                            && is_equi(c)
+                    })
+                })
+                .or_else(|| (0..n).find(|k| !joined.contains(k)))
+                .ok_or_else(|| Error::internal("join order"))?;
+            // Layout of the current plan: items in `order`, each contiguous.
+            let mut left_pos = vec![usize::MAX; scope.columns.len()];
+            let mut p = 0;
+            for k in &order {
+                for c in 0..items[*k].width {
+                    left_pos[items[*k].offset + c] = p;
+                    p += 1;
+                }
+            }
+            let left_width = p;
+            let right_off = items[next].offset;
+            let right_width = items[next].width;
+            let in_left = |c: usize| left_pos[c] != usize::MAX;
+            let in_right = |c: usize| c >= right_off && c < right_off + right_width;
+            let mut on = Vec::new();
+            let mut filters = Vec::new();
+            let mut keep = Vec::new();
+            for (c, used) in remaining.drain(..) {
+                let ready = used.iter().all(|u| *u == next || joined.contains(u));
+                if !ready {
+                    keep.push((c, used));
+                    continue;
+                }
+                if let Expr::Binary {
+                    op: BinaryOp::Eq,
+                    left,
+                    right,
+                } = &c
+                {
+                    let (lc, rc) = (left.columns(), right.columns());
+                    let side = |cols: &[usize], f: &dyn Fn(usize) -> bool| {
+                        !cols.is_empty() && cols.iter().all(|x| f(*x))
+                    };
+                    if side(&lc, &in_left) && side(&rc, &in_right) {
+                        on.push((
+                            remap((**left).clone(), &|i| left_pos[i]),
+                            remap((**right).clone(), &|i| i - right_off),
+                        ));
+                        continue;
+                    }
+                    if side(&rc, &in_left) && side(&lc, &in_right) {
+                        on.push((
+                            remap((**right).clone(), &|i| left_pos[i]),
+                            remap((**left).clone(), &|i| i - right_off),
+                        ));
+                        continue;
+                    }
+                }
+                filters.push(remap(c, &|i| {
+                    if in_right(i) {
+                        left_width + i - right_off
+                    } else {
+                        left_pos[i]
+                    }
+                }));
+            }
+            remaining = keep;
+            let right_plan = plans[next].take().ok_or_else(|| Error::internal("join item"))?;
+            let schema = concat_schema(&plan, &right_plan);
+            plan = LogicalPlan::Join {
+                left: Box::new(plan),
+                right: Box::new(right_plan),
+                kind: JoinKind::Inner,
+                on,
+                filter: Expr::conjunction(filters),
+                schema,
+            };
+            order.push(next);
+            joined.insert(next);
+        }
+        // Restore the FROM order of columns when joins reordered them.
+        if order.windows(2).any(|w| w[0] > w[1]) {
+            let mut pos = vec![0usize; scope.columns.len()];
+            let mut p = 0;
+            for k in &order {
+                for c in 0..items[*k].width {
+                    pos[items[*k].offset + c] = p;
+                    p += 1;
+                }
+            }
+            let exprs: Vec<Expr> = (0..scope.columns.len()).map(|i| Expr::Column(pos[i])).collect();
+            let names: Vec<String> = scope.columns.iter().map(|c| c.name.clone()).collect();
+            let types: Vec<_> = scope.columns.iter().map(|c| c.data_type.clone()).collect();
+            plan = LogicalPlan::Project {
+                input: Box::new(plan),
+                exprs,
+                schema: schema_of(&names, &types),
+            };
+        }
+        for (c, _) in remaining {
+            top.push(c);
+        }
+        if let Some(pred) = Expr::conjunction(top) {
+            plan = LogicalPlan::Filter {
+                input: Box::new(plan),
+                predicate: pred,
+            };
+        }
+        Ok(plan)
+    }
+
+    /// Binds one FROM item with its explicit joins.
+    pub fn bind_table_with_joins(&self, twj: &ast::TableWithJoins) -> Result<(LogicalPlan, Scope)> {
+        let (mut plan, mut scope) = self.bind_table_factor(&twj.relation)?;
+        for join in &twj.joins {
+            let (right, rscope) = self.bind_table_factor(&join.relation)?;
+            use ast::JoinOperator as J;
+            let (kind, constraint) = match &join.join_operator {
+                J::Join(c) | J::Inner(c) => (JoinKind::Inner, Some(c)),
+                J::Left(c) | J::LeftOuter(c) => (JoinKind::Left, Some(c)),
+                J::Right(c) | J::RightOuter(c) => (JoinKind::Right, Some(c)),
+                J::FullOuter(c) => (JoinKind::Full, Some(c)),
+                J::CrossJoin(c) => (JoinKind::Inner, Some(c)),
+                other => {
+                    return Err(Error::not_supported(format!("join kind not supported: {other:?}")))
+                }
+            };
+            let joined = scope.join(&rscope);
+            let lw = scope.columns.len();
+            let mut conjuncts = Vec::new();
+            match constraint {
+                Some(ast::JoinConstraint::On(e)) => {
+                    conjuncts = self
+                        .bind_expr(e, &mut ExprContext { scope: &joined, agg: None })?
+                        .split_conjunction();
+                }
+                Some(ast::JoinConstraint::Using(cols)) => {
+                    for c in cols {
+                        let name = object_name(c);
+                        let l = match scope.lookup(None, &name) {
+                            super::scope::Lookup::Found(i) => i,
+                            _ => return Err(Error::programming(format!("cannot join using column {name}"))),
+                        };
+                        let r = match rscope.lookup(None, &name) {
+                            super::scope::Lookup::Found(i) => i,
+                            _ => return Err(Error::programming(format!("cannot join using column {name}"))),
+                        };
+                        conjuncts.push(Expr::binary(BinaryOp::Eq, Expr::Column(l), Expr::Column(lw + r)));
+                    }
+                }
+                Some(ast::JoinConstraint::Natural) => {
+                    for (r, rc) in rscope.columns.iter().enumerate() {
+                        if let super::scope::Lookup::Found(l) = scope.lookup(None, &rc.name) {
+                            conjuncts.push(Expr::binary(BinaryOp::Eq, Expr::Column(l), Expr::Column(lw + r)));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let mut on = Vec::new();
+            let mut filters = Vec::new();
+            for c in conjuncts {
+                if let Expr::Binary { op: BinaryOp::Eq, left, right } = &c {
+                    let (lc, rc) = (left.columns(), right.columns());
+                    let all_left = |v: &[usize]| !v.is_empty() && v.iter().all(|x| *x < lw);
+                    let all_right = |v: &[usize]| !v.is_empty() && v.iter().all(|x| *x >= lw);
+                    if !contains_subquery(&c) && all_left(&lc) && all_right(&rc) {
+                        on.push(((**left).clone(), remap((**right).clone(), &|i| i - lw)));
+                        continue;
+                    }
+                    if !contains_subquery(&c) && all_right(&lc) && all_left(&rc) {
+                        on.push(((**right).clone(), remap((**left).clone(), &|i| i - lw)));
+                        continue;
+                    }
+                }
+                filters.push(c);
+            }
+            let schema = concat_schema(&plan, &right);
+            plan = LogicalPlan::Join {
+                left: Box::new(plan),
+                right: Box::new(right),
+                kind,
+                on,
+                filter: Expr::conjunction(filters),
+                schema,
+            };
+            scope = joined;
+        }
+        Ok((plan, scope))
+    }
+
+    fn bind_table_factor(&self, f: &ast::TableFactor) -> Result<(LogicalPlan, Scope)> {
+        match f {
+            ast::TableFactor::Table { name, alias, .. } => {
+                let tname = object_name(name);
+                let alias_name = alias.as_ref().map(|a| a.name.value.clone());
+                let label = alias_name.clone().unwrap_or_else(|| tname.clone());
+                if let Some(q) = self.find_cte(&tname) {
+                    let plan = self.bind_query(&q)?;
+                    return Ok(derived_scope(plan, &label, alias));
+                }
+                if let Some(view) = self.catalog.views.get(&tname.to_ascii_lowercase()) {
+                    let q = parse_query(&view.query)?;
+                    let plan = self.bind_query(&q)?;
+                    let plan = rename_columns(plan, &view.columns);
+                    return Ok(derived_scope(plan, &label, alias));
+                }
+                let meta = self
+                    .catalog
+                    .table(&tname)
+                    .ok_or_else(|| Error::programming(format!("no such table: {tname}")))?;
+                let names: Vec<String> = meta.columns.iter().map(|c| c.name.clone()).collect();
+                let types: Vec<_> = meta.columns.iter().map(|c| c.sql_type.arrow_type()).collect();
+                let scope = Scope {
+                    columns: names
+                        .iter()
+                        .zip(&types)
+                        .map(|(n, t)| ScopeColumn {
+                            table: Some(label.to_ascii_lowercase()),
+                            name: n.to_ascii_lowercase(),
+                            data_type: t.clone(),
+                        })
+                        .collect(),
+                };
+                Ok((
+                    LogicalPlan::Scan {
+                        table: meta.id,
+                        columns: (0..names.len()).collect(),
+                        filters: vec![],
+                        schema: schema_of(&names, &types),
+                    },
+                    scope,
+                ))
+            }
+            ast::TableFactor::Derived { subquery, alias, .. } => {
+                let plan = self.bind_query(subquery)?;
+                let label = alias.as_ref().map(|a| a.name.value.clone()).unwrap_or_default();
+                Ok(derived_scope(plan, &label, alias))
+            }
+            ast::TableFactor::NestedJoin { table_with_joins, .. } => {
+                self.bind_table_with_joins(table_with_joins)
+            }
+            other => Err(Error::not_supported(format!("FROM item not supported: {other}"))),
+        }
+    }
+
+    fn find_cte(&self, name: &str) -> Option<ast::Query> {
+        let ctes = self.ctes.borrow();
+        for level in ctes.iter().rev() {
+            if let Some(q) = level.get(&name.to_ascii_lowercase()) {
+                return Some(q.clone());
+            }
+        }
+        None
+    }
+}
+
+fn is_equi(e: &Expr) -> bool {
+    matches!(e, Expr::Binary { op: BinaryOp::Eq, .. })
+}
+
+fn push_filters(plan: LogicalPlan, filters: Vec<Expr>) -> LogicalPlan {
+    if filters.is_empty() {
+        return plan;
+    }
+    match plan {
+        LogicalPlan::Scan { table, columns, filters: mut f, schema } => {
+            f.extend(filters);
+            LogicalPlan::Scan { table, columns, filters: f, schema }
+        }
+        other => LogicalPlan::Filter {
+            input: Box::new(other),
+            predicate: Expr::conjunction(filters).unwrap_or(Expr::lit(true)),
+        },
+    }
+}
+
+fn concat_schema(l: &LogicalPlan, r: &LogicalPlan) -> arrow_schema::SchemaRef {
+    let mut fields: Vec<arrow_schema::FieldRef> = l.schema().fields().iter().cloned().collect();
+    fields.extend(r.schema().fields().iter().cloned());
+    Arc::new(Schema::new(fields))
+}
+
+fn rename_columns(plan: LogicalPlan, names: &[String]) -> LogicalPlan {
+    if names.is_empty() {
+        return plan;
+    }
+    let schema = plan.schema();
+    let types: Vec<_> = schema.fields().iter().map(|f| f.data_type().clone()).collect();
+    let mut new_names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    for (i, n) in names.iter().enumerate().take(new_names.len()) {
+        new_names[i] = n.clone();
+    }
+    LogicalPlan::Project {
+        exprs: (0..types.len()).map(Expr::Column).collect(),
+        input: Box::new(plan),
+        schema: schema_of(&new_names, &types),
+    }
+}
+
+fn derived_scope(plan: LogicalPlan, label: &str, alias: &Option<ast::TableAlias>) -> (LogicalPlan, Scope) {
+    let names: Vec<String> = alias
+        .as_ref()
+        .map(|a| a.columns.iter().map(|c| c.name.value.clone()).collect())
+        .unwrap_or_default();
+    let plan = rename_columns(plan, &names);
+    let schema = plan.schema();
+    let scope = Scope {
+        columns: schema
+            .fields()
+            .iter()
+            .map(|f| ScopeColumn {
+                table: (!label.is_empty()).then(|| label.to_ascii_lowercase()),
+                name: f.name().to_ascii_lowercase(),
+                data_type: f.data_type().clone(),
+            })
+            .collect(),
+    };
+    (plan, scope)
+}
+
+/// Parses stored SQL text of a query (views).
+pub fn parse_query(sql: &str) -> Result<ast::Query> {
+    let dialect = sqlparser::dialect::GenericDialect {};
+    let mut stmts = sqlparser::parser::Parser::parse_sql(&dialect, sql)
+        .map_err(|e| Error::programming(e.to_string()))?;
+    match stmts.pop() {
+        Some(ast::Statement::Query(q)) => Ok(*q),
+        _ => Err(Error::internal("stored view is not a query")),
+    }
+}
+

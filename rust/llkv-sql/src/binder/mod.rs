@@ -1,0 +1,125 @@
+//! The binder: turns sqlparser's AST into bound logical plans, resolving
+//! names against the catalog and scopes, typing every expression, and
+//! applying SQLite's dialect rules where the corpus demands them.
+
+mod expr;
+mod from;
+mod query;
+pub mod scope;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use llkv_plan::{Error, LogicalPlan, Result, Value};
+use llkv_table::Catalog;
+use sqlparser::ast;
+
+pub use expr::{cast_target, type_of, AggContext, ExprContext};
+pub use scope::{Scope, ScopeColumn};
+
+/// Deepest nesting of expressions and subqueries accepted.
+pub const MAX_DEPTH: usize = 200;
+
+/// Binds the statements of one session against one catalog.
+pub struct Binder<'a> {
+    /// The catalog names resolve against.
+    pub catalog: &'a Catalog,
+    params: &'a [Value],
+    param_index: Cell<usize>,
+    max_param: Cell<usize>,
+    depth: Cell<usize>,
+    subqueries: RefCell<Vec<LogicalPlan>>,
+    outer: RefCell<Vec<Scope>>,
+    correlated: RefCell<Vec<bool>>,
+    ctes: RefCell<Vec<HashMap<String, ast::Query>>>,
+}
+
+impl<'a> Binder<'a> {
+    /// A binder over `catalog` with statement parameters `params`.
+    pub fn new(catalog: &'a Catalog, params: &'a [Value]) -> Self {
+        Binder {
+            catalog,
+            params,
+            param_index: Cell::new(0),
+            max_param: Cell::new(0),
+            depth: Cell::new(0),
+            subqueries: RefCell::new(Vec::new()),
+            outer: RefCell::new(Vec::new()),
+            correlated: RefCell::new(Vec::new()),
+            ctes: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Number of parameters the bound statement used.
+    pub fn params_used(&self) -> usize {
+        self.max_param.get()
+    }
+
+    /// The subquery plans bound so far (indexed by `Expr::Subquery::id`).
+    pub fn take_subqueries(&self) -> Vec<LogicalPlan> {
+        std::mem::take(&mut self.subqueries.borrow_mut())
+    }
+
+    fn check_depth(&self) -> Result<()> {
+        if self.depth.get() > MAX_DEPTH {
+            return Err(Error::programming(format!(
+                "expression nested too deeply (more than {MAX_DEPTH} levels)"
+            )));
+        }
+        Ok(())
+    }
+
+    fn mark_correlated(&self, depth: usize) {
+        let mut flags = self.correlated.borrow_mut();
+        let n = flags.len();
+        for f in flags.iter_mut().skip(n.saturating_sub(depth + 1)) {
+            *f = true;
+        }
+    }
+
+    /// Binds a subquery evaluated inside a query whose input scope is `scope`.
+    /// Returns its id, whether it is correlated, and its first column's type.
+    fn bind_subquery(&self, q: &ast::Query, scope: &Scope) -> Result<(usize, bool, DataType)> {
+        self.check_depth()?;
+        self.depth.set(self.depth.get() + 1);
+        self.outer.borrow_mut().push(scope.clone());
+        self.correlated.borrow_mut().push(false);
+        let plan = self.bind_query(q);
+        self.outer.borrow_mut().pop();
+        let correlated = self.correlated.borrow_mut().pop().unwrap_or(false);
+        self.depth.set(self.depth.get() - 1);
+        let plan = plan?;
+        let data_type = plan
+            .schema()
+            .fields()
+            .first()
+            .map(|f| f.data_type().clone())
+            .unwrap_or(DataType::Null);
+        let mut subs = self.subqueries.borrow_mut();
+        subs.push(plan);
+        Ok((subs.len() - 1, correlated, data_type))
+    }
+}
+
+/// Builds a schema of nullable fields.
+pub fn schema_of(names: &[String], types: &[DataType]) -> SchemaRef {
+    std::sync::Arc::new(Schema::new(
+        names
+            .iter()
+            .zip(types)
+            .map(|(n, t)| Field::new(n, t.clone(), true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Lower-cased last part of an object name.
+pub fn object_name(name: &ast::ObjectName) -> String {
+    name.0
+        .last()
+        .map(|p| match p {
+            ast::ObjectNamePart::Identifier(id) => id.value.clone(),
+            other => other.to_string(),
+        })
+        .unwrap_or_default()
+}

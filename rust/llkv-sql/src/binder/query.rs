@@ -1,0 +1,584 @@
+//! Queries: WITH, compound SELECTs, SELECT with GROUP BY/HAVING, ORDER BY
+//! (by ordinal, output alias or expression), LIMIT/OFFSET and VALUES.
+
+use std::collections::HashMap;
+
+use arrow_schema::DataType;
+use llkv_executor::{empty_rows_batch, ExecContext, TableProvider};
+use llkv_plan::types::common_type;
+use llkv_plan::{Error, Expr, LogicalPlan, Result, SetOpKind, SortKey, TableId, Value};
+use sqlparser::ast;
+
+use super::expr::{contains_aggregate, AggContext, ExprContext};
+use super::scope::{Scope, ScopeColumn};
+use super::{object_name, schema_of, type_of, Binder};
+
+struct NoTables;
+
+impl TableProvider for NoTables {
+    fn scan(&self, _: TableId, _: &[usize]) -> Result<llkv_executor::BatchIter<'_>> {
+        Err(Error::programming("LIMIT/OFFSET must be constant"))
+    }
+}
+
+/// A resolved ORDER BY item before it is turned into a sort key.
+struct OrderItem {
+    expr: Expr,
+    descending: bool,
+    nulls_first: Option<bool>,
+}
+
+impl Binder<'_> {
+    /// Binds a full query (WITH, body, ORDER BY, LIMIT).
+    pub fn bind_query(&self, q: &ast::Query) -> Result<LogicalPlan> {
+        let pushed = if let Some(with) = &q.with {
+            if with.recursive {
+                return Err(Error::not_supported("WITH RECURSIVE is not supported yet"));
+            }
+            let mut level = HashMap::new();
+            for cte in &with.cte_tables {
+                let mut query = (*cte.query).clone();
+                if !cte.alias.columns.is_empty() {
+                    // Carry the column list as a derived-table alias.
+                    query = wrap_with_columns(query, &cte.alias);
+                }
+                level.insert(cte.alias.name.value.to_ascii_lowercase(), query);
+                self.ctes.borrow_mut().push(level.clone());
+            }
+            with.cte_tables.len()
+        } else {
+            0
+        };
+        let out = self.bind_query_body(q);
+        for _ in 0..pushed {
+            self.ctes.borrow_mut().pop();
+        }
+        out
+    }
+
+    fn bind_query_body(&self, q: &ast::Query) -> Result<LogicalPlan> {
+        let order: Vec<ast::OrderByExpr> = match &q.order_by {
+            Some(ob) => match &ob.kind {
+                ast::OrderByKind::Expressions(v) => v.clone(),
+                ast::OrderByKind::All(_) => {
+                    return Err(Error::not_supported("ORDER BY ALL is not supported yet"))
+                }
+            },
+            None => vec![],
+        };
+        let (limit, offset) = self.bind_limit(q)?;
+        let (mut plan, visible) = match q.body.as_ref() {
+            ast::SetExpr::Select(s) => self.bind_select(s, &order)?,
+            body => {
+                let plan = self.bind_set_expr(body)?;
+                let width = plan.schema().fields().len();
+                let plan = if order.is_empty() {
+                    plan
+                } else {
+                    let schema = plan.schema();
+                    let mut keys = Vec::new();
+                    for o in &order {
+                        let idx = output_position(&o.expr, &schema, None)?.ok_or_else(|| {
+                            Error::programming(
+                                "ORDER BY term does not match any column in the result set",
+                            )
+                        })?;
+                        keys.push(sort_key(Expr::Column(idx), o));
+                    }
+                    LogicalPlan::Sort {
+                        input: Box::new(plan),
+                        keys,
+                    }
+                };
+                (plan, width)
+            }
+        };
+        if limit.is_some() || offset > 0 {
+            plan = LogicalPlan::Limit {
+                input: Box::new(plan),
+                offset,
+                limit,
+            };
+        }
+        let schema = plan.schema();
+        if schema.fields().len() > visible {
+            let names: Vec<String> = schema.fields()[..visible].iter().map(|f| f.name().clone()).collect();
+            let types: Vec<DataType> = schema.fields()[..visible].iter().map(|f| f.data_type().clone()).collect();
+            plan = LogicalPlan::Project {
+                input: Box::new(plan),
+                exprs: (0..visible).map(Expr::Column).collect(),
+                schema: schema_of(&names, &types),
+            };
+        }
+        Ok(plan)
+    }
+
+    fn constant(&self, e: &ast::Expr) -> Result<Value> {
+        let scope = Scope::default();
+        let bound = self.bind_expr(e, &mut ExprContext { scope: &scope, agg: None })?;
+        let provider = NoTables;
+        let ctx = ExecContext::new(&provider, &[]);
+        let arr = llkv_executor::eval::evaluate(&bound, &empty_rows_batch(1), &ctx)?;
+        Ok(llkv_executor::scalar::value_at(arr.as_ref(), 0))
+    }
+
+    fn bind_limit(&self, q: &ast::Query) -> Result<(Option<usize>, usize)> {
+        let to_count = |v: Value, what: &str| -> Result<Option<usize>> {
+            match v {
+                Value::Integer(i) if i < 0 => Ok(None),
+                Value::Integer(i) => Ok(Some(i as usize)),
+                Value::Null => Ok(None),
+                other => Err(Error::data(format!("{what} must be an integer, got {other}"))),
+            }
+        };
+        match &q.limit_clause {
+            None => Ok((None, 0)),
+            Some(ast::LimitClause::LimitOffset { limit, offset, .. }) => {
+                let l = match limit {
+                    Some(e) => to_count(self.constant(e)?, "LIMIT")?,
+                    None => None,
+                };
+                let o = match offset {
+                    Some(o) => to_count(self.constant(&o.value)?, "OFFSET")?.unwrap_or(0),
+                    None => 0,
+                };
+                Ok((l, o))
+            }
+            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => {
+                let l = to_count(self.constant(limit)?, "LIMIT")?;
+                let o = to_count(self.constant(offset)?, "OFFSET")?.unwrap_or(0);
+                Ok((l, o))
+            }
+        }
+    }
+
+    fn bind_set_expr(&self, body: &ast::SetExpr) -> Result<LogicalPlan> {
+        match body {
+            ast::SetExpr::Select(s) => Ok(self.bind_select(s, &[])?.0),
+            ast::SetExpr::Query(q) => self.bind_query(q),
+            ast::SetExpr::Values(v) => self.bind_values(v),
+            ast::SetExpr::SetOperation {
+                op,
+                set_quantifier,
+                left,
+                right,
+            } => {
+                let l = self.bind_set_expr(left)?;
+                let r = self.bind_set_expr(right)?;
+                let (ls, rs) = (l.schema(), r.schema());
+                if ls.fields().len() != rs.fields().len() {
+                    return Err(Error::programming(format!(
+                        "SELECTs to the left and right of {op} do not have the same number of result columns"
+                    )));
+                }
+                let names: Vec<String> = ls.fields().iter().map(|f| f.name().clone()).collect();
+                let types: Vec<DataType> = ls
+                    .fields()
+                    .iter()
+                    .zip(rs.fields())
+                    .map(|(a, b)| common_type([a.data_type(), b.data_type()]))
+                    .collect();
+                let kind = match op {
+                    ast::SetOperator::Union => SetOpKind::Union,
+                    ast::SetOperator::Intersect => SetOpKind::Intersect,
+                    ast::SetOperator::Except | ast::SetOperator::Minus => SetOpKind::Except,
+                };
+                let all = matches!(set_quantifier, ast::SetQuantifier::All);
+                Ok(LogicalPlan::SetOp {
+                    left: Box::new(l),
+                    right: Box::new(r),
+                    op: kind,
+                    all,
+                    schema: schema_of(&names, &types),
+                })
+            }
+            other => Err(Error::not_supported(format!("query form not supported: {other}"))),
+        }
+    }
+
+    fn bind_values(&self, v: &ast::Values) -> Result<LogicalPlan> {
+        let scope = Scope::default();
+        let mut rows = Vec::with_capacity(v.rows.len());
+        let mut width = None;
+        for row in &v.rows {
+            let bound = row
+                .iter()
+                .map(|e| self.bind_expr(e, &mut ExprContext { scope: &scope, agg: None }))
+                .collect::<Result<Vec<_>>>()?;
+            if *width.get_or_insert(bound.len()) != bound.len() {
+                return Err(Error::programming("all VALUES must have the same number of terms"));
+            }
+            rows.push(bound);
+        }
+        let width = width.unwrap_or(0);
+        let types: Vec<DataType> = (0..width)
+            .map(|i| {
+                let ts: Vec<DataType> = rows.iter().map(|r| type_of(&r[i], &scope)).collect();
+                common_type(&ts)
+            })
+            .collect();
+        let names: Vec<String> = (1..=width).map(|i| format!("column{i}")).collect();
+        Ok(LogicalPlan::Values {
+            rows,
+            schema: schema_of(&names, &types),
+        })
+    }
+
+    /// Binds a SELECT with its ORDER BY. Returns the plan (whose trailing
+    /// columns may be hidden sort keys) and the number of visible columns.
+    fn bind_select(&self, s: &ast::Select, order: &[ast::OrderByExpr]) -> Result<(LogicalPlan, usize)> {
+        let (input, scope) = self.bind_from_where(&s.from, s.selection.as_ref())?;
+        let group_exprs: Vec<ast::Expr> = match &s.group_by {
+            ast::GroupByExpr::Expressions(v, _) => v.clone(),
+            ast::GroupByExpr::All(_) => return Err(Error::not_supported("GROUP BY ALL")),
+        };
+        let select_has_agg = s.projection.iter().any(|item| match item {
+            ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => {
+                contains_aggregate(e)
+            }
+            _ => false,
+        });
+        let is_agg = !group_exprs.is_empty()
+            || select_has_agg
+            || s.having.is_some()
+            || order.iter().any(|o| contains_aggregate(&o.expr));
+        let mut agg = if is_agg {
+            let mut group_by = Vec::new();
+            for g in &group_exprs {
+                let e = self.group_term(g, s, &scope)?;
+                group_by.push(e);
+            }
+            Some(AggContext {
+                input: scope.clone(),
+                group_by,
+                aggregates: vec![],
+            })
+        } else {
+            None
+        };
+        // Scope that subqueries above the aggregation see: the grouped columns.
+        let post_scope = match &agg {
+            Some(ac) => Scope {
+                columns: ac
+                    .group_by
+                    .iter()
+                    .map(|g| match g {
+                        Expr::Column(i) => scope.columns[*i].clone(),
+                        other => ScopeColumn {
+                            table: None,
+                            name: String::new(),
+                            data_type: type_of(other, &scope),
+                        },
+                    })
+                    .collect(),
+            },
+            None => scope.clone(),
+        };
+        let expr_scope = if agg.is_some() { &scope } else { &post_scope };
+        // Projection.
+        let mut exprs = Vec::new();
+        let mut names = Vec::new();
+        for item in &s.projection {
+            match item {
+                ast::SelectItem::UnnamedExpr(e) => {
+                    let b = self.bind_in(e, expr_scope, &post_scope, agg.as_mut())?;
+                    names.push(output_name(e));
+                    exprs.push(b);
+                }
+                ast::SelectItem::ExprWithAlias { expr, alias } => {
+                    let b = self.bind_in(expr, expr_scope, &post_scope, agg.as_mut())?;
+                    names.push(alias.value.clone());
+                    exprs.push(b);
+                }
+                ast::SelectItem::Wildcard(_) => {
+                    if scope.columns.is_empty() {
+                        return Err(Error::programming("no tables specified"));
+                    }
+                    for (i, c) in scope.columns.iter().enumerate() {
+                        exprs.push(self.star_column(i, agg.as_mut(), &scope)?);
+                        names.push(c.name.clone());
+                    }
+                }
+                ast::SelectItem::QualifiedWildcard(kind, _) => {
+                    let t = match kind {
+                        ast::SelectItemQualifiedWildcardKind::ObjectName(n) => object_name(n),
+                        _ => return Err(Error::not_supported("wildcard on an expression")),
+                    };
+                    if !scope.has_table(&t) {
+                        return Err(Error::programming(format!("no such table: {t}")));
+                    }
+                    for (i, c) in scope.columns.iter().enumerate() {
+                        if c.table.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&t)) {
+                            exprs.push(self.star_column(i, agg.as_mut(), &scope)?);
+                            names.push(c.name.clone());
+                        }
+                    }
+                }
+                other => {
+                    return Err(Error::not_supported(format!("select item not supported: {other}")))
+                }
+            }
+        }
+        let having = match &s.having {
+            Some(h) => Some(self.bind_in(h, expr_scope, &post_scope, agg.as_mut())?),
+            None => None,
+        };
+        // ORDER BY.
+        let visible = exprs.len();
+        let mut order_items = Vec::new();
+        for o in order {
+            let (descending, nulls_first) = sort_options(o);
+            let expr = match ordinal_or_alias(&o.expr, &names)? {
+                Some(i) => Expr::Column(i),
+                None => {
+                    let b = self.bind_in(&o.expr, expr_scope, &post_scope, agg.as_mut())?;
+                    match exprs.iter().position(|e| *e == b) {
+                        Some(i) => Expr::Column(i),
+                        None => {
+                            exprs.push(b);
+                            names.push(format!("__order{}", exprs.len()));
+                            Expr::Column(exprs.len() - 1)
+                        }
+                    }
+                }
+            };
+            order_items.push(OrderItem {
+                expr,
+                descending,
+                nulls_first,
+            });
+        }
+        // Assemble.
+        let (mut plan, proj_scope) = match agg {
+            Some(ac) => {
+                let width = ac.group_by.len() + ac.aggregates.len();
+                let types: Vec<DataType> = (0..width).map(|i| ac.output_type(i)).collect();
+                let anames: Vec<String> = (0..width).map(|i| format!("__agg{i}")).collect();
+                let plan = LogicalPlan::Aggregate {
+                    input: Box::new(input),
+                    group_by: ac.group_by,
+                    aggregates: ac.aggregates,
+                    schema: schema_of(&anames, &types),
+                };
+                let ps = Scope {
+                    columns: types
+                        .into_iter()
+                        .map(|t| ScopeColumn {
+                            table: None,
+                            name: String::new(),
+                            data_type: t,
+                        })
+                        .collect(),
+                };
+                (plan, ps)
+            }
+            None => (input, scope.clone()),
+        };
+        if let Some(h) = having {
+            plan = LogicalPlan::Filter {
+                input: Box::new(plan),
+                predicate: h,
+            };
+        }
+        let types: Vec<DataType> = exprs.iter().map(|e| type_of(e, &proj_scope)).collect();
+        plan = LogicalPlan::Project {
+            input: Box::new(plan),
+            exprs,
+            schema: schema_of(&names, &types),
+        };
+        if matches!(s.distinct, Some(ast::Distinct::Distinct)) {
+            plan = LogicalPlan::Distinct {
+                input: Box::new(plan),
+            };
+        } else if let Some(ast::Distinct::On(_)) = &s.distinct {
+            return Err(Error::not_supported("DISTINCT ON is not supported yet"));
+        }
+        if !order_items.is_empty() {
+            plan = LogicalPlan::Sort {
+                input: Box::new(plan),
+                keys: order_items
+                    .into_iter()
+                    .map(|o| SortKey {
+                        expr: o.expr,
+                        descending: o.descending,
+                        nulls_first: o.nulls_first.unwrap_or(!o.descending),
+                    })
+                    .collect(),
+            };
+        }
+        Ok((plan, visible))
+    }
+
+    fn bind_in(
+        &self,
+        e: &ast::Expr,
+        scope: &Scope,
+        post_scope: &Scope,
+        agg: Option<&mut AggContext>,
+    ) -> Result<Expr> {
+        match agg {
+            Some(ac) => {
+                let _ = post_scope;
+                self.bind_expr(e, &mut ExprContext { scope, agg: Some(ac) })
+            }
+            None => self.bind_expr(e, &mut ExprContext { scope, agg: None }),
+        }
+    }
+
+    fn star_column(&self, i: usize, agg: Option<&mut AggContext>, scope: &Scope) -> Result<Expr> {
+        match agg {
+            None => Ok(Expr::Column(i)),
+            Some(ac) => {
+                let id = ast::Ident::new(scope.columns[i].name.clone());
+                let e = match &scope.columns[i].table {
+                    Some(t) => ast::Expr::CompoundIdentifier(vec![ast::Ident::new(t.clone()), id]),
+                    None => ast::Expr::Identifier(id),
+                };
+                self.bind_expr(&e, &mut ExprContext { scope, agg: Some(ac) })
+            }
+        }
+    }
+
+    fn group_term(&self, g: &ast::Expr, s: &ast::Select, scope: &Scope) -> Result<Expr> {
+        // GROUP BY <ordinal> and GROUP BY <output alias> refer to select items.
+        if let ast::Expr::Value(v) = g {
+            if let ast::Value::Number(n, _) = &v.value {
+                let k: usize = n.parse().map_err(|_| Error::programming("bad GROUP BY term"))?;
+                let item = s.projection.get(k.wrapping_sub(1)).ok_or_else(|| {
+                    Error::programming(format!("GROUP BY term out of range: {k}"))
+                })?;
+                if let ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } = item {
+                    return self.bind_expr(e, &mut ExprContext { scope, agg: None });
+                }
+            }
+        }
+        match self.bind_expr(g, &mut ExprContext { scope, agg: None }) {
+            Ok(e) => Ok(e),
+            Err(err) => {
+                if let ast::Expr::Identifier(id) = g {
+                    for item in &s.projection {
+                        if let ast::SelectItem::ExprWithAlias { expr, alias } = item {
+                            if alias.value.eq_ignore_ascii_case(&id.value) {
+                                return self.bind_expr(expr, &mut ExprContext { scope, agg: None });
+                            }
+                        }
+                    }
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+fn sort_options(o: &ast::OrderByExpr) -> (bool, Option<bool>) {
+    let descending = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
+    (descending, o.options.nulls_first)
+}
+
+fn sort_key(expr: Expr, o: &ast::OrderByExpr) -> SortKey {
+    let (descending, nulls_first) = sort_options(o);
+    SortKey {
+        expr,
+        descending,
+        nulls_first: nulls_first.unwrap_or(!descending),
+    }
+}
+
+/// Resolves an ORDER BY term given as an ordinal or an output alias.
+fn ordinal_or_alias(e: &ast::Expr, names: &[String]) -> Result<Option<usize>> {
+    if let ast::Expr::Value(v) = e {
+        if let ast::Value::Number(n, _) = &v.value {
+            let k: usize = n.parse().map_err(|_| Error::programming("bad ORDER BY term"))?;
+            if k == 0 || k > names.len() {
+                return Err(Error::programming(format!(
+                    "ORDER BY term out of range - should be between 1 and {}",
+                    names.len()
+                )));
+            }
+            return Ok(Some(k - 1));
+        }
+    }
+    if let ast::Expr::Identifier(id) = e {
+        if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(&id.value)) {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+/// ORDER BY over a compound query: by ordinal, output name, or a column
+/// reference naming an output column.
+fn output_position(e: &ast::Expr, schema: &arrow_schema::Schema, _: Option<()>) -> Result<Option<usize>> {
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    if let Some(i) = ordinal_or_alias(e, &names)? {
+        return Ok(Some(i));
+    }
+    if let ast::Expr::CompoundIdentifier(parts) = e {
+        if let Some(last) = parts.last() {
+            return Ok(names.iter().position(|n| n.eq_ignore_ascii_case(&last.value)));
+        }
+    }
+    let text = e.to_string();
+    Ok(names.iter().position(|n| n.eq_ignore_ascii_case(&text)))
+}
+
+/// The name of an unaliased output column: the column name for column
+/// references, else the expression's SQL text.
+fn output_name(e: &ast::Expr) -> String {
+    match e {
+        ast::Expr::Identifier(id) => id.value.clone(),
+        ast::Expr::CompoundIdentifier(parts) => {
+            parts.last().map(|p| p.value.clone()).unwrap_or_default()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn wrap_with_columns(q: ast::Query, alias: &ast::TableAlias) -> ast::Query {
+    let select = ast::Select {
+        select_token: ast::helpers::attached_token::AttachedToken::empty(),
+        optimizer_hints: vec![],
+        distinct: None,
+        select_modifiers: None,
+        top: None,
+        top_before_distinct: false,
+        projection: vec![ast::SelectItem::Wildcard(ast::WildcardAdditionalOptions::default())],
+        exclude: None,
+        into: None,
+        from: vec![ast::TableWithJoins {
+            relation: ast::TableFactor::Derived {
+                lateral: false,
+                subquery: Box::new(q),
+                alias: Some(alias.clone()),
+                sample: None,
+            },
+            joins: vec![],
+        }],
+        lateral_views: vec![],
+        prewhere: None,
+        selection: None,
+        connect_by: vec![],
+        group_by: ast::GroupByExpr::Expressions(vec![], vec![]),
+        cluster_by: vec![],
+        distribute_by: vec![],
+        sort_by: vec![],
+        having: None,
+        named_window: vec![],
+        qualify: None,
+        window_before_qualify: false,
+        value_table_mode: None,
+        flavor: ast::SelectFlavor::Standard,
+    };
+    ast::Query {
+        with: None,
+        body: Box::new(ast::SetExpr::Select(Box::new(select))),
+        order_by: None,
+        limit_clause: None,
+        fetch: None,
+        locks: vec![],
+        for_clause: None,
+        settings: None,
+        format_clause: None,
+        pipe_operators: vec![],
+    }
+}

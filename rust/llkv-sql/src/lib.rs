@@ -1,0 +1,11 @@
+//! The SQL front end: parse with sqlparser, bind names and types under the
+//! dialect's rules, plan, and run statements through the runtime.
+
+pub mod binder;
+pub mod coerce;
+pub mod result;
+pub mod session;
+
+pub use llkv_plan::{Error, ErrorKind, Result, Value};
+pub use result::{QueryResult, StatementKind};
+pub use session::{Session, SqlEngine};

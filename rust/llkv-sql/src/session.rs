@@ -1,0 +1,676 @@
+//! Sessions: one connection's transaction state, and the execution of each
+//! statement kind (queries, DML, DDL, transaction control).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, RecordBatchOptions};
+use arrow_schema::{DataType, Field, Schema};
+use llkv_executor::{execute_collect, ExecContext};
+use llkv_plan::{Error, ErrorKind, Expr, LogicalPlan, Result, Value};
+use llkv_runtime::{row_id_column, Engine, Transaction};
+use llkv_table::{ColumnMeta, IndexMeta, SqlType, TableMeta, ViewMeta};
+use sqlparser::ast;
+use sqlparser::dialect::GenericDialect;
+use sqlparser::parser::Parser;
+
+use crate::binder::{object_name, Binder, ExprContext, Scope, ScopeColumn};
+use crate::coerce::coerce_for_column;
+use crate::result::{QueryResult, StatementKind};
+
+/// A database shared by all of its sessions.
+#[derive(Clone)]
+pub struct SqlEngine {
+    engine: Arc<Engine>,
+}
+
+impl SqlEngine {
+    /// Opens a private in-memory database.
+    pub fn open_in_memory() -> Result<Self> {
+        Ok(SqlEngine {
+            engine: Engine::open_in_memory()?,
+        })
+    }
+
+    /// Opens (creating if absent) a database file.
+    pub fn open(path: &Path) -> Result<Self> {
+        Ok(SqlEngine {
+            engine: Engine::open_file(path)?,
+        })
+    }
+
+    /// Starts a new session (one connection's transaction state).
+    pub fn session(&self) -> Session {
+        Session {
+            engine: self.engine.clone(),
+            txn: None,
+        }
+    }
+}
+
+/// One connection's state: its open transaction, if any.
+pub struct Session {
+    engine: Arc<Engine>,
+    txn: Option<Transaction>,
+}
+
+fn count_result(n: u64) -> Result<QueryResult> {
+    let schema = Arc::new(Schema::new(vec![Field::new("count", DataType::Int64, false)]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![n as i64]))])
+        .map_err(|e| Error::internal(e.to_string()))?;
+    Ok(QueryResult {
+        schema,
+        batches: vec![batch],
+        kind: StatementKind::RowsAffected(n),
+    })
+}
+
+fn other_result() -> QueryResult {
+    QueryResult {
+        schema: Arc::new(Schema::empty()),
+        batches: vec![],
+        kind: StatementKind::Other,
+    }
+}
+
+/// SQLite's type affinity rules for declared column type names.
+fn column_type(dt: &ast::DataType) -> SqlType {
+    let name = dt.to_string().to_ascii_uppercase();
+    if name.starts_with("BOOL") {
+        SqlType::Boolean
+    } else if name.contains("INT") {
+        SqlType::Integer
+    } else if name.contains("CHAR") || name.contains("CLOB") || name.contains("TEXT") || name.contains("STRING") {
+        SqlType::Text
+    } else {
+        SqlType::Real
+    }
+}
+
+impl Session {
+    /// Executes one or more `;`-separated statements with `?` parameters and
+    /// returns the result of the last one.
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
+        let statements = Parser::parse_sql(&GenericDialect {}, sql)
+            .map_err(|e| Error::programming(format!("syntax error: {e}")))?;
+        if statements.is_empty() {
+            return Ok(other_result());
+        }
+        let single = statements.len() == 1;
+        let mut last = other_result();
+        for stmt in &statements {
+            last = self.execute_statement(stmt, params, single)?;
+        }
+        Ok(last)
+    }
+
+    /// True while an explicit transaction (BEGIN) is open.
+    pub fn in_transaction(&self) -> bool {
+        self.txn.is_some()
+    }
+
+    fn execute_statement(&mut self, stmt: &ast::Statement, params: &[Value], check_params: bool) -> Result<QueryResult> {
+        match stmt {
+            ast::Statement::StartTransaction { .. } => {
+                if self.txn.is_some() {
+                    return Err(Error::operational("cannot start a transaction within a transaction"));
+                }
+                self.txn = Some(self.engine.begin(true));
+                return Ok(other_result());
+            }
+            ast::Statement::Commit { .. } => {
+                let txn = self
+                    .txn
+                    .take()
+                    .ok_or_else(|| Error::operational("cannot commit - no transaction is active"))?;
+                self.engine.commit(txn)?;
+                return Ok(other_result());
+            }
+            ast::Statement::Rollback { savepoint: None, .. } => {
+                let txn = self
+                    .txn
+                    .take()
+                    .ok_or_else(|| Error::operational("cannot rollback - no transaction is active"))?;
+                self.engine.rollback(txn);
+                return Ok(other_result());
+            }
+            _ => {}
+        }
+        match self.txn.take() {
+            Some(mut txn) => {
+                let before = txn.clone();
+                let out = run(&self.engine, &mut txn, stmt, params, check_params);
+                self.txn = Some(if out.is_ok() { txn } else { before });
+                out
+            }
+            None => {
+                let mut txn = self.engine.begin(false);
+                match run(&self.engine, &mut txn, stmt, params, check_params) {
+                    Ok(r) => {
+                        self.engine.commit(txn)?;
+                        Ok(r)
+                    }
+                    Err(e) => {
+                        self.engine.rollback(txn);
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(txn) = self.txn.take() {
+            self.engine.rollback(txn);
+        }
+    }
+}
+
+fn check_param_count(binder: &Binder<'_>, params: &[Value], check: bool) -> Result<()> {
+    if check && binder.params_used() != params.len() {
+        return Err(Error::programming(format!(
+            "incorrect number of bindings supplied: the statement uses {}, and there are {} supplied",
+            binder.params_used(),
+            params.len()
+        )));
+    }
+    Ok(())
+}
+
+fn run_query(txn: &Transaction, plan: &LogicalPlan, subqueries: &[LogicalPlan]) -> Result<Vec<RecordBatch>> {
+    let ctx = ExecContext::new(txn, subqueries);
+    execute_collect(plan, &ctx, None)
+}
+
+fn run(engine: &Engine, txn: &mut Transaction, stmt: &ast::Statement, params: &[Value], check: bool) -> Result<QueryResult> {
+    match stmt {
+        ast::Statement::Query(q) => {
+            let catalog = txn.catalog().clone();
+            let binder = Binder::new(&catalog, params);
+            let plan = binder.bind_query(q)?;
+            check_param_count(&binder, params, check)?;
+            let subs = binder.take_subqueries();
+            let batches = run_query(txn, &plan, &subs)?;
+            Ok(QueryResult {
+                schema: plan.schema(),
+                batches,
+                kind: StatementKind::Query,
+            })
+        }
+        ast::Statement::Insert(ins) => insert(txn, ins, params, check),
+        ast::Statement::Update(up) => update(engine, txn, up, params, check),
+        ast::Statement::Delete(del) => delete(engine, txn, del, params, check),
+        ast::Statement::CreateTable(ct) => create_table(txn, ct, params),
+        ast::Statement::Drop {
+            object_type,
+            if_exists,
+            names,
+            ..
+        } => drop_objects(txn, object_type, *if_exists, names),
+        ast::Statement::CreateIndex(ci) => {
+            let table = object_name(&ci.table_name);
+            let meta = txn
+                .catalog()
+                .table(&table)
+                .ok_or_else(|| Error::programming(format!("no such table: {table}")))?
+                .clone();
+            let mut columns = Vec::new();
+            for c in &ci.columns {
+                let name = c.column.expr.to_string();
+                if meta.column_index(&name).is_none() {
+                    return Err(Error::programming(format!("no such column: {name}")));
+                }
+                columns.push(name);
+            }
+            let name = ci
+                .name
+                .as_ref()
+                .map(object_name)
+                .ok_or_else(|| Error::programming("index name required"))?;
+            let key = name.to_ascii_lowercase();
+            if txn.catalog().indexes.contains_key(&key) {
+                if ci.if_not_exists {
+                    return Ok(other_result());
+                }
+                return Err(Error::programming(format!("index {name} already exists")));
+            }
+            txn.catalog_mut().indexes.insert(
+                key,
+                IndexMeta {
+                    name,
+                    table: meta.name.clone(),
+                    columns,
+                    unique: ci.unique,
+                },
+            );
+            Ok(other_result())
+        }
+        ast::Statement::CreateView(cv) => {
+            let name = object_name(&cv.name);
+            let key = name.to_ascii_lowercase();
+            if txn.catalog().views.contains_key(&key) || txn.catalog().table(&name).is_some() {
+                if cv.or_replace && txn.catalog().views.contains_key(&key) {
+                    txn.catalog_mut().views.remove(&key);
+                } else {
+                    return Err(Error::programming(format!("view {name} already exists")));
+                }
+            }
+            // Bind once now so that errors surface at CREATE time.
+            {
+                let catalog = txn.catalog().clone();
+                let binder = Binder::new(&catalog, params);
+                binder.bind_query(&cv.query)?;
+            }
+            txn.catalog_mut().views.insert(
+                key,
+                ViewMeta {
+                    name,
+                    query: cv.query.to_string(),
+                    columns: cv.columns.iter().map(|c| c.name.value.clone()).collect(),
+                },
+            );
+            Ok(other_result())
+        }
+        other => Err(Error::not_supported(format!(
+            "statement not supported yet: {}",
+            other.to_string().chars().take(60).collect::<String>()
+        ))),
+    }
+}
+
+fn table_scope(meta: &TableMeta, label: &str) -> Scope {
+    Scope {
+        columns: meta
+            .columns
+            .iter()
+            .map(|c| ScopeColumn {
+                table: Some(label.to_ascii_lowercase()),
+                name: c.name.to_ascii_lowercase(),
+                data_type: c.sql_type.arrow_type(),
+            })
+            .collect(),
+    }
+}
+
+fn lookup_table(txn: &Transaction, name: &str) -> Result<TableMeta> {
+    txn.catalog()
+        .table(name)
+        .cloned()
+        .ok_or_else(|| Error::programming(format!("no such table: {name}")))
+}
+
+fn default_value(col: &ColumnMeta, params: &[Value]) -> Result<Value> {
+    match &col.default {
+        None => Ok(Value::Null),
+        Some(sql) => {
+            let expr = Parser::new(&GenericDialect {})
+                .try_with_sql(sql)
+                .and_then(|mut p| p.parse_expr())
+                .map_err(|e| Error::internal(format!("bad stored default: {e}")))?;
+            let catalog = llkv_table::Catalog::default();
+            let binder = Binder::new(&catalog, params);
+            let scope = Scope::default();
+            let bound = binder.bind_expr(&expr, &mut ExprContext { scope: &scope, agg: None })?;
+            let provider = llkv_runtime::Engine::open_in_memory()?.begin(false);
+            let ctx = ExecContext::new(&provider, &[]);
+            let arr = llkv_executor::eval::evaluate(&bound, &llkv_executor::empty_rows_batch(1), &ctx)?;
+            Ok(llkv_executor::scalar::value_at(arr.as_ref(), 0))
+        }
+    }
+}
+
+fn insert(txn: &mut Transaction, ins: &ast::Insert, params: &[Value], check: bool) -> Result<QueryResult> {
+    if ins.or.is_some() {
+        return Err(Error::not_supported("INSERT OR ... is not supported yet"));
+    }
+    let name = match &ins.table {
+        ast::TableObject::TableName(n) => object_name(n),
+        _ => return Err(Error::not_supported("INSERT into a table function")),
+    };
+    let meta = lookup_table(txn, &name)?;
+    let targets: Vec<usize> = if ins.columns.is_empty() {
+        (0..meta.columns.len()).collect()
+    } else {
+        ins.columns
+            .iter()
+            .map(|c| {
+                let cname = object_name(c);
+                meta.column_index(&cname).ok_or_else(|| {
+                    Error::programming(format!("table {} has no column named {cname}", meta.name))
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let source = ins
+        .source
+        .as_ref()
+        .ok_or_else(|| Error::not_supported("INSERT without a source (DEFAULT VALUES)"))?;
+    let catalog = txn.catalog().clone();
+    let binder = Binder::new(&catalog, params);
+    let plan = binder.bind_query(source)?;
+    check_param_count(&binder, params, check)?;
+    let width = plan.schema().fields().len();
+    if width != targets.len() {
+        return Err(Error::programming(format!(
+            "table {} has {} columns but {} values were supplied",
+            meta.name,
+            targets.len(),
+            width
+        )));
+    }
+    let subs = binder.take_subqueries();
+    let batches = run_query(txn, &plan, &subs)?;
+    let defaults: Vec<Option<Value>> = meta
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if targets.contains(&i) {
+                Ok(None)
+            } else {
+                default_value(c, &[]).map(Some)
+            }
+        })
+        .collect::<Result<_>>()?;
+    let schema = table_arrow_schema(&meta);
+    let mut total = 0u64;
+    let mut out = Vec::new();
+    for b in batches {
+        let n = b.num_rows();
+        let mut cols: Vec<ArrayRef> = Vec::with_capacity(meta.columns.len());
+        for (i, col) in meta.columns.iter().enumerate() {
+            let arr = match targets.iter().position(|t| *t == i) {
+                Some(src) => b.column(src).clone(),
+                None => llkv_executor::scalar::repeat_value(
+                    defaults[i].as_ref().unwrap_or(&Value::Null),
+                    &defaults[i].as_ref().unwrap_or(&Value::Null).data_type(),
+                    n,
+                )?,
+            };
+            cols.push(coerce_for_column(&arr, col, &meta.name)?);
+        }
+        out.push(
+            RecordBatch::try_new_with_options(schema.clone(), cols, &RecordBatchOptions::new().with_row_count(Some(n)))
+                .map_err(|e| Error::internal(e.to_string()))?,
+        );
+        total += n as u64;
+    }
+    for b in out {
+        txn.insert(meta.id, b);
+    }
+    count_result(total)
+}
+
+fn table_arrow_schema(meta: &TableMeta) -> Arc<Schema> {
+    Arc::new(Schema::new(
+        meta.columns
+            .iter()
+            .map(|c| Field::new(&c.name, c.sql_type.arrow_type(), true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Scans `meta` with row ids and keeps rows matching `selection`.
+fn matching_rows(
+    txn: &Transaction,
+    meta: &TableMeta,
+    label: &str,
+    selection: Option<&ast::Expr>,
+    binder: &Binder<'_>,
+) -> Result<(Vec<RecordBatch>, Scope)> {
+    let scope = table_scope(meta, label);
+    let predicate = match selection {
+        Some(w) => Some(binder.bind_expr(w, &mut ExprContext { scope: &scope, agg: None })?),
+        None => None,
+    };
+    let subs = binder.take_subqueries();
+    let all: Vec<usize> = (0..meta.columns.len()).collect();
+    let batches = txn.scan_table(meta.id, &all, true)?;
+    let ctx = ExecContext::new(txn, &subs);
+    let mut out = Vec::new();
+    for b in batches {
+        let b = match &predicate {
+            Some(p) => {
+                let mask = llkv_executor::eval::evaluate_predicate(p, &b, &ctx)?;
+                llkv_executor::eval::filter_batch(&b, &mask)?
+            }
+            None => b,
+        };
+        if b.num_rows() > 0 {
+            out.push(b);
+        }
+    }
+    // Keep the subqueries for later expression evaluation by re-registering none;
+    // assignments are bound after this and use their own subqueries.
+    Ok((out, scope))
+}
+
+fn single_table(t: &ast::TableWithJoins) -> Result<(String, String)> {
+    if !t.joins.is_empty() {
+        return Err(Error::not_supported("UPDATE/DELETE with joins"));
+    }
+    match &t.relation {
+        ast::TableFactor::Table { name, alias, .. } => {
+            let n = object_name(name);
+            let label = alias.as_ref().map(|a| a.name.value.clone()).unwrap_or_else(|| n.clone());
+            Ok((n, label))
+        }
+        _ => Err(Error::not_supported("UPDATE/DELETE of a non-table")),
+    }
+}
+
+fn update(engine: &Engine, txn: &mut Transaction, up: &ast::Update, params: &[Value], check: bool) -> Result<QueryResult> {
+    if up.from.is_some() || up.returning.is_some() {
+        return Err(Error::not_supported("UPDATE ... FROM/RETURNING is not supported yet"));
+    }
+    let (name, label) = single_table(&up.table)?;
+    let meta = lookup_table(txn, &name)?;
+    let catalog = txn.catalog().clone();
+    let binder = Binder::new(&catalog, params);
+    let scope = table_scope(&meta, &label);
+    // Bind assignments first so parameters are numbered in statement order.
+    let mut assignments: Vec<(usize, Expr)> = Vec::new();
+    for a in &up.assignments {
+        let target = match &a.target {
+            ast::AssignmentTarget::ColumnName(n) => object_name(n),
+            ast::AssignmentTarget::Tuple(_) => return Err(Error::not_supported("tuple assignment")),
+        };
+        let idx = meta
+            .column_index(&target)
+            .ok_or_else(|| Error::programming(format!("no such column: {target}")))?;
+        let e = binder.bind_expr(&a.value, &mut ExprContext { scope: &scope, agg: None })?;
+        assignments.push((idx, e));
+    }
+    let assign_subs = binder.take_subqueries();
+    let (rows, _) = matching_rows(txn, &meta, &label, up.selection.as_ref(), &binder)?;
+    check_param_count(&binder, params, check)?;
+    if !assign_subs.is_empty() && assignments.iter().any(|(_, e)| has_subquery(e)) {
+        // Subquery ids in assignments index `assign_subs`.
+    }
+    let schema = table_arrow_schema(&meta);
+    let ctx = ExecContext::new(txn, &assign_subs);
+    let mut ids = Vec::new();
+    let mut new_batches = Vec::new();
+    for b in &rows {
+        let rid = row_id_column(b)?;
+        ids.extend(rid.values().iter().copied());
+        let mut cols = Vec::with_capacity(meta.columns.len());
+        for (i, col) in meta.columns.iter().enumerate() {
+            let arr = match assignments.iter().rev().find(|(t, _)| *t == i) {
+                Some((_, e)) => llkv_executor::eval::evaluate(e, b, &ctx)?,
+                None => b.column(i).clone(),
+            };
+            cols.push(coerce_for_column(&arr, col, &meta.name)?);
+        }
+        new_batches.push(
+            RecordBatch::try_new_with_options(schema.clone(), cols, &RecordBatchOptions::new().with_row_count(Some(b.num_rows())))
+                .map_err(|e| Error::internal(e.to_string()))?,
+        );
+    }
+    drop(ctx);
+    engine.delete_rows(txn, meta.id, &ids)?;
+    for b in new_batches {
+        txn.insert(meta.id, b);
+    }
+    count_result(ids.len() as u64)
+}
+
+fn has_subquery(e: &Expr) -> bool {
+    let mut found = false;
+    e.visit(&mut |x| found |= matches!(x, Expr::Subquery { .. }));
+    found
+}
+
+fn delete(engine: &Engine, txn: &mut Transaction, del: &ast::Delete, params: &[Value], check: bool) -> Result<QueryResult> {
+    if del.returning.is_some() || del.using.is_some() {
+        return Err(Error::not_supported("DELETE ... USING/RETURNING is not supported yet"));
+    }
+    let from = match &del.from {
+        ast::FromTable::WithFromKeyword(v) | ast::FromTable::WithoutKeyword(v) => v,
+    };
+    let t = from.first().ok_or_else(|| Error::programming("DELETE needs a table"))?;
+    let (name, label) = single_table(t)?;
+    let meta = lookup_table(txn, &name)?;
+    let catalog = txn.catalog().clone();
+    let binder = Binder::new(&catalog, params);
+    let (rows, _) = matching_rows(txn, &meta, &label, del.selection.as_ref(), &binder)?;
+    check_param_count(&binder, params, check)?;
+    let mut ids = Vec::new();
+    for b in &rows {
+        ids.extend(row_id_column(b)?.values().iter().copied());
+    }
+    engine.delete_rows(txn, meta.id, &ids)?;
+    count_result(ids.len() as u64)
+}
+
+fn create_table(txn: &mut Transaction, ct: &ast::CreateTable, params: &[Value]) -> Result<QueryResult> {
+    let name = object_name(&ct.name);
+    let key = name.to_ascii_lowercase();
+    if txn.catalog().tables.contains_key(&key) || txn.catalog().views.contains_key(&key) {
+        if ct.if_not_exists {
+            return Ok(other_result());
+        }
+        return Err(Error::programming(format!("table {name} already exists")));
+    }
+    let mut columns: Vec<ColumnMeta> = Vec::new();
+    let mut as_query = None;
+    if let Some(q) = &ct.query {
+        let catalog = txn.catalog().clone();
+        let binder = Binder::new(&catalog, params);
+        let plan = binder.bind_query(q)?;
+        let subs = binder.take_subqueries();
+        let batches = run_query(txn, &plan, &subs)?;
+        for f in plan.schema().fields() {
+            let sql_type = match f.data_type() {
+                DataType::Int64 => SqlType::Integer,
+                DataType::Utf8 => SqlType::Text,
+                DataType::Boolean => SqlType::Boolean,
+                _ => SqlType::Real,
+            };
+            columns.push(ColumnMeta {
+                name: f.name().clone(),
+                sql_type,
+                nullable: true,
+                field_id: columns.len() as u32,
+                primary_key: false,
+                unique: false,
+                default: None,
+            });
+        }
+        as_query = Some(batches);
+    }
+    for (i, c) in ct.columns.iter().enumerate() {
+        if columns.iter().any(|x| x.name.eq_ignore_ascii_case(&c.name.value)) {
+            return Err(Error::programming(format!("duplicate column name: {}", c.name.value)));
+        }
+        let mut meta = ColumnMeta {
+            name: c.name.value.clone(),
+            sql_type: column_type(&c.data_type),
+            nullable: true,
+            field_id: i as u32,
+            primary_key: false,
+            unique: false,
+            default: None,
+        };
+        for opt in &c.options {
+            match &opt.option {
+                ast::ColumnOption::NotNull => meta.nullable = false,
+                ast::ColumnOption::Null => meta.nullable = true,
+                ast::ColumnOption::Default(e) => meta.default = Some(e.to_string()),
+                ast::ColumnOption::PrimaryKey(_) => meta.primary_key = true,
+                ast::ColumnOption::Unique(_) => meta.unique = true,
+                _ => {}
+            }
+        }
+        columns.push(meta);
+    }
+    if columns.is_empty() {
+        return Err(Error::programming("a table needs at least one column"));
+    }
+    let catalog = txn.catalog_mut();
+    let id = catalog.next_table_id.max(1);
+    catalog.next_table_id = id + 1;
+    let next_field_id = columns.len() as u32;
+    let meta = TableMeta {
+        id,
+        name: name.clone(),
+        columns,
+        next_field_id,
+        next_row_id: 0,
+        segments: vec![],
+    };
+    catalog.tables.insert(key, meta.clone());
+    if let Some(batches) = as_query {
+        let schema = table_arrow_schema(&meta);
+        for b in batches {
+            let cols = b
+                .columns()
+                .iter()
+                .zip(&meta.columns)
+                .map(|(a, c)| coerce_for_column(a, c, &meta.name))
+                .collect::<Result<Vec<_>>>()?;
+            let n = b.num_rows();
+            let batch = RecordBatch::try_new_with_options(schema.clone(), cols, &RecordBatchOptions::new().with_row_count(Some(n)))
+                .map_err(|e| Error::internal(e.to_string()))?;
+            txn.insert(id, batch);
+        }
+    }
+    Ok(other_result())
+}
+
+fn drop_objects(txn: &mut Transaction, kind: &ast::ObjectType, if_exists: bool, names: &[ast::ObjectName]) -> Result<QueryResult> {
+    for n in names {
+        let name = object_name(n);
+        let key = name.to_ascii_lowercase();
+        let catalog = txn.catalog_mut();
+        let removed = match kind {
+            ast::ObjectType::Table => {
+                let removed = catalog.tables.remove(&key);
+                if let Some(t) = &removed {
+                    catalog.indexes.retain(|_, i| !i.table.eq_ignore_ascii_case(&t.name));
+                }
+                removed.is_some()
+            }
+            ast::ObjectType::View => catalog.views.remove(&key).is_some(),
+            ast::ObjectType::Index => catalog.indexes.remove(&key).is_some(),
+            other => return Err(Error::not_supported(format!("DROP {other} is not supported yet"))),
+        };
+        if !removed && !if_exists {
+            return Err(Error::programming(format!("no such {}: {name}", kind.to_string().to_lowercase())));
+        }
+        if let ast::ObjectType::Table = kind {
+            let id = txn.view.catalog.table(&name).map(|t| t.id);
+            if let Some(id) = id {
+                txn.pending.remove(&id);
+            }
+        }
+    }
+    Ok(other_result())
+}
+
+/// Classifies an error for callers that only know kinds.
+pub fn is_programming(e: &Error) -> bool {
+    e.kind == ErrorKind::Programming
+}

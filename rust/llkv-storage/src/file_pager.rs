@@ -1,0 +1,327 @@
+//! [`FilePager`]: a persistent pager on a simd-r-drive append-only file.
+//!
+//! simd-r-drive stores only a hash of each key and treats a lone `0x00`
+//! payload as a tombstone, so every stored value is prefixed with a
+//! [`HEADER_LEN`]-byte header. The header keeps the user bytes clear of the
+//! tombstone encoding (an empty or `[0x00]` user value is stored as 64+ bytes
+//! starting with a magic), records the full key so a hash collision is
+//! detected instead of returning another key's bytes, and — being exactly
+//! one alignment unit long — preserves simd-r-drive's 64-byte payload
+//! alignment, so the [`Blob`] handed out is an aligned, zero-copy view into
+//! the mmap.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use parking_lot::Mutex;
+use simd_r_drive::traits::{DataStoreReader, DataStoreWriter};
+use simd_r_drive::DataStore;
+
+use crate::error::{Result, StorageError};
+use crate::pager::{
+    reserve_keys, watermark_after_put, Blob, Pager, PhysicalKey, FIRST_ALLOCATABLE_KEY,
+};
+
+/// Size of the header in front of every stored value. simd-r-drive starts
+/// each payload at a 64-byte aligned file offset; a 64-byte header keeps the
+/// user bytes on that same boundary.
+pub const HEADER_LEN: usize = 64;
+
+/// First header bytes of every value this pager writes (never `0x00`).
+const MAGIC: [u8; 4] = *b"LKVP";
+/// Header format version.
+const FORMAT_VERSION: u8 = 1;
+/// Header kind of a user value stored under an 8-byte key.
+const KIND_USER: u8 = 1;
+/// Header kind of the allocation watermark record.
+const KIND_NEXT_KEY: u8 = 2;
+/// simd-r-drive key of the watermark record. It is not 8 bytes long, so it
+/// can never equal the encoding of a user [`PhysicalKey`].
+const NEXT_KEY_RECORD: &[u8] = b"llkv.storage.next_key";
+
+/// A [`Pager`] persisted in one simd-r-drive file.
+///
+/// Reads return views into the file mapping (no copies). Writes are appended
+/// and become durable only after [`Pager::sync`]. The file is locked
+/// exclusively (via the sidecar `<path>-lock`) while the pager is open.
+pub struct FilePager {
+    // Field order matters: the store must be closed before the lock file is
+    // released, so `_lock` is declared (and therefore dropped) last.
+    store: DataStore,
+    /// A second handle on the data file, used only for fsync: simd-r-drive
+    /// does not expose its own handle and never fsyncs on its own.
+    sync_handle: File,
+    path: PathBuf,
+    /// Allocation watermark; the mutex also serializes writes so the
+    /// persisted watermark never goes backwards.
+    next_key: Mutex<Watermark>,
+    _lock: File,
+}
+
+/// The in-memory and last-written allocation watermark.
+struct Watermark {
+    next: PhysicalKey,
+    persisted: PhysicalKey,
+}
+
+impl FilePager {
+    /// Opens (creating if needed) the pager file at `path`.
+    ///
+    /// Fails with [`StorageError::Locked`] if another `FilePager`, in this
+    /// process or another one, has the same file open.
+    pub fn open(path: &Path) -> Result<FilePager> {
+        let path = path.to_path_buf();
+        let lock = acquire_lock(&path)?;
+        let existed = path.try_exists().map_err(io_err(&path))?;
+        let store = DataStore::open(&path).map_err(io_err(&path))?;
+        let sync_handle = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        if !existed {
+            sync_handle.sync_all().map_err(io_err(&path))?;
+            sync_parent_dir(&path)?;
+        }
+        let next = read_watermark(&store, &path)?;
+        Ok(FilePager {
+            store,
+            sync_handle,
+            next_key: Mutex::new(Watermark {
+                next,
+                persisted: next,
+            }),
+            path,
+            _lock: lock,
+        })
+    }
+
+    /// The data file this pager writes to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn corrupt(&self, detail: String) -> StorageError {
+        StorageError::Corrupt {
+            path: self.path.clone(),
+            detail,
+        }
+    }
+
+    /// Strips and checks the header of a value read for `key`.
+    fn decode_user_value(&self, key: PhysicalKey, raw: Blob) -> Result<Blob> {
+        let payload_len = check_header(&raw, KIND_USER, key)
+            .map_err(|why| self.corrupt(format!("value of key {key}: {why}")))?;
+        Ok(raw.slice_with_length(HEADER_LEN, payload_len))
+    }
+
+    /// Appends `entries` plus, if it moved, the watermark record, as one
+    /// simd-r-drive batch. The caller holds the watermark lock.
+    fn write_batch(&self, mark: &mut Watermark, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+        let mark_record = (mark.next != mark.persisted).then(|| {
+            let mut value = header(KIND_NEXT_KEY, 0, 8);
+            value.extend_from_slice(&mark.next.to_le_bytes());
+            value
+        });
+        let mut batch: Vec<(&[u8], &[u8])> = entries
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+            .collect();
+        if let Some(record) = &mark_record {
+            batch.push((NEXT_KEY_RECORD, record.as_slice()));
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        // simd-r-drive flushes its BufWriter before returning, so the bytes
+        // are in the OS page cache and visible to `sync_handle`.
+        self.store.batch_write(&batch).map_err(io_err(&self.path))?;
+        mark.persisted = mark.next;
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for FilePager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilePager")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pager for FilePager {
+    fn get(&self, keys: &[PhysicalKey]) -> Result<Vec<Option<Blob>>> {
+        let encoded: Vec<[u8; 8]> = keys.iter().map(|k| k.to_le_bytes()).collect();
+        let refs: Vec<&[u8]> = encoded.iter().map(|k| k.as_slice()).collect();
+        let handles = self.store.batch_read(&refs).map_err(io_err(&self.path))?;
+        keys.iter()
+            .zip(handles)
+            .map(|(key, handle)| {
+                handle
+                    .map(|h| self.decode_user_value(*key, h.into_arrow_buffer()))
+                    .transpose()
+            })
+            .collect()
+    }
+
+    fn put(&self, entries: Vec<(PhysicalKey, Vec<u8>)>) -> Result<()> {
+        let encoded: Vec<(Vec<u8>, Vec<u8>)> = entries
+            .iter()
+            .map(|(key, value)| {
+                let mut stored = header(KIND_USER, *key, value.len() as u64);
+                stored.extend_from_slice(value);
+                (key.to_le_bytes().to_vec(), stored)
+            })
+            .collect();
+        let mut mark = self.next_key.lock();
+        mark.next = watermark_after_put(mark.next, entries.iter().map(|(k, _)| *k));
+        self.write_batch(&mut mark, &encoded)
+    }
+
+    fn delete(&self, keys: &[PhysicalKey]) -> Result<()> {
+        let encoded: Vec<[u8; 8]> = keys.iter().map(|k| k.to_le_bytes()).collect();
+        let refs: Vec<&[u8]> = encoded.iter().map(|k| k.as_slice()).collect();
+        let _mark = self.next_key.lock();
+        self.store
+            .batch_delete(&refs)
+            .map(|_| ())
+            .map_err(io_err(&self.path))
+    }
+
+    fn alloc(&self, count: usize) -> Result<Vec<PhysicalKey>> {
+        reserve_keys(&mut self.next_key.lock().next, count)
+    }
+
+    fn sync(&self) -> Result<()> {
+        let mut mark = self.next_key.lock();
+        self.write_batch(&mut mark, &[])?;
+        self.sync_handle.sync_data().map_err(io_err(&self.path))
+    }
+
+    fn is_persistent(&self) -> bool {
+        true
+    }
+}
+
+impl Drop for FilePager {
+    fn drop(&mut self) {
+        // Best effort: keys handed out since the last write stay reserved
+        // after a clean close too. Not fsynced; `sync` is the durability point.
+        let mut mark = self.next_key.lock();
+        let _ = self.write_batch(&mut mark, &[]);
+    }
+}
+
+/// Builds a header for a value of `kind` stored under `key`.
+fn header(kind: u8, key: PhysicalKey, payload_len: u64) -> Vec<u8> {
+    let mut h = vec![0u8; HEADER_LEN];
+    h[0..4].copy_from_slice(&MAGIC);
+    h[4] = FORMAT_VERSION;
+    h[5] = kind;
+    h[8..16].copy_from_slice(&key.to_le_bytes());
+    h[16..24].copy_from_slice(&payload_len.to_le_bytes());
+    h
+}
+
+/// Validates a stored header; returns the payload length on success.
+fn check_header(raw: &[u8], kind: u8, key: PhysicalKey) -> std::result::Result<usize, String> {
+    if raw.len() < HEADER_LEN {
+        return Err(format!(
+            "entry is {} bytes, shorter than the {HEADER_LEN}-byte header",
+            raw.len()
+        ));
+    }
+    if raw[0..4] != MAGIC {
+        return Err("bad magic".to_string());
+    }
+    if raw[4] != FORMAT_VERSION {
+        return Err(format!("unsupported format version {}", raw[4]));
+    }
+    if raw[5] != kind {
+        return Err(format!("entry kind {} where {kind} was expected", raw[5]));
+    }
+    let stored_key = u64::from_le_bytes(read8(raw, 8));
+    if stored_key != key {
+        return Err(format!("header names key {stored_key} (hash collision?)"));
+    }
+    let stored_len = u64::from_le_bytes(read8(raw, 16));
+    let actual = (raw.len() - HEADER_LEN) as u64;
+    if stored_len != actual {
+        return Err(format!(
+            "header says {stored_len} payload bytes, entry holds {actual}"
+        ));
+    }
+    Ok(raw.len() - HEADER_LEN)
+}
+
+/// Reads 8 bytes at `at`; callers have checked `raw.len() >= at + 8`.
+fn read8(raw: &[u8], at: usize) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&raw[at..at + 8]);
+    out
+}
+
+/// Loads the persisted allocation watermark (or the default for a new file).
+fn read_watermark(store: &DataStore, path: &Path) -> Result<PhysicalKey> {
+    let Some(handle) = store.read(NEXT_KEY_RECORD).map_err(io_err(path))? else {
+        return Ok(FIRST_ALLOCATABLE_KEY);
+    };
+    let raw = handle.as_slice();
+    let corrupt = |detail: String| StorageError::Corrupt {
+        path: path.to_path_buf(),
+        detail: format!("allocation watermark record: {detail}"),
+    };
+    let len = check_header(raw, KIND_NEXT_KEY, 0).map_err(corrupt)?;
+    if len != 8 {
+        return Err(corrupt(format!("{len} payload bytes, expected 8")));
+    }
+    Ok(u64::from_le_bytes(read8(raw, HEADER_LEN)).max(FIRST_ALLOCATABLE_KEY))
+}
+
+/// Takes the exclusive OS lock on `<path>-lock`.
+fn acquire_lock(path: &Path) -> Result<File> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push("-lock");
+    let lock_path = PathBuf::from(lock_path);
+    let lock = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(io_err(&lock_path))?;
+    let locked = || StorageError::Locked {
+        path: path.to_path_buf(),
+    };
+    match fs4::fs_std::FileExt::try_lock_exclusive(&lock) {
+        Ok(true) => Ok(lock),
+        Ok(false) => Err(locked()),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(locked()),
+        Err(e) => Err(io_err(&lock_path)(e)),
+    }
+}
+
+/// Makes a newly created directory entry for `path` durable.
+fn sync_parent_dir(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        File::open(parent)
+            .and_then(|dir| dir.sync_all())
+            .map_err(io_err(parent))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Adapts an `io::Error` into [`StorageError::Io`] naming `path`.
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StorageError + '_ {
+    move |source| StorageError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}

@@ -1,0 +1,139 @@
+//! The system catalog: tables, columns, views and indexes. It is stored as
+//! one root record in the pager and replaced atomically at commit.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::SqlType;
+
+/// Identifies a table; never reused.
+pub type TableId = u32;
+/// Identifies a column within its table; never reused, so dropped and added
+/// columns never collide in stored chunks.
+pub type FieldId = u32;
+
+/// One column of a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnMeta {
+    /// Column name as declared.
+    pub name: String,
+    /// Declared type.
+    pub sql_type: SqlType,
+    /// False for NOT NULL columns.
+    pub nullable: bool,
+    /// Stable field id of the column's chunks.
+    pub field_id: FieldId,
+    /// Part of the primary key.
+    pub primary_key: bool,
+    /// Declared UNIQUE.
+    pub unique: bool,
+    /// DEFAULT expression as SQL text.
+    pub default: Option<String>,
+}
+
+/// Where one segment's chunks live.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentMeta {
+    /// Number of rows.
+    pub rows: u64,
+    /// Smallest and largest row id in the segment.
+    pub row_id_range: (u64, u64),
+    /// Chunk key of each user column, by field id.
+    pub columns: Vec<(FieldId, u64)>,
+    /// Chunk holding the row ids.
+    pub row_id_key: u64,
+    /// Chunk holding the commit sequence number that created each row.
+    pub created_key: u64,
+    /// Chunk holding (offset, commit sequence number) pairs of deleted rows.
+    pub deleted_key: Option<u64>,
+}
+
+/// A table's definition and storage manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableMeta {
+    /// Table id.
+    pub id: TableId,
+    /// Name as declared.
+    pub name: String,
+    /// Columns in declaration order.
+    pub columns: Vec<ColumnMeta>,
+    /// Next field id to hand out.
+    pub next_field_id: FieldId,
+    /// Next row id to hand out.
+    pub next_row_id: u64,
+    /// Stored segments in row-id order.
+    pub segments: Vec<SegmentMeta>,
+}
+
+impl TableMeta {
+    /// Position of a column by case-insensitive name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// A view: a named query, kept as SQL text and bound at use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewMeta {
+    /// Name as declared.
+    pub name: String,
+    /// The SELECT text.
+    pub query: String,
+    /// Optional column names.
+    pub columns: Vec<String>,
+}
+
+/// An index definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexMeta {
+    /// Name as declared.
+    pub name: String,
+    /// The indexed table's name.
+    pub table: String,
+    /// Indexed column names.
+    pub columns: Vec<String>,
+    /// Declared UNIQUE.
+    pub unique: bool,
+}
+
+/// The whole catalog.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    /// Tables by lower-case name.
+    pub tables: BTreeMap<String, TableMeta>,
+    /// Views by lower-case name.
+    pub views: BTreeMap<String, ViewMeta>,
+    /// Indexes by lower-case name.
+    pub indexes: BTreeMap<String, IndexMeta>,
+    /// Next table id to hand out.
+    pub next_table_id: TableId,
+    /// Commit sequence number of the last commit.
+    pub last_csn: u64,
+    /// Bumped on every schema change (for conflict detection of DDL).
+    pub schema_version: u64,
+}
+
+impl Catalog {
+    /// Looks a table up by name, case-insensitively.
+    pub fn table(&self, name: &str) -> Option<&TableMeta> {
+        self.tables.get(&name.to_ascii_lowercase())
+    }
+
+    /// Looks a table up by id.
+    pub fn table_by_id(&self, id: TableId) -> Option<&TableMeta> {
+        self.tables.values().find(|t| t.id == id)
+    }
+
+    /// Serializes the catalog.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Deserializes a stored catalog.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Catalog, String> {
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    }
+}

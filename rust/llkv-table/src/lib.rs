@@ -1,0 +1,14 @@
+//! Tables and the system catalog: schemas, segments of Arrow column chunks
+//! with hidden MVCC columns, and the atomic commit of a transaction's changes.
+
+pub mod catalog;
+pub mod error;
+pub mod segment;
+pub mod store;
+pub mod types;
+
+pub use catalog::{Catalog, ColumnMeta, FieldId, IndexMeta, TableId, TableMeta, ViewMeta};
+pub use error::{Result, TableError};
+pub use segment::Segment;
+pub use store::{Commit, CommitError, ReadView, TableStore};
+pub use types::SqlType;

@@ -1,0 +1,140 @@
+//! Segments: a run of rows of one table stored column by column, with the
+//! hidden MVCC columns `row_id`, `created_by` and `deleted_by`.
+//!
+//! `created_by`/`deleted_by` hold commit sequence numbers (CSNs): a row is
+//! visible to a snapshot taken at CSN `s` when `created_by <= s` and it is
+//! not deleted at or before `s`. Uncommitted work never reaches a segment:
+//! it stays in its transaction until commit, so no aborted row is ever stored.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::UInt64Type;
+use arrow_array::{ArrayRef, BooleanArray, UInt64Array};
+
+use crate::catalog::{FieldId, SegmentMeta};
+
+/// A run of stored rows.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    /// Where its chunks live (keys are 0 until first written).
+    pub meta: SegmentMeta,
+    /// User column arrays by field id.
+    pub columns: HashMap<FieldId, ArrayRef>,
+    /// Row ids, ascending.
+    pub row_ids: Arc<UInt64Array>,
+    /// CSN that created each row.
+    pub created: Arc<UInt64Array>,
+    /// CSN that deleted each row, 0 while live.
+    pub deleted: Arc<Vec<u64>>,
+    /// Largest CSN in `created`.
+    pub max_created: u64,
+}
+
+impl Segment {
+    /// Builds a segment from its arrays.
+    pub fn new(
+        columns: HashMap<FieldId, ArrayRef>,
+        row_ids: ArrayRef,
+        created: ArrayRef,
+        deleted: Vec<u64>,
+    ) -> Segment {
+        let row_ids = Arc::new(row_ids.as_primitive::<UInt64Type>().clone());
+        let created = Arc::new(created.as_primitive::<UInt64Type>().clone());
+        let max_created = created.values().iter().copied().max().unwrap_or(0);
+        let n = row_ids.len() as u64;
+        let range = if n == 0 {
+            (0, 0)
+        } else {
+            (row_ids.value(0), row_ids.value(row_ids.len() - 1))
+        };
+        Segment {
+            meta: SegmentMeta {
+                rows: n,
+                row_id_range: range,
+                columns: vec![],
+                row_id_key: 0,
+                created_key: 0,
+                deleted_key: None,
+            },
+            columns,
+            row_ids,
+            created,
+            deleted: Arc::new(deleted),
+            max_created,
+        }
+    }
+
+    /// Number of rows (live or not).
+    pub fn len(&self) -> usize {
+        self.row_ids.len()
+    }
+
+    /// True for a segment without rows.
+    pub fn is_empty(&self) -> bool {
+        self.row_ids.is_empty()
+    }
+
+    /// Which rows a snapshot at `csn` sees, minus the rows in `own_deletes`
+    /// (deleted by the reading transaction itself). `None` means all rows.
+    pub fn visibility(&self, csn: u64, own_deletes: Option<&HashSet<u64>>) -> Option<BooleanArray> {
+        let any_deleted = self.deleted.iter().any(|d| *d != 0 && *d <= csn);
+        let own = own_deletes.filter(|s| {
+            !s.is_empty()
+                && s.iter()
+                    .any(|r| *r >= self.meta.row_id_range.0 && *r <= self.meta.row_id_range.1)
+        });
+        if self.max_created <= csn && !any_deleted && own.is_none() {
+            return None;
+        }
+        let created = self.created.values();
+        let row_ids = self.row_ids.values();
+        Some(
+            (0..self.len())
+                .map(|i| {
+                    let d = self.deleted[i];
+                    let visible = created[i] <= csn
+                        && (d == 0 || d > csn)
+                        && own.is_none_or(|s| !s.contains(&row_ids[i]));
+                    Some(visible)
+                })
+                .collect(),
+        )
+    }
+
+    /// Offset of `row_id` in this segment.
+    pub fn offset_of(&self, row_id: u64) -> Option<usize> {
+        self.row_ids.values().binary_search(&row_id).ok()
+    }
+
+    /// The deleted-rows chunk: (offset, csn) pairs flattened.
+    pub fn deleted_pairs(&self) -> Option<ArrayRef> {
+        let pairs: Vec<u64> = self
+            .deleted
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| **d != 0)
+            .flat_map(|(i, d)| [i as u64, *d])
+            .collect();
+        if pairs.is_empty() {
+            None
+        } else {
+            Some(Arc::new(UInt64Array::from(pairs)))
+        }
+    }
+
+    /// Rebuilds the full-length deleted vector from stored pairs.
+    pub fn deleted_from_pairs(len: usize, pairs: Option<&ArrayRef>) -> Vec<u64> {
+        let mut out = vec![0u64; len];
+        if let Some(p) = pairs {
+            let v = p.as_primitive::<UInt64Type>().values();
+            for c in v.chunks_exact(2) {
+                if let Some(slot) = out.get_mut(c[0] as usize) {
+                    *slot = c[1];
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,359 @@
+//! The table store: the catalog plus every table's segments, read through
+//! consistent snapshots and changed only by [`TableStore::commit`].
+//!
+//! Commit protocol (one committer at a time): assign the next commit
+//! sequence number, append inserted rows as new segments (merging small tail
+//! segments so that single-row commits do not pile up), stamp deletes, write
+//! new chunks, then write the catalog root last and sync the pager. Readers
+//! see either all of a commit or none of it because the in-memory state is
+//! swapped in one step after the root is written.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
+use llkv_column_map::ColumnStore;
+use parking_lot::{Mutex, RwLock};
+
+use crate::catalog::{Catalog, FieldId, SegmentMeta, TableId, TableMeta};
+use crate::error::{Result, TableError};
+use crate::segment::Segment;
+
+/// Pager key of the catalog root record.
+pub const CATALOG_ROOT_KEY: u64 = 1;
+/// Segments are merged up to this many rows.
+pub const MAX_SEGMENT_ROWS: u64 = 64 * 1024;
+
+/// Segments of one table, shared copy-on-write.
+pub type Segments = Arc<Vec<Arc<Segment>>>;
+
+/// A consistent view of the committed database.
+#[derive(Clone)]
+pub struct ReadView {
+    /// The catalog at this point.
+    pub catalog: Arc<Catalog>,
+    /// Commit sequence number of the view.
+    pub csn: u64,
+    /// Segments of every table.
+    pub tables: Arc<HashMap<TableId, Segments>>,
+}
+
+/// What one transaction changes, applied atomically by [`TableStore::commit`].
+#[derive(Default)]
+pub struct Commit {
+    /// The new catalog when the transaction changed the schema.
+    pub catalog: Option<Catalog>,
+    /// Schema version the transaction started from.
+    pub base_schema_version: u64,
+    /// Rows to append, per table, with columns in table column order.
+    pub inserts: Vec<(TableId, Vec<RecordBatch>)>,
+    /// Row ids to delete, per table.
+    pub deletes: Vec<(TableId, Vec<u64>)>,
+}
+
+/// Why a commit was refused.
+#[derive(Debug)]
+pub enum CommitError {
+    /// The schema changed concurrently.
+    SchemaConflict,
+    /// A row this transaction deletes was deleted by a concurrent commit.
+    WriteConflict,
+    /// Storage failed.
+    Table(TableError),
+}
+
+impl From<TableError> for CommitError {
+    fn from(e: TableError) -> Self {
+        CommitError::Table(e)
+    }
+}
+
+impl From<llkv_column_map::ColumnStoreError> for CommitError {
+    fn from(e: llkv_column_map::ColumnStoreError) -> Self {
+        CommitError::Table(e.into())
+    }
+}
+
+/// All tables of one database.
+pub struct TableStore {
+    store: ColumnStore,
+    view: RwLock<ReadView>,
+    commit_lock: Mutex<()>,
+}
+
+impl TableStore {
+    /// Opens the store over `store`, loading the catalog and all segments.
+    pub fn open(store: ColumnStore) -> Result<TableStore> {
+        let catalog = match store.get_root(CATALOG_ROOT_KEY)? {
+            Some(bytes) => Catalog::from_bytes(&bytes).map_err(TableError::CorruptCatalog)?,
+            None => Catalog {
+                next_table_id: 1,
+                ..Catalog::default()
+            },
+        };
+        let mut tables = HashMap::new();
+        for t in catalog.tables.values() {
+            let mut segs = Vec::with_capacity(t.segments.len());
+            for m in &t.segments {
+                segs.push(Arc::new(load_segment(&store, m)?));
+            }
+            tables.insert(t.id, Arc::new(segs));
+        }
+        let csn = catalog.last_csn;
+        Ok(TableStore {
+            store,
+            view: RwLock::new(ReadView {
+                catalog: Arc::new(catalog),
+                csn,
+                tables: Arc::new(tables),
+            }),
+            commit_lock: Mutex::new(()),
+        })
+    }
+
+    /// The latest committed state.
+    pub fn read_view(&self) -> ReadView {
+        self.view.read().clone()
+    }
+
+    /// The CSN that deleted `row_id` of `table` in the latest state (0 if live),
+    /// or `None` when the row is unknown.
+    pub fn latest_deleted_csn(&self, table: TableId, row_id: u64) -> Option<u64> {
+        let view = self.view.read();
+        let segs = view.tables.get(&table)?;
+        let seg = find_segment(segs, row_id)?;
+        let off = seg.offset_of(row_id)?;
+        Some(seg.deleted[off])
+    }
+
+    /// Applies a transaction's changes atomically; returns its CSN.
+    pub fn commit(&self, change: Commit) -> std::result::Result<u64, CommitError> {
+        let _guard = self.commit_lock.lock();
+        let current = self.read_view();
+        let mut catalog = match change.catalog {
+            Some(c) => {
+                if current.catalog.schema_version != change.base_schema_version {
+                    return Err(CommitError::SchemaConflict);
+                }
+                let mut c = c;
+                // Row-id counters belong to the store, not to the transaction's copy.
+                for t in c.tables.values_mut() {
+                    if let Some(cur) = current.catalog.table_by_id(t.id) {
+                        t.next_row_id = cur.next_row_id;
+                    }
+                }
+                c.schema_version = current.catalog.schema_version + 1;
+                c
+            }
+            None => (*current.catalog).clone(),
+        };
+        let csn = current.csn + 1;
+        catalog.last_csn = csn;
+        let mut tables: HashMap<TableId, Vec<Arc<Segment>>> = HashMap::new();
+        let mut freed: Vec<u64> = Vec::new();
+        let live_ids: HashSet<TableId> = catalog.tables.values().map(|t| t.id).collect();
+        for (id, segs) in current.tables.iter() {
+            if live_ids.contains(id) {
+                tables.insert(*id, segs.as_ref().clone());
+            } else {
+                for s in segs.iter() {
+                    freed.extend(segment_keys(&s.meta));
+                }
+            }
+        }
+        let mut dirty: HashMap<TableId, HashSet<usize>> = HashMap::new();
+        for (table, row_ids) in &change.deletes {
+            let Some(segs) = tables.get_mut(table) else {
+                continue;
+            };
+            for row_id in row_ids {
+                let Some(si) = find_segment_index(segs, *row_id) else {
+                    continue;
+                };
+                let seg = Arc::make_mut(&mut segs[si]);
+                let Some(off) = seg.offset_of(*row_id) else {
+                    continue;
+                };
+                if seg.deleted[off] != 0 {
+                    return Err(CommitError::WriteConflict);
+                }
+                Arc::make_mut(&mut seg.deleted)[off] = csn;
+                dirty.entry(*table).or_default().insert(si);
+            }
+        }
+        let mut new_segments: HashMap<TableId, Vec<usize>> = HashMap::new();
+        for (table, batches) in change.inserts {
+            let meta = catalog
+                .tables
+                .values_mut()
+                .find(|t| t.id == table)
+                .ok_or(TableError::UnknownTable(table))?;
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            if rows == 0 {
+                continue;
+            }
+            let segs = tables.entry(table).or_default();
+            let segment = build_segment(meta, &batches, csn)?;
+            meta.next_row_id += rows as u64;
+            segs.push(Arc::new(segment));
+            merge_tail(segs, &mut freed);
+            let idx = segs.len() - 1;
+            new_segments.entry(table).or_default().push(idx);
+            if let Some(d) = dirty.get_mut(&table) {
+                d.retain(|i| *i < idx);
+            }
+        }
+        // Persist: new segments in full, dirty ones by their delete chunk.
+        for (table, idxs) in &new_segments {
+            let segs = tables.get_mut(table).ok_or(TableError::UnknownTable(*table))?;
+            for i in idxs {
+                let seg = Arc::make_mut(&mut segs[*i]);
+                write_segment(&self.store, seg)?;
+            }
+        }
+        for (table, idxs) in &dirty {
+            let segs = tables.get_mut(table).ok_or(TableError::UnknownTable(*table))?;
+            for i in idxs {
+                let seg = Arc::make_mut(&mut segs[*i]);
+                if let Some(old) = seg.meta.deleted_key.take() {
+                    freed.push(old);
+                }
+                if let Some(pairs) = seg.deleted_pairs() {
+                    seg.meta.deleted_key = Some(self.store.write_chunks(&[pairs])?[0]);
+                }
+            }
+        }
+        for t in catalog.tables.values_mut() {
+            t.segments = tables
+                .get(&t.id)
+                .map(|s| s.iter().map(|s| s.meta.clone()).collect())
+                .unwrap_or_default();
+        }
+        self.store.put_root(CATALOG_ROOT_KEY, catalog.to_bytes())?;
+        if self.store.is_persistent() {
+            self.store.sync()?;
+        }
+        self.store.free_chunks(&freed)?;
+        let tables: HashMap<TableId, Segments> =
+            tables.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        *self.view.write() = ReadView {
+            catalog: Arc::new(catalog),
+            csn,
+            tables: Arc::new(tables),
+        };
+        Ok(csn)
+    }
+}
+
+fn segment_keys(m: &SegmentMeta) -> Vec<u64> {
+    let mut keys: Vec<u64> = m.columns.iter().map(|(_, k)| *k).collect();
+    keys.push(m.row_id_key);
+    keys.push(m.created_key);
+    keys.extend(m.deleted_key);
+    keys.retain(|k| *k != 0);
+    keys
+}
+
+/// The segment holding `row_id`.
+pub fn find_segment(segs: &[Arc<Segment>], row_id: u64) -> Option<&Arc<Segment>> {
+    find_segment_index(segs, row_id).map(|i| &segs[i])
+}
+
+fn find_segment_index(segs: &[Arc<Segment>], row_id: u64) -> Option<usize> {
+    let i = segs.partition_point(|s| s.meta.row_id_range.1 < row_id);
+    (i < segs.len() && segs[i].meta.row_id_range.0 <= row_id).then_some(i)
+}
+
+fn build_segment(meta: &TableMeta, batches: &[RecordBatch], csn: u64) -> Result<Segment> {
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let mut columns = HashMap::new();
+    for (i, col) in meta.columns.iter().enumerate() {
+        let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(i).as_ref()).collect();
+        let arr = arrow_select::concat::concat(&parts)
+            .map_err(|e| TableError::Internal(e.to_string()))?;
+        columns.insert(col.field_id, arr);
+    }
+    let start = meta.next_row_id;
+    let row_ids: ArrayRef = Arc::new(UInt64Array::from_iter_values(start..start + rows as u64));
+    let created: ArrayRef = Arc::new(UInt64Array::from_value(csn, rows));
+    Ok(Segment::new(columns, row_ids, created, vec![0; rows]))
+}
+
+/// Merges the last two segments while the older is not larger than the newer
+/// (a binary counter: each row is rewritten O(log n) times).
+fn merge_tail(segs: &mut Vec<Arc<Segment>>, freed: &mut Vec<u64>) {
+    while segs.len() >= 2 {
+        let n = segs.len();
+        let (a, b) = (&segs[n - 2], &segs[n - 1]);
+        if a.meta.rows > b.meta.rows || a.meta.rows + b.meta.rows > MAX_SEGMENT_ROWS {
+            break;
+        }
+        let merged = match merge_two(a, b) {
+            Some(m) => m,
+            None => break,
+        };
+        freed.extend(segment_keys(&a.meta));
+        freed.extend(segment_keys(&b.meta));
+        segs.truncate(n - 2);
+        segs.push(Arc::new(merged));
+    }
+}
+
+fn merge_two(a: &Segment, b: &Segment) -> Option<Segment> {
+    let cat = |x: &dyn Array, y: &dyn Array| arrow_select::concat::concat(&[x, y]).ok();
+    let mut columns = HashMap::new();
+    let fields: HashSet<FieldId> = a.columns.keys().chain(b.columns.keys()).copied().collect();
+    for f in fields {
+        let (x, y) = (a.columns.get(&f)?, b.columns.get(&f)?);
+        columns.insert(f, cat(x.as_ref(), y.as_ref())?);
+    }
+    let row_ids = cat(a.row_ids.as_ref(), b.row_ids.as_ref())?;
+    let created = cat(a.created.as_ref(), b.created.as_ref())?;
+    let mut deleted = a.deleted.as_ref().clone();
+    deleted.extend(b.deleted.iter());
+    Some(Segment::new(columns, row_ids, created, deleted))
+}
+
+fn write_segment(store: &ColumnStore, seg: &mut Segment) -> Result<()> {
+    let mut fields: Vec<FieldId> = seg.columns.keys().copied().collect();
+    fields.sort_unstable();
+    let mut arrays: Vec<ArrayRef> = fields.iter().map(|f| seg.columns[f].clone()).collect();
+    arrays.push(seg.row_ids.clone() as ArrayRef);
+    arrays.push(seg.created.clone() as ArrayRef);
+    let deleted = seg.deleted_pairs();
+    if let Some(d) = &deleted {
+        arrays.push(d.clone());
+    }
+    let keys = store.write_chunks(&arrays)?;
+    seg.meta.columns = fields.iter().copied().zip(keys.iter().copied()).collect();
+    seg.meta.row_id_key = keys[fields.len()];
+    seg.meta.created_key = keys[fields.len() + 1];
+    seg.meta.deleted_key = deleted.map(|_| keys[fields.len() + 2]);
+    Ok(())
+}
+
+fn load_segment(store: &ColumnStore, m: &SegmentMeta) -> Result<Segment> {
+    let mut keys: Vec<u64> = m.columns.iter().map(|(_, k)| *k).collect();
+    keys.push(m.row_id_key);
+    keys.push(m.created_key);
+    keys.extend(m.deleted_key);
+    let arrays = store.read_chunks(&keys)?;
+    let n = m.columns.len();
+    let columns = m
+        .columns
+        .iter()
+        .zip(&arrays)
+        .map(|((f, _), a)| (*f, a.clone()))
+        .collect();
+    let row_ids = arrays[n].clone();
+    let created = arrays[n + 1].clone();
+    if row_ids.data_type() != &arrow_schema::DataType::UInt64
+        || created.data_type() != &arrow_schema::DataType::UInt64
+    {
+        return Err(TableError::CorruptCatalog("bad MVCC column type".into()));
+    }
+    let deleted = Segment::deleted_from_pairs(row_ids.len(), arrays.get(n + 2));
+    let mut seg = Segment::new(columns, row_ids, created, deleted);
+    seg.meta = m.clone();
+    Ok(seg)
+}

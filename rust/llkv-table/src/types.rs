@@ -1,0 +1,39 @@
+//! SQL column types as stored in the catalog, and their Arrow types.
+
+use arrow_schema::DataType;
+use serde::{Deserialize, Serialize};
+
+/// The type of a stored column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SqlType {
+    /// INTEGER, INT, BIGINT, SMALLINT, TINYINT: 64-bit signed.
+    Integer,
+    /// REAL, DOUBLE, FLOAT: 64-bit float.
+    Real,
+    /// TEXT, VARCHAR(n), CHAR(n), STRING: UTF-8.
+    Text,
+    /// BOOLEAN.
+    Boolean,
+}
+
+impl SqlType {
+    /// The Arrow type columns of this SQL type are stored as.
+    pub fn arrow_type(self) -> DataType {
+        match self {
+            SqlType::Integer => DataType::Int64,
+            SqlType::Real => DataType::Float64,
+            SqlType::Text => DataType::Utf8,
+            SqlType::Boolean => DataType::Boolean,
+        }
+    }
+
+    /// The SQL name of the type.
+    pub fn name(self) -> &'static str {
+        match self {
+            SqlType::Integer => "INTEGER",
+            SqlType::Real => "REAL",
+            SqlType::Text => "TEXT",
+            SqlType::Boolean => "BOOLEAN",
+        }
+    }
+}

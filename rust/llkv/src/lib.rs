@@ -1,0 +1,62 @@
+//! llkv: an embedded, Arrow-native SQL database.
+//!
+//! ```no_run
+//! let db = llkv::Database::open_in_memory()?;
+//! let mut con = db.connect();
+//! con.execute("CREATE TABLE t (a INTEGER, b TEXT)", &[])?;
+//! con.execute("INSERT INTO t VALUES (?, ?)", &[1i64.into(), "x".into()])?;
+//! let result = con.execute("SELECT a, b FROM t", &[])?;
+//! assert_eq!(result.num_rows(), 1);
+//! # Ok::<(), llkv::Error>(())
+//! ```
+
+pub use llkv_sql::{Error, ErrorKind, QueryResult, Result, StatementKind, Value};
+
+use std::path::Path;
+
+/// A database: in memory or one file, shared by all connections opened on it.
+#[derive(Clone)]
+pub struct Database {
+    engine: llkv_sql::SqlEngine,
+}
+
+impl Database {
+    /// Opens a private in-memory database.
+    pub fn open_in_memory() -> Result<Self> {
+        Ok(Database {
+            engine: llkv_sql::SqlEngine::open_in_memory()?,
+        })
+    }
+
+    /// Opens the database file at `path`, creating it if absent.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Ok(Database {
+            engine: llkv_sql::SqlEngine::open(path.as_ref())?,
+        })
+    }
+
+    /// Opens a new connection with its own transaction state.
+    pub fn connect(&self) -> Connection {
+        Connection {
+            session: self.engine.session(),
+        }
+    }
+}
+
+/// One connection: runs statements, autocommit unless `BEGIN` is open.
+pub struct Connection {
+    session: llkv_sql::Session,
+}
+
+impl Connection {
+    /// Executes one or more `;`-separated statements with `?` parameters and
+    /// returns the result of the last one.
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
+        self.session.execute(sql, params)
+    }
+
+    /// True while an explicit transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.session.in_transaction()
+    }
+}

@@ -1,0 +1,137 @@
+"""Statements through Connection.execute: results are pyarrow tables."""
+
+import pyarrow as pa
+import pytest
+
+import llkv
+
+
+def test_ddl_returns_empty_table(any_con: llkv.Connection) -> None:
+    result = any_con.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+    assert isinstance(result, pa.Table)
+    assert result.num_rows == 0
+
+
+def test_insert_returns_rows_affected(any_con: llkv.Connection) -> None:
+    any_con.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+    result = any_con.execute("INSERT INTO t VALUES (?, ?), (?, ?)", [1, "x", 2, "y"])
+    assert isinstance(result, pa.Table)
+    assert result.column_names == ["count"]
+    assert result.schema.field("count").type == pa.int64()
+    assert result.to_pylist() == [{"count": 2}]
+
+    result = any_con.execute("INSERT INTO t VALUES (?, ?)", (3, "z"))
+    assert result.to_pylist() == [{"count": 1}]
+
+
+def test_update_and_delete_return_rows_affected(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+    con.execute("INSERT INTO t VALUES (1, 'x'), (2, 'y'), (3, 'z')")
+    assert con.execute("UPDATE t SET b = ? WHERE a >= ?", ["w", 2]).to_pylist() == [{"count": 2}]
+    assert con.execute("DELETE FROM t WHERE a = ?", [1]).to_pylist() == [{"count": 1}]
+    assert con.execute("SELECT a, b FROM t ORDER BY a").to_pylist() == [
+        {"a": 2, "b": "w"},
+        {"a": 3, "b": "w"},
+    ]
+
+
+def test_select_with_qmark_parameter(any_con: llkv.Connection) -> None:
+    any_con.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+    any_con.execute("INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, NULL)")
+    result = any_con.execute("SELECT a, b FROM t WHERE a > ? ORDER BY a", [1])
+    assert isinstance(result, pa.Table)
+    assert result.schema == pa.schema([("a", pa.int64()), ("b", pa.string())])
+    assert result.column("a").to_pylist() == [2, 3]
+    assert result.column("b").to_pylist() == ["two", None]
+
+
+def test_column_types_and_null_round_trip(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE v (i INTEGER, s TEXT, d DOUBLE, b BOOLEAN)")
+    rows = [
+        (1, "a", 1.5, True),
+        (-(2**63), "é ✓", -0.25, False),
+        (2**63 - 1, "", 1e300, True),
+        (None, None, None, None),
+    ]
+    for row in rows:
+        assert con.execute("INSERT INTO v VALUES (?, ?, ?, ?)", row).to_pylist() == [{"count": 1}]
+    result = con.execute("SELECT i, s, d, b FROM v")
+    assert result.schema.types == [pa.int64(), pa.string(), pa.float64(), pa.bool_()]
+    got = sorted(result.to_pylist(), key=lambda r: (r["i"] is None, r["i"] or 0))
+    expected = sorted(
+        ({"i": i, "s": s, "d": d, "b": b} for i, s, d, b in rows),
+        key=lambda r: (r["i"] is None, r["i"] or 0),
+    )
+    assert got == expected
+    assert result.column("i").null_count == 1
+
+
+def test_null_parameter_is_sql_null(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+    con.execute("INSERT INTO t VALUES (?, ?)", [None, "n"])
+    assert con.execute("SELECT COUNT(*) AS n FROM t WHERE a IS NULL").column("n").to_pylist() == [1]
+
+
+def test_bool_parameter_is_not_an_integer(con: llkv.Connection) -> None:
+    result = con.execute("SELECT ? AS x, ? AS y", [True, 1])
+    assert result.schema.field("x").type == pa.bool_()
+    assert result.schema.field("y").type == pa.int64()
+    assert result.to_pylist() == [{"x": True, "y": 1}]
+
+
+def test_aggregate_and_group_by(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (k TEXT, v INTEGER)")
+    for i in range(30):
+        con.execute("INSERT INTO t VALUES (?, ?)", ["abc"[i % 3], i])
+    result = con.execute("SELECT k, COUNT(*) AS n, SUM(v) AS s FROM t GROUP BY k ORDER BY k")
+    assert result.to_pylist() == [
+        {"k": "a", "n": 10, "s": sum(range(0, 30, 3))},
+        {"k": "b", "n": 10, "s": sum(range(1, 30, 3))},
+        {"k": "c", "n": 10, "s": sum(range(2, 30, 3))},
+    ]
+
+
+def test_result_interoperates_with_pandas_and_polars(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+    con.execute("INSERT INTO t VALUES (1, 'x'), (2, 'y')")
+    table = con.execute("SELECT a, b FROM t ORDER BY a")
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    assert pd.DataFrame(table.to_pandas())["a"].tolist() == [1, 2]
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    assert frame["b"].to_list() == ["x", "y"]
+
+
+class TestErrors:
+    def test_syntax_error_is_programming_error(self, con: llkv.Connection) -> None:
+        with pytest.raises(llkv.ProgrammingError):
+            con.execute("SELEC 1")
+
+    def test_unknown_table_is_programming_error(self, con: llkv.Connection) -> None:
+        with pytest.raises(llkv.ProgrammingError, match="nope"):
+            con.execute("SELECT * FROM nope")
+
+    def test_unknown_column_is_programming_error(self, con: llkv.Connection) -> None:
+        con.execute("CREATE TABLE t (a INTEGER)")
+        with pytest.raises(llkv.ProgrammingError, match="zzz"):
+            con.execute("SELECT zzz FROM t")
+
+    def test_wrong_parameter_count_is_programming_error(self, con: llkv.Connection) -> None:
+        con.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+        with pytest.raises(llkv.ProgrammingError):
+            con.execute("INSERT INTO t VALUES (?, ?)", [1])
+        with pytest.raises(llkv.ProgrammingError):
+            con.execute("INSERT INTO t VALUES (?, ?)", [1, "x", 3])
+
+    def test_not_null_violation_is_integrity_error(self, con: llkv.Connection) -> None:
+        con.execute("CREATE TABLE n (a INTEGER NOT NULL)")
+        with pytest.raises(llkv.IntegrityError):
+            con.execute("INSERT INTO n VALUES (?)", [None])
+        assert con.execute("SELECT COUNT(*) AS c FROM n").to_pylist() == [{"c": 0}]
+
+    def test_connection_usable_after_error(self, con: llkv.Connection) -> None:
+        with pytest.raises(llkv.ProgrammingError):
+            con.execute("SELECT * FROM nope")
+        con.execute("CREATE TABLE t (a INTEGER)")
+        assert con.execute("INSERT INTO t VALUES (1)").to_pylist() == [{"count": 1}]

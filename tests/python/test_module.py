@@ -1,0 +1,145 @@
+"""The module surface: PEP 249 globals, exceptions, connect/close.
+
+None of these need the SQL engine to execute a statement.
+"""
+
+import inspect
+from pathlib import Path
+
+import pytest
+
+import llkv
+
+
+def test_pep249_globals() -> None:
+    assert llkv.apilevel == "2.0"
+    assert llkv.threadsafety == 1
+    assert llkv.paramstyle == "qmark"
+
+
+def test_version_is_a_string() -> None:
+    assert isinstance(llkv.__version__, str)
+    assert llkv.__version__[0].isdigit()
+
+
+@pytest.mark.parametrize(
+    ("child", "parent"),
+    [
+        (llkv.Warning, Exception),
+        (llkv.Error, Exception),
+        (llkv.InterfaceError, llkv.Error),
+        (llkv.DatabaseError, llkv.Error),
+        (llkv.DataError, llkv.DatabaseError),
+        (llkv.OperationalError, llkv.DatabaseError),
+        (llkv.IntegrityError, llkv.DatabaseError),
+        (llkv.InternalError, llkv.DatabaseError),
+        (llkv.ProgrammingError, llkv.DatabaseError),
+        (llkv.NotSupportedError, llkv.DatabaseError),
+        (llkv.TransactionConflictError, llkv.OperationalError),
+    ],
+)
+def test_exception_hierarchy(child: type[BaseException], parent: type[BaseException]) -> None:
+    assert issubclass(child, parent)
+
+
+def test_exception_tree_is_not_flat() -> None:
+    assert not issubclass(llkv.Warning, llkv.Error)
+    assert not issubclass(llkv.Error, llkv.DatabaseError)
+    assert not issubclass(llkv.InterfaceError, llkv.DatabaseError)
+    assert not issubclass(llkv.ProgrammingError, llkv.OperationalError)
+    # PEP 249 Warning derives from Exception, not from the builtin Warning.
+    assert not issubclass(llkv.Warning, Warning)
+
+
+def test_exceptions_live_in_llkv() -> None:
+    assert llkv.ProgrammingError.__module__ == "llkv"
+    assert llkv.ProgrammingError.__name__ == "ProgrammingError"
+
+
+def test_public_callables_are_documented() -> None:
+    for obj in (llkv.connect, llkv.Connection, llkv.Connection.execute, llkv.Connection.close):
+        doc = inspect.getdoc(obj)
+        assert doc, f"{obj!r} has no docstring"
+    connect_doc = inspect.getdoc(llkv.connect) or ""
+    assert "in-memory" in connect_doc
+    assert inspect.signature(llkv.connect).parameters["path"].default is None
+
+
+def test_connect_in_memory() -> None:
+    con = llkv.connect()
+    assert isinstance(con, llkv.Connection)
+    assert con.closed is False
+    con.close()
+    assert con.closed is True
+
+
+def test_connect_memory_name() -> None:
+    con = llkv.connect(":memory:")
+    assert con.closed is False
+    con.close()
+
+
+def test_close_twice_is_harmless() -> None:
+    con = llkv.connect()
+    con.close()
+    con.close()
+    assert con.closed
+
+
+def test_with_closes() -> None:
+    with llkv.connect() as con:
+        assert con.closed is False
+    assert con.closed is True
+
+
+def test_with_closes_on_error_and_propagates() -> None:
+    with pytest.raises(KeyError), llkv.connect() as con:
+        raise KeyError("boom")
+    assert con.closed
+
+
+def test_closed_connection_raises_programming_error() -> None:
+    con = llkv.connect()
+    con.close()
+    with pytest.raises(llkv.ProgrammingError, match="cannot operate on a closed connection"):
+        con.execute("SELECT 1")
+    with pytest.raises(llkv.ProgrammingError, match="closed"):
+        _ = con.in_transaction
+    with pytest.raises(llkv.ProgrammingError, match="closed"):
+        con._execute_debug_addresses("SELECT 1")
+
+
+def test_repr_mentions_closed() -> None:
+    con = llkv.connect()
+    assert "closed" not in repr(con)
+    con.close()
+    assert "closed" in repr(con)
+
+
+def test_unsupported_parameter_type_is_not_supported_error(con: llkv.Connection) -> None:
+    with pytest.raises(llkv.NotSupportedError, match="object"):
+        con.execute("SELECT ?", [object()])  # type: ignore[list-item]
+    with pytest.raises(llkv.NotSupportedError, match="bytes"):
+        con.execute("SELECT ?", (b"raw",))  # type: ignore[arg-type]
+
+
+def test_int_parameter_overflow_is_data_error(con: llkv.Connection) -> None:
+    with pytest.raises(llkv.DataError, match="parameter 2"):
+        con.execute("SELECT ?, ?", [1, 2**63])
+    with pytest.raises(llkv.DataError):
+        con.execute("SELECT ?", [-(2**63) - 1])
+
+
+def test_string_as_parameter_list_is_programming_error(con: llkv.Connection) -> None:
+    with pytest.raises(llkv.ProgrammingError, match="list or tuple"):
+        con.execute("SELECT ?", "abc")
+
+
+def test_named_parameters_are_not_supported(con: llkv.Connection) -> None:
+    with pytest.raises(llkv.NotSupportedError, match="named parameters"):
+        con.execute("SELECT :a", {"a": 1})  # type: ignore[arg-type]
+
+
+def test_connect_to_missing_directory_is_operational_error(tmp_path: Path) -> None:
+    with pytest.raises(llkv.OperationalError):
+        llkv.connect(tmp_path / "no" / "such" / "dir" / "db.llkv")
