@@ -62,7 +62,7 @@ def run(path: Path) -> None:
         show(
             "orders per city (GROUP BY + JOIN)",
             con.execute(
-                "SELECT c.city, COUNT(*) AS orders, SUM(o.amount) AS revenue"
+                "SELECT c.city, COUNT(*) AS orders, ROUND(SUM(o.amount), 2) AS revenue"
                 " FROM orders AS o JOIN customers AS c ON o.customer_id = c.id"
                 " GROUP BY c.city ORDER BY revenue DESC"
             ),
@@ -87,7 +87,7 @@ def run(path: Path) -> None:
         show(
             "after reopening",
             con.execute(
-                "SELECT COUNT(*) AS orders, SUM(amount) AS revenue,"
+                "SELECT COUNT(*) AS orders, ROUND(SUM(amount), 2) AS revenue,"
                 " COUNT(DISTINCT customer_id) AS customers FROM orders"
             ),
         )

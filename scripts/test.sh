@@ -52,7 +52,7 @@ if "$PYTHON" -m mypy --version >/dev/null 2>&1; then
     "$PYTHON" -m mypy --strict python/llkv
     "$PYTHON" -m mypy --strict tests/python examples
     # The stub file must match what the native module really exports.
-    (cd /tmp && "$PYTHON" -m mypy.stubtest llkv._llkv)
+    (cd /tmp && "$PYTHON" -m mypy.stubtest llkv._llkv --mypy-config-file "$OLDPWD/pyproject.toml")
 else
     echo "mypy not installed: skipped"
 fi

@@ -7,8 +7,24 @@ from typing import TypeAlias, final
 
 import pyarrow as pa
 
+__all__ = [
+    "Connection",
+    "DataError",
+    "DatabaseError",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "TransactionConflictError",
+    "Warning",
+    "connect",
+]
+
 #: A value that can be bound to a ``?`` placeholder.
-ParamValue: TypeAlias = bool | int | float | str | None
+_ParamValue: TypeAlias = bool | int | float | str | None
 
 @final
 class Connection:
@@ -19,7 +35,7 @@ class Connection:
     context manager (``with llkv.connect(path) as con:``) to close it on exit.
     """
 
-    def execute(self, sql: str, params: Sequence[ParamValue] | None = None) -> pa.Table:
+    def execute(self, sql: str, params: Sequence[_ParamValue] | None = None) -> pa.Table:
         """Execute SQL with ``?`` placeholders bound from ``params``.
 
         ``sql`` is one statement, or several separated by ``;`` (the result of
@@ -31,7 +47,7 @@ class Connection:
         """
 
     def _execute_debug_addresses(
-        self, sql: str, params: Sequence[ParamValue] | None = None
+        self, sql: str, params: Sequence[_ParamValue] | None = None
     ) -> tuple[pa.Table, list[int]]:
         """Private debug hook: execute ``sql`` and also return the data-buffer
         address of the first column of each result batch, taken on the Rust side
@@ -67,8 +83,10 @@ def connect(path: str | os.PathLike[str] | None = None) -> Connection:
     """Open a connection to an llkv database.
 
     ``path`` names a database file, created if absent; None or ``":memory:"``
-    opens a new private in-memory database. Raises ``OperationalError`` when
-    the file cannot be opened.
+    opens a new private in-memory database. Connections to the same file in
+    one process share one database (each has its own transaction). Raises
+    ``OperationalError`` when the file cannot be opened or another process
+    holds it.
     """
 
 class Warning(Exception):

@@ -47,3 +47,17 @@ def test_open_transaction_is_discarded_on_close(db_path: Path) -> None:
         con.execute("INSERT INTO t VALUES (1)")
     with llkv.connect(db_path) as con:
         assert con.execute("SELECT COUNT(*) AS n FROM t").to_pylist() == [{"n": 0}]
+
+
+def test_connections_to_one_file_share_it(db_path: Path) -> None:
+    first = llkv.connect(db_path)
+    second = llkv.connect(str(db_path))
+    first.execute("CREATE TABLE t (a INTEGER)")
+    first.execute("INSERT INTO t VALUES (1)")
+    first.close()
+    # The database stays open for the remaining connection ...
+    assert second.execute("SELECT a FROM t").to_pylist() == [{"a": 1}]
+    second.close()
+    # ... and is released when the last one closes.
+    with llkv.connect(db_path) as con:
+        assert con.execute("SELECT COUNT(*) AS n FROM t").to_pylist() == [{"n": 1}]

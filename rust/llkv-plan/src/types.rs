@@ -71,9 +71,7 @@ pub fn function_type(func: ScalarFunction, args: &[DataType]) -> DataType {
     use ScalarFunction as F;
     match func {
         F::Abs | F::Sign => negate_type(args.first().unwrap_or(&DataType::Null)),
-        F::Coalesce | F::IfNull | F::MinOf | F::MaxOf | F::Greatest | F::Least => {
-            common_type(args)
-        }
+        F::Coalesce | F::IfNull | F::MinOf | F::MaxOf | F::Greatest | F::Least => common_type(args),
         F::NullIf => args.first().cloned().unwrap_or(DataType::Null),
         F::Iif => common_type(args.iter().skip(1)),
         F::Length | F::Instr => DataType::Int64,

@@ -7,18 +7,19 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use crate::errors::{to_py_err, InternalError, ProgrammingError};
-use crate::{params, result};
+use crate::{databases, params, result};
 
 /// An open connection: the database handle plus this connection's session.
 struct Open {
     /// Kept so the database lives exactly as long as its open connections.
-    _database: llkv::Database,
+    _database: Arc<llkv::Database>,
     session: llkv::Connection,
 }
 
@@ -35,6 +36,7 @@ pub struct Connection {
 
 /// Opens a connection to the database file at `path` (created if absent), or
 /// to a new private in-memory database when `path` is None or ":memory:".
+/// Connections to the same file in one process share one database.
 ///
 /// Returns an `llkv.Connection`; raises `llkv.OperationalError` when the file
 /// cannot be opened.
@@ -45,8 +47,8 @@ pub fn connect(py: Python<'_>, path: Option<PathBuf>) -> PyResult<Connection> {
     let open = py.detach(move || {
         guarded(|| {
             let database = match path {
-                Some(path) => llkv::Database::open(path)?,
-                None => llkv::Database::open_in_memory()?,
+                Some(path) => databases::open_file(&path)?,
+                None => databases::open_in_memory()?,
             };
             let session = database.connect();
             Ok(Open {

@@ -3,10 +3,12 @@
 //! The binding is thin on purpose: it converts parameters to [`llkv::Value`]s
 //! ([`params`]), runs the statement with the GIL released and panics caught
 //! ([`connection`]), maps engine errors onto the PEP 249 exception tree in one
-//! place ([`errors`]), and hands results to pyarrow through the Arrow PyCapsule
-//! interface without copying a buffer ([`result`]).
+//! place ([`errors`]), shares one database per file among a process's
+//! connections ([`databases`]), and hands results to pyarrow through the Arrow
+//! PyCapsule interface without copying a buffer ([`result`]).
 
 pub mod connection;
+pub mod databases;
 pub mod errors;
 pub mod params;
 pub mod result;

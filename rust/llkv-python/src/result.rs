@@ -56,15 +56,36 @@ mod tests {
         })
     }
 
+    /// Makes the embedded interpreter see the same `sys.path` as the Python
+    /// named by `PYO3_PYTHON` (a pyenv or venv Python embedded in a test binary
+    /// does not find its site-packages on its own).
+    fn use_site_packages(py: Python<'_>) {
+        let python = std::env::var("PYO3_PYTHON")
+            .ok()
+            .or_else(|| option_env!("PYO3_PYTHON").map(str::to_owned))
+            .unwrap_or_else(|| "python3".to_owned());
+        let output = std::process::Command::new(&python)
+            .args(["-c", "import sys; print(chr(10).join(sys.path))"])
+            .output()
+            .unwrap_or_else(|e| panic!("running {python}: {e}"));
+        let paths = String::from_utf8_lossy(&output.stdout).into_owned();
+        let sys_path = py
+            .import("sys")
+            .and_then(|sys| sys.getattr("path"))
+            .unwrap_or_else(|e| panic!("sys.path: {e}"));
+        for path in paths.lines().filter(|p| !p.is_empty()) {
+            sys_path
+                .call_method1("append", (path,))
+                .unwrap_or_else(|e| panic!("sys.path.append: {e}"));
+        }
+    }
+
     /// The export path hands pyarrow the very buffers the engine produced.
     #[test]
     fn export_to_pyarrow_keeps_buffer_addresses() {
         Python::initialize();
         Python::attach(|py| {
-            if py.import("pyarrow").is_err() {
-                eprintln!("pyarrow not importable from the embedded interpreter: skipped");
-                return;
-            }
+            use_site_packages(py);
             let batches = vec![batch(0), batch(1000)];
             let schema = batches[0].schema();
             let expected = first_column_data_addresses(&batches);

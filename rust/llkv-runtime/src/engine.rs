@@ -78,7 +78,12 @@ impl Engine {
     /// Marks `row_ids` of `table` deleted by `txn`, failing with a conflict
     /// when another transaction deleted or updated one of them after `txn`'s
     /// snapshot or still holds it.
-    pub fn delete_rows(&self, txn: &mut Transaction, table: TableId, row_ids: &[u64]) -> Result<()> {
+    pub fn delete_rows(
+        &self,
+        txn: &mut Transaction,
+        table: TableId,
+        row_ids: &[u64],
+    ) -> Result<()> {
         let mut locks = self.locks.lock();
         for r in row_ids {
             if r & PENDING_ROW_BIT != 0 {

@@ -85,10 +85,9 @@ impl Transaction {
                 .iter()
                 .enumerate()
                 .map(|(i, (_, t))| arrow_schema::Field::new(format!("c{i}"), t.clone(), true))
-                .chain(
-                    with_row_ids
-                        .then(|| arrow_schema::Field::new("row_id", arrow_schema::DataType::UInt64, false)),
-                )
+                .chain(with_row_ids.then(|| {
+                    arrow_schema::Field::new("row_id", arrow_schema::DataType::UInt64, false)
+                }))
                 .collect::<Vec<_>>(),
         ));
         let pending = self.pending.get(&table);
@@ -119,7 +118,8 @@ impl Transaction {
         }
         if let Some(p) = pending {
             for (batch, ids) in &p.inserts {
-                let mut cols: Vec<ArrayRef> = columns.iter().map(|c| batch.column(*c).clone()).collect();
+                let mut cols: Vec<ArrayRef> =
+                    columns.iter().map(|c| batch.column(*c).clone()).collect();
                 if with_row_ids {
                     cols.push(ids.clone() as ArrayRef);
                 }

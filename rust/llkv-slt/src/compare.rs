@@ -114,6 +114,15 @@ pub fn check_query_result(
             )),
         };
     }
+    if let [line] = expected_lines {
+        if let Some((count, _)) = line.split_once(" values hashing to ") {
+            return Err(format!(
+                "result mismatch: expected {count} values (hashed), got {}: {}",
+                actual.len(),
+                describe_values(&actual)
+            ));
+        }
+    }
     let mut expected = expected_values(dialect, expected_lines);
     match sort_mode {
         // Row order carries no meaning under these modes, so the expected
@@ -247,9 +256,9 @@ mod tests {
         )
         .is_err());
         // At or below the threshold the values are compared, not hashed.
-        assert!(
-            check_query_result(Dialect::Sqlite, rows, 1, SortMode::RowSort, 2, &expected).is_err()
-        );
+        let err = check_query_result(Dialect::Sqlite, rows, 1, SortMode::RowSort, 2, &expected)
+            .expect_err("two values are not hashed at threshold 2");
+        assert!(err.contains("expected 2 values (hashed), got 2"), "{err}");
     }
 
     #[test]

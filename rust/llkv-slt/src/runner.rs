@@ -2,15 +2,15 @@
 //!
 //! # Conditions
 //!
-//! llkv answers to the engine label `llkv` only ([`ENGINE_LABEL`]): a record
-//! under `onlyif X` runs only when X is `llkv`, so every `onlyif sqlite`,
-//! `onlyif mysql`, ... record is skipped (and counted as skipped); a record
-//! under `skipif X` is skipped only when X is `llkv`, so `skipif mysql`,
-//! `skipif sqlite`, ... records run. The corpora contain no `llkv` label,
-//! so llkv follows the unconditioned path that every engine shares. The
-//! same rule applies to conditioned `halt` records: `onlyif mssql` + `halt`
-//! does nothing, `skipif sqlite` + `halt` stops the file (the rest counts as
-//! skipped).
+//! llkv answers to the engine labels `llkv` ([`ENGINE_LABEL`]) and `sqlite`
+//! ([`FOLLOWED_LABEL`]): llkv implements SQLite's semantics for this corpus,
+//! so it takes SQLite's path through conditioned records. A record under
+//! `onlyif X` runs only when X is one of those labels, so `onlyif mysql`,
+//! `onlyif mssql`, ... records are skipped (and counted as skipped); a record
+//! under `skipif X` is skipped only when X is one of them, so `skipif mysql`
+//! records run and `skipif sqlite` ones are skipped. The same rule applies to
+//! conditioned `halt` records: `onlyif mssql` + `halt` does nothing,
+//! `skipif sqlite` + `halt` does nothing either.
 //!
 //! The `sqllogictest` 0.29 parser does not attach conditions to `halt` and
 //! lets them leak onto the next record, so conditions are tracked here from
@@ -37,6 +37,8 @@ use crate::value::{scalar_at, Scalar};
 
 /// The engine name `onlyif`/`skipif` conditions are evaluated against.
 pub const ENGINE_LABEL: &str = "llkv";
+/// The engine whose conditioned records llkv follows as its own.
+pub const FOLLOWED_LABEL: &str = "sqlite";
 
 /// How to run files.
 #[derive(Debug, Clone)]
@@ -388,8 +390,8 @@ impl FileRun {
 /// Whether a record under `conditions` is skipped for [`ENGINE_LABEL`].
 fn skipped_by(conditions: &[Condition]) -> bool {
     conditions.iter().any(|condition| match condition {
-        Condition::OnlyIf { label } => label != ENGINE_LABEL,
-        Condition::SkipIf { label } => label == ENGINE_LABEL,
+        Condition::OnlyIf { label } => label != ENGINE_LABEL && label != FOLLOWED_LABEL,
+        Condition::SkipIf { label } => label == ENGINE_LABEL || label == FOLLOWED_LABEL,
     })
 }
 

@@ -34,7 +34,9 @@ pub fn coerce_for_column(array: &ArrayRef, column: &ColumnMeta, table: &str) -> 
             for i in 0..array.len() {
                 if let Value::Text(s) = value_at(array.as_ref(), i) {
                     match text_as_number(&s) {
-                        Some(Value::Real(x)) if column.sql_type == SqlType::Integer && x.fract() != 0.0 => {
+                        Some(Value::Real(x))
+                            if column.sql_type == SqlType::Integer && x.fract() != 0.0 =>
+                        {
                             return Err(bad_value(column, table, &Value::Text(s)))
                         }
                         Some(_) => {}

@@ -55,9 +55,16 @@ pub struct Session {
 }
 
 fn count_result(n: u64) -> Result<QueryResult> {
-    let schema = Arc::new(Schema::new(vec![Field::new("count", DataType::Int64, false)]));
-    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![n as i64]))])
-        .map_err(|e| Error::internal(e.to_string()))?;
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "count",
+        DataType::Int64,
+        false,
+    )]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int64Array::from(vec![n as i64]))],
+    )
+    .map_err(|e| Error::internal(e.to_string()))?;
     Ok(QueryResult {
         schema,
         batches: vec![batch],
@@ -73,6 +80,25 @@ fn other_result() -> QueryResult {
     }
 }
 
+/// Deepest expression nesting the parser accepts.
+const PARSER_RECURSION_LIMIT: usize = 400;
+
+/// Parses SQL text: the generic grammar first, then SQLite's (which accepts
+/// forms such as `x IN ()`).
+fn parse_statements(sql: &str) -> Result<Vec<ast::Statement>> {
+    let parse = |dialect: &dyn sqlparser::dialect::Dialect| {
+        Parser::new(dialect)
+            .with_recursion_limit(PARSER_RECURSION_LIMIT)
+            .try_with_sql(sql)
+            .and_then(|mut p| p.parse_statements())
+    };
+    match parse(&GenericDialect {}) {
+        Ok(s) => Ok(s),
+        Err(first) => parse(&sqlparser::dialect::SQLiteDialect {})
+            .map_err(|_| Error::programming(format!("syntax error: {first}"))),
+    }
+}
+
 /// SQLite's type affinity rules for declared column type names.
 fn column_type(dt: &ast::DataType) -> SqlType {
     let name = dt.to_string().to_ascii_uppercase();
@@ -80,7 +106,11 @@ fn column_type(dt: &ast::DataType) -> SqlType {
         SqlType::Boolean
     } else if name.contains("INT") {
         SqlType::Integer
-    } else if name.contains("CHAR") || name.contains("CLOB") || name.contains("TEXT") || name.contains("STRING") {
+    } else if name.contains("CHAR")
+        || name.contains("CLOB")
+        || name.contains("TEXT")
+        || name.contains("STRING")
+    {
         SqlType::Text
     } else {
         SqlType::Real
@@ -91,8 +121,7 @@ impl Session {
     /// Executes one or more `;`-separated statements with `?` parameters and
     /// returns the result of the last one.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
-        let statements = Parser::parse_sql(&GenericDialect {}, sql)
-            .map_err(|e| Error::programming(format!("syntax error: {e}")))?;
+        let statements = parse_statements(sql)?;
         if statements.is_empty() {
             return Ok(other_result());
         }
@@ -109,28 +138,35 @@ impl Session {
         self.txn.is_some()
     }
 
-    fn execute_statement(&mut self, stmt: &ast::Statement, params: &[Value], check_params: bool) -> Result<QueryResult> {
+    fn execute_statement(
+        &mut self,
+        stmt: &ast::Statement,
+        params: &[Value],
+        check_params: bool,
+    ) -> Result<QueryResult> {
         match stmt {
             ast::Statement::StartTransaction { .. } => {
                 if self.txn.is_some() {
-                    return Err(Error::operational("cannot start a transaction within a transaction"));
+                    return Err(Error::operational(
+                        "cannot start a transaction within a transaction",
+                    ));
                 }
                 self.txn = Some(self.engine.begin(true));
                 return Ok(other_result());
             }
             ast::Statement::Commit { .. } => {
-                let txn = self
-                    .txn
-                    .take()
-                    .ok_or_else(|| Error::operational("cannot commit - no transaction is active"))?;
+                let txn = self.txn.take().ok_or_else(|| {
+                    Error::operational("cannot commit - no transaction is active")
+                })?;
                 self.engine.commit(txn)?;
                 return Ok(other_result());
             }
-            ast::Statement::Rollback { savepoint: None, .. } => {
-                let txn = self
-                    .txn
-                    .take()
-                    .ok_or_else(|| Error::operational("cannot rollback - no transaction is active"))?;
+            ast::Statement::Rollback {
+                savepoint: None, ..
+            } => {
+                let txn = self.txn.take().ok_or_else(|| {
+                    Error::operational("cannot rollback - no transaction is active")
+                })?;
                 self.engine.rollback(txn);
                 return Ok(other_result());
             }
@@ -179,12 +215,22 @@ fn check_param_count(binder: &Binder<'_>, params: &[Value], check: bool) -> Resu
     Ok(())
 }
 
-fn run_query(txn: &Transaction, plan: &LogicalPlan, subqueries: &[LogicalPlan]) -> Result<Vec<RecordBatch>> {
+fn run_query(
+    txn: &Transaction,
+    plan: &LogicalPlan,
+    subqueries: &[LogicalPlan],
+) -> Result<Vec<RecordBatch>> {
     let ctx = ExecContext::new(txn, subqueries);
     execute_collect(plan, &ctx, None)
 }
 
-fn run(engine: &Engine, txn: &mut Transaction, stmt: &ast::Statement, params: &[Value], check: bool) -> Result<QueryResult> {
+fn run(
+    engine: &Engine,
+    txn: &mut Transaction,
+    stmt: &ast::Statement,
+    params: &[Value],
+    check: bool,
+) -> Result<QueryResult> {
     match stmt {
         ast::Statement::Query(q) => {
             let catalog = txn.catalog().clone();
@@ -312,16 +358,28 @@ fn default_value(col: &ColumnMeta, params: &[Value]) -> Result<Value> {
             let catalog = llkv_table::Catalog::default();
             let binder = Binder::new(&catalog, params);
             let scope = Scope::default();
-            let bound = binder.bind_expr(&expr, &mut ExprContext { scope: &scope, agg: None })?;
+            let bound = binder.bind_expr(
+                &expr,
+                &mut ExprContext {
+                    scope: &scope,
+                    agg: None,
+                },
+            )?;
             let provider = llkv_runtime::Engine::open_in_memory()?.begin(false);
             let ctx = ExecContext::new(&provider, &[]);
-            let arr = llkv_executor::eval::evaluate(&bound, &llkv_executor::empty_rows_batch(1), &ctx)?;
+            let arr =
+                llkv_executor::eval::evaluate(&bound, &llkv_executor::empty_rows_batch(1), &ctx)?;
             Ok(llkv_executor::scalar::value_at(arr.as_ref(), 0))
         }
     }
 }
 
-fn insert(txn: &mut Transaction, ins: &ast::Insert, params: &[Value], check: bool) -> Result<QueryResult> {
+fn insert(
+    txn: &mut Transaction,
+    ins: &ast::Insert,
+    params: &[Value],
+    check: bool,
+) -> Result<QueryResult> {
     if ins.or.is_some() {
         return Err(Error::not_supported("INSERT OR ... is not supported yet"));
     }
@@ -392,8 +450,12 @@ fn insert(txn: &mut Transaction, ins: &ast::Insert, params: &[Value], check: boo
             cols.push(coerce_for_column(&arr, col, &meta.name)?);
         }
         out.push(
-            RecordBatch::try_new_with_options(schema.clone(), cols, &RecordBatchOptions::new().with_row_count(Some(n)))
-                .map_err(|e| Error::internal(e.to_string()))?,
+            RecordBatch::try_new_with_options(
+                schema.clone(),
+                cols,
+                &RecordBatchOptions::new().with_row_count(Some(n)),
+            )
+            .map_err(|e| Error::internal(e.to_string()))?,
         );
         total += n as u64;
     }
@@ -422,7 +484,13 @@ fn matching_rows(
 ) -> Result<(Vec<RecordBatch>, Scope)> {
     let scope = table_scope(meta, label);
     let predicate = match selection {
-        Some(w) => Some(binder.bind_expr(w, &mut ExprContext { scope: &scope, agg: None })?),
+        Some(w) => Some(binder.bind_expr(
+            w,
+            &mut ExprContext {
+                scope: &scope,
+                agg: None,
+            },
+        )?),
         None => None,
     };
     let subs = binder.take_subqueries();
@@ -454,16 +522,27 @@ fn single_table(t: &ast::TableWithJoins) -> Result<(String, String)> {
     match &t.relation {
         ast::TableFactor::Table { name, alias, .. } => {
             let n = object_name(name);
-            let label = alias.as_ref().map(|a| a.name.value.clone()).unwrap_or_else(|| n.clone());
+            let label = alias
+                .as_ref()
+                .map(|a| a.name.value.clone())
+                .unwrap_or_else(|| n.clone());
             Ok((n, label))
         }
         _ => Err(Error::not_supported("UPDATE/DELETE of a non-table")),
     }
 }
 
-fn update(engine: &Engine, txn: &mut Transaction, up: &ast::Update, params: &[Value], check: bool) -> Result<QueryResult> {
+fn update(
+    engine: &Engine,
+    txn: &mut Transaction,
+    up: &ast::Update,
+    params: &[Value],
+    check: bool,
+) -> Result<QueryResult> {
     if up.from.is_some() || up.returning.is_some() {
-        return Err(Error::not_supported("UPDATE ... FROM/RETURNING is not supported yet"));
+        return Err(Error::not_supported(
+            "UPDATE ... FROM/RETURNING is not supported yet",
+        ));
     }
     let (name, label) = single_table(&up.table)?;
     let meta = lookup_table(txn, &name)?;
@@ -475,12 +554,20 @@ fn update(engine: &Engine, txn: &mut Transaction, up: &ast::Update, params: &[Va
     for a in &up.assignments {
         let target = match &a.target {
             ast::AssignmentTarget::ColumnName(n) => object_name(n),
-            ast::AssignmentTarget::Tuple(_) => return Err(Error::not_supported("tuple assignment")),
+            ast::AssignmentTarget::Tuple(_) => {
+                return Err(Error::not_supported("tuple assignment"))
+            }
         };
         let idx = meta
             .column_index(&target)
             .ok_or_else(|| Error::programming(format!("no such column: {target}")))?;
-        let e = binder.bind_expr(&a.value, &mut ExprContext { scope: &scope, agg: None })?;
+        let e = binder.bind_expr(
+            &a.value,
+            &mut ExprContext {
+                scope: &scope,
+                agg: None,
+            },
+        )?;
         assignments.push((idx, e));
     }
     let assign_subs = binder.take_subqueries();
@@ -505,8 +592,12 @@ fn update(engine: &Engine, txn: &mut Transaction, up: &ast::Update, params: &[Va
             cols.push(coerce_for_column(&arr, col, &meta.name)?);
         }
         new_batches.push(
-            RecordBatch::try_new_with_options(schema.clone(), cols, &RecordBatchOptions::new().with_row_count(Some(b.num_rows())))
-                .map_err(|e| Error::internal(e.to_string()))?,
+            RecordBatch::try_new_with_options(
+                schema.clone(),
+                cols,
+                &RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
+            )
+            .map_err(|e| Error::internal(e.to_string()))?,
         );
     }
     drop(ctx);
@@ -523,14 +614,24 @@ fn has_subquery(e: &Expr) -> bool {
     found
 }
 
-fn delete(engine: &Engine, txn: &mut Transaction, del: &ast::Delete, params: &[Value], check: bool) -> Result<QueryResult> {
+fn delete(
+    engine: &Engine,
+    txn: &mut Transaction,
+    del: &ast::Delete,
+    params: &[Value],
+    check: bool,
+) -> Result<QueryResult> {
     if del.returning.is_some() || del.using.is_some() {
-        return Err(Error::not_supported("DELETE ... USING/RETURNING is not supported yet"));
+        return Err(Error::not_supported(
+            "DELETE ... USING/RETURNING is not supported yet",
+        ));
     }
     let from = match &del.from {
         ast::FromTable::WithFromKeyword(v) | ast::FromTable::WithoutKeyword(v) => v,
     };
-    let t = from.first().ok_or_else(|| Error::programming("DELETE needs a table"))?;
+    let t = from
+        .first()
+        .ok_or_else(|| Error::programming("DELETE needs a table"))?;
     let (name, label) = single_table(t)?;
     let meta = lookup_table(txn, &name)?;
     let catalog = txn.catalog().clone();
@@ -545,7 +646,11 @@ fn delete(engine: &Engine, txn: &mut Transaction, del: &ast::Delete, params: &[V
     count_result(ids.len() as u64)
 }
 
-fn create_table(txn: &mut Transaction, ct: &ast::CreateTable, params: &[Value]) -> Result<QueryResult> {
+fn create_table(
+    txn: &mut Transaction,
+    ct: &ast::CreateTable,
+    params: &[Value],
+) -> Result<QueryResult> {
     let name = object_name(&ct.name);
     let key = name.to_ascii_lowercase();
     if txn.catalog().tables.contains_key(&key) || txn.catalog().views.contains_key(&key) {
@@ -582,8 +687,14 @@ fn create_table(txn: &mut Transaction, ct: &ast::CreateTable, params: &[Value]) 
         as_query = Some(batches);
     }
     for (i, c) in ct.columns.iter().enumerate() {
-        if columns.iter().any(|x| x.name.eq_ignore_ascii_case(&c.name.value)) {
-            return Err(Error::programming(format!("duplicate column name: {}", c.name.value)));
+        if columns
+            .iter()
+            .any(|x| x.name.eq_ignore_ascii_case(&c.name.value))
+        {
+            return Err(Error::programming(format!(
+                "duplicate column name: {}",
+                c.name.value
+            )));
         }
         let mut meta = ColumnMeta {
             name: c.name.value.clone(),
@@ -632,15 +743,24 @@ fn create_table(txn: &mut Transaction, ct: &ast::CreateTable, params: &[Value]) 
                 .map(|(a, c)| coerce_for_column(a, c, &meta.name))
                 .collect::<Result<Vec<_>>>()?;
             let n = b.num_rows();
-            let batch = RecordBatch::try_new_with_options(schema.clone(), cols, &RecordBatchOptions::new().with_row_count(Some(n)))
-                .map_err(|e| Error::internal(e.to_string()))?;
+            let batch = RecordBatch::try_new_with_options(
+                schema.clone(),
+                cols,
+                &RecordBatchOptions::new().with_row_count(Some(n)),
+            )
+            .map_err(|e| Error::internal(e.to_string()))?;
             txn.insert(id, batch);
         }
     }
     Ok(other_result())
 }
 
-fn drop_objects(txn: &mut Transaction, kind: &ast::ObjectType, if_exists: bool, names: &[ast::ObjectName]) -> Result<QueryResult> {
+fn drop_objects(
+    txn: &mut Transaction,
+    kind: &ast::ObjectType,
+    if_exists: bool,
+    names: &[ast::ObjectName],
+) -> Result<QueryResult> {
     for n in names {
         let name = object_name(n);
         let key = name.to_ascii_lowercase();
@@ -649,16 +769,25 @@ fn drop_objects(txn: &mut Transaction, kind: &ast::ObjectType, if_exists: bool, 
             ast::ObjectType::Table => {
                 let removed = catalog.tables.remove(&key);
                 if let Some(t) = &removed {
-                    catalog.indexes.retain(|_, i| !i.table.eq_ignore_ascii_case(&t.name));
+                    catalog
+                        .indexes
+                        .retain(|_, i| !i.table.eq_ignore_ascii_case(&t.name));
                 }
                 removed.is_some()
             }
             ast::ObjectType::View => catalog.views.remove(&key).is_some(),
             ast::ObjectType::Index => catalog.indexes.remove(&key).is_some(),
-            other => return Err(Error::not_supported(format!("DROP {other} is not supported yet"))),
+            other => {
+                return Err(Error::not_supported(format!(
+                    "DROP {other} is not supported yet"
+                )))
+            }
         };
         if !removed && !if_exists {
-            return Err(Error::programming(format!("no such {}: {name}", kind.to_string().to_lowercase())));
+            return Err(Error::programming(format!(
+                "no such {}: {name}",
+                kind.to_string().to_lowercase()
+            )));
         }
         if let ast::ObjectType::Table = kind {
             let id = txn.view.catalog.table(&name).map(|t| t.id);

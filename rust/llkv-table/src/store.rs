@@ -205,14 +205,18 @@ impl TableStore {
         }
         // Persist: new segments in full, dirty ones by their delete chunk.
         for (table, idxs) in &new_segments {
-            let segs = tables.get_mut(table).ok_or(TableError::UnknownTable(*table))?;
+            let segs = tables
+                .get_mut(table)
+                .ok_or(TableError::UnknownTable(*table))?;
             for i in idxs {
                 let seg = Arc::make_mut(&mut segs[*i]);
                 write_segment(&self.store, seg)?;
             }
         }
         for (table, idxs) in &dirty {
-            let segs = tables.get_mut(table).ok_or(TableError::UnknownTable(*table))?;
+            let segs = tables
+                .get_mut(table)
+                .ok_or(TableError::UnknownTable(*table))?;
             for i in idxs {
                 let seg = Arc::make_mut(&mut segs[*i]);
                 if let Some(old) = seg.meta.deleted_key.take() {

@@ -117,7 +117,9 @@ pub fn negate(a: &ArrayRef) -> Result<ArrayRef> {
         DataType::Float64 => {
             let v = cast_array(a, &DataType::Float64)?;
             let v = v.as_primitive::<Float64Type>();
-            Ok(Arc::new(v.iter().map(|x| x.map(|x| -x)).collect::<Float64Array>()))
+            Ok(Arc::new(
+                v.iter().map(|x| x.map(|x| -x)).collect::<Float64Array>(),
+            ))
         }
         _ => Ok(new_null_array(&DataType::Null, a.len())),
     }
@@ -127,7 +129,9 @@ pub fn negate(a: &ArrayRef) -> Result<ArrayRef> {
 pub fn bit_not(a: &ArrayRef) -> Result<ArrayRef> {
     let v = cast_array(a, &DataType::Int64)?;
     let v = v.as_primitive::<Int64Type>();
-    Ok(Arc::new(v.iter().map(|x| x.map(|x| !x)).collect::<Int64Array>()))
+    Ok(Arc::new(
+        v.iter().map(|x| x.map(|x| !x)).collect::<Int64Array>(),
+    ))
 }
 
 /// `& | << >>`.

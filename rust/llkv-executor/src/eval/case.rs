@@ -45,14 +45,9 @@ pub fn evaluate_case(
     }
     let mut results: Vec<ArrayRef> = Vec::with_capacity(branches.len() + 1);
     let mut positions = vec![0usize; n];
-    let outputs: Vec<&Expr> = branches
-        .iter()
-        .map(|(_, t)| t)
-        .chain(else_expr)
-        .collect();
+    let outputs: Vec<&Expr> = branches.iter().map(|(_, t)| t).chain(else_expr).collect();
     for (k, expr) in outputs.iter().enumerate() {
-        let mask: arrow_array::BooleanArray =
-            chosen.iter().map(|c| Some(*c == Some(k))).collect();
+        let mask: arrow_array::BooleanArray = chosen.iter().map(|c| Some(*c == Some(k))).collect();
         let mut next = 0;
         for (i, c) in chosen.iter().enumerate() {
             if *c == Some(k) {

@@ -24,9 +24,7 @@ pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
         (DataType::Utf8, DataType::Int64) => {
             let s = array.as_string::<i32>();
             Ok(Arc::new(
-                s.iter()
-                    .map(|v| v.map(text_to_i64))
-                    .collect::<Int64Array>(),
+                s.iter().map(|v| v.map(text_to_i64)).collect::<Int64Array>(),
             ))
         }
         (DataType::Utf8, DataType::Float64) => {
@@ -40,9 +38,7 @@ pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
         (DataType::Float64, DataType::Int64) => {
             let f = array.as_primitive::<Float64Type>();
             Ok(Arc::new(
-                f.iter()
-                    .map(|v| v.map(real_to_i64))
-                    .collect::<Int64Array>(),
+                f.iter().map(|v| v.map(real_to_i64)).collect::<Int64Array>(),
             ))
         }
         (DataType::Int64, DataType::Float64) => {

@@ -141,4 +141,3 @@ fn apply_affinity(a: Value, b: Value, l_text: bool) -> (Value, Value) {
         (a, affinity(b))
     }
 }
-

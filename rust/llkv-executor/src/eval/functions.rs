@@ -9,9 +9,7 @@ use llkv_plan::types::function_type;
 use llkv_plan::{Error, Result, ScalarFunction, Value};
 
 use super::compare::compare_values;
-use crate::scalar::{
-    array_from_values, value_at, value_to_f64, value_to_i64, value_to_text,
-};
+use crate::scalar::{array_from_values, value_at, value_to_f64, value_to_i64, value_to_text};
 
 /// `a || b`: text concatenation, NULL if either side is NULL.
 pub fn concat_pair(l: &ArrayRef, r: &ArrayRef) -> Result<ArrayRef> {
@@ -216,7 +214,11 @@ fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
             Value::Boolean(b) => Value::Integer(*b as i64),
             v => {
                 let f = value_to_f64(v).unwrap_or(0.0);
-                Value::Real(if func == F::Floor { f.floor() } else { f.ceil() })
+                Value::Real(if func == F::Floor {
+                    f.floor()
+                } else {
+                    f.ceil()
+                })
             }
         },
         F::Sqrt => match value_to_f64(a0) {
@@ -242,7 +244,10 @@ fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
                     }
                 }
                 (x, y) => {
-                    let (x, y) = (value_to_f64(x).unwrap_or(0.0), value_to_f64(y).unwrap_or(0.0));
+                    let (x, y) = (
+                        value_to_f64(x).unwrap_or(0.0),
+                        value_to_f64(y).unwrap_or(0.0),
+                    );
                     if y == 0.0 {
                         Value::Null
                     } else {
@@ -284,7 +289,7 @@ fn substr(s: &[char], start: i64, len: Option<i64>) -> String {
     };
     let mut count = match len {
         Some(l) => l,
-        None => n - begin.max(0) + if begin < 0 { 0 } else { 0 },
+        None => n - begin.max(0),
     };
     if len.is_none() && start == 0 {
         count = n;

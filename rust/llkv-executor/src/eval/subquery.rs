@@ -78,8 +78,7 @@ pub fn evaluate_subquery(
                 repeat_value(&v, data_type, n)
             }
             SubqueryKind::Exists { negated } => Ok(Arc::new(BooleanArray::from(vec![
-                (rows.column.len() > 0)
-                    != *negated;
+                rows.column.is_empty() == *negated;
                 n
             ]))),
             SubqueryKind::In { negated, .. } => {
@@ -95,7 +94,7 @@ pub fn evaluate_subquery(
             Ok(match kind {
                 SubqueryKind::Scalar => scalar_of(&rows.column)?,
                 SubqueryKind::Exists { negated } => {
-                    llkv_plan::Value::Boolean((rows.column.len() > 0) != *negated)
+                    llkv_plan::Value::Boolean(rows.column.is_empty() == *negated)
                 }
                 SubqueryKind::In { negated, .. } => {
                     let probe = probe

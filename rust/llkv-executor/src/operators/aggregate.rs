@@ -276,7 +276,10 @@ pub fn execute_aggregate(
     }
     for (k, field) in schema.fields()[group_by.len()..].iter().enumerate() {
         let vals: Vec<Value> = groups.iter().map(|g| g.accs[k].finish()).collect();
-        columns.push(conform(array_from_values(field.data_type(), &vals)?, field.data_type())?);
+        columns.push(conform(
+            array_from_values(field.data_type(), &vals)?,
+            field.data_type(),
+        )?);
     }
     let batch = RecordBatch::try_new_with_options(
         schema.clone(),
@@ -288,5 +291,7 @@ pub fn execute_aggregate(
 }
 
 fn a_type(arg: &Option<ArrayRef>) -> &DataType {
-    arg.as_ref().map(|a| a.data_type()).unwrap_or(&DataType::Null)
+    arg.as_ref()
+        .map(|a| a.data_type())
+        .unwrap_or(&DataType::Null)
 }

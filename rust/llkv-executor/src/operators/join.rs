@@ -73,7 +73,10 @@ pub fn execute_join<'a>(
             if keys.iter().any(|k| k.is_null(i)) {
                 continue;
             }
-            table.entry(row.as_ref().to_vec()).or_default().push(i as u32);
+            table
+                .entry(row.as_ref().to_vec())
+                .or_default()
+                .push(i as u32);
         }
         Some(table)
     };
@@ -174,7 +177,9 @@ impl JoinState<'_> {
             outputs.push(self.emit_pairs(left, &li, &ri, &mut left_matched, ctx)?);
         }
         if matches!(self.kind, JoinKind::Left | JoinKind::Full) {
-            let missing: Vec<u32> = (0..n as u32).filter(|i| !left_matched[*i as usize]).collect();
+            let missing: Vec<u32> = (0..n as u32)
+                .filter(|i| !left_matched[*i as usize])
+                .collect();
             if !missing.is_empty() {
                 let idx = UInt32Array::from(missing);
                 let mut cols = take_all(left.columns(), &idx)?;
@@ -206,7 +211,9 @@ impl JoinState<'_> {
         let keep = match self.filter {
             Some(f) => {
                 let mask = evaluate_predicate(f, &combined, ctx)?;
-                (0..li.len()).map(|i| mask.is_valid(i) && mask.value(i)).collect()
+                (0..li.len())
+                    .map(|i| mask.is_valid(i) && mask.value(i))
+                    .collect()
             }
             None => vec![true; li.len()],
         };

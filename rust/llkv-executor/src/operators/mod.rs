@@ -40,7 +40,9 @@ pub fn execute<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<Ba
                 .map_err(arrow_err)?;
                 apply_filters(batch, filters, ctx)
             });
-            Ok(Box::new(stream.filter(|b| !matches!(b, Ok(b) if b.num_rows() == 0))))
+            Ok(Box::new(
+                stream.filter(|b| !matches!(b, Ok(b) if b.num_rows() == 0)),
+            ))
         }
         LogicalPlan::Values { rows, schema } => {
             let batch = values_batch(rows, schema, ctx)?;
@@ -136,7 +138,11 @@ pub fn execute_collect(
     Ok(out)
 }
 
-fn apply_filters(batch: RecordBatch, filters: &[Expr], ctx: &ExecContext<'_>) -> Result<RecordBatch> {
+fn apply_filters(
+    batch: RecordBatch,
+    filters: &[Expr],
+    ctx: &ExecContext<'_>,
+) -> Result<RecordBatch> {
     let mut batch = batch;
     for f in filters {
         if batch.num_rows() == 0 {
@@ -184,11 +190,15 @@ fn values_batch(
     ctx: &ExecContext<'_>,
 ) -> Result<RecordBatch> {
     let one = empty_rows_batch(1);
-    let mut columns: Vec<Vec<ArrayRef>> = vec![Vec::with_capacity(rows.len()); schema.fields().len()];
+    let mut columns: Vec<Vec<ArrayRef>> =
+        vec![Vec::with_capacity(rows.len()); schema.fields().len()];
     for row in rows {
         for (i, e) in row.iter().enumerate() {
             if let Some(col) = columns.get_mut(i) {
-                col.push(conform(evaluate(e, &one, ctx)?, schema.field(i).data_type())?);
+                col.push(conform(
+                    evaluate(e, &one, ctx)?,
+                    schema.field(i).data_type(),
+                )?);
             }
         }
     }

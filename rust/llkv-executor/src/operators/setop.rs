@@ -6,9 +6,9 @@ use arrow_array::{BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, SchemaRef};
 use llkv_plan::{LogicalPlan, Result, SetOpKind};
 
+use super::execute_collect;
 use super::rows::{converter_for, encode};
 use super::sort::concat_all;
-use super::execute_collect;
 use crate::context::ExecContext;
 use crate::eval::{arrow_err, conform, filter_batch};
 
@@ -52,7 +52,11 @@ pub fn execute_setop(
 ) -> Result<Vec<RecordBatch>> {
     let l = collect_as(left, schema, ctx)?;
     let r = collect_as(right, schema, ctx)?;
-    let types: Vec<DataType> = schema.fields().iter().map(|f| f.data_type().clone()).collect();
+    let types: Vec<DataType> = schema
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
     let converter = converter_for(&types)?;
     let out = match op {
         SetOpKind::Union => {

@@ -11,7 +11,10 @@ use crate::context::ExecContext;
 use crate::eval::{arrow_err, evaluate};
 
 /// Concatenates batches of one schema into one batch.
-pub fn concat_all(schema: &arrow_schema::SchemaRef, batches: &[RecordBatch]) -> Result<RecordBatch> {
+pub fn concat_all(
+    schema: &arrow_schema::SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<RecordBatch> {
     if batches.len() == 1 {
         return Ok(batches[0].clone());
     }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use arrow_schema::DataType;
 use llkv_plan::types::{binary_type, common_type, function_type, negate_type};
 use llkv_plan::{
-    AggregateExpr, AggregateFunction, BinaryOp, Error, Expr, Result, ScalarFunction,
-    SubqueryKind, UnaryOp, Value,
+    AggregateExpr, AggregateFunction, BinaryOp, Error, Expr, Result, ScalarFunction, SubqueryKind,
+    UnaryOp, Value,
 };
 use sqlparser::ast;
 
@@ -64,9 +64,7 @@ pub fn type_of(expr: &Expr, scope: &Scope) -> DataType {
             .get(*i)
             .map(|c| c.data_type.clone())
             .unwrap_or(DataType::Null),
-        Expr::OuterColumn { data_type, .. } | Expr::Subquery { data_type, .. } => {
-            data_type.clone()
-        }
+        Expr::OuterColumn { data_type, .. } | Expr::Subquery { data_type, .. } => data_type.clone(),
         Expr::Literal(v) => v.data_type(),
         Expr::Unary { op, expr } => match op {
             UnaryOp::Neg => negate_type(&t(expr)),
@@ -116,7 +114,9 @@ pub fn cast_target(dt: &ast::DataType) -> Result<DataType> {
         | "NVARCHAR" | "NCHAR" | "VARYING CHARACTER" | "NATIVE CHARACTER" => DataType::Utf8,
         "BOOLEAN" | "BOOL" => DataType::Boolean,
         other => {
-            return Err(Error::not_supported(format!("type {other} is not supported yet")))
+            return Err(Error::not_supported(format!(
+                "type {other} is not supported yet"
+            )))
         }
     })
 }
@@ -175,22 +175,51 @@ fn function_name(f: &ast::Function) -> String {
     f.name.to_string().to_ascii_lowercase()
 }
 
-/// True when the AST expression contains an aggregate call at this query level.
-pub fn contains_aggregate(e: &ast::Expr) -> bool {
-    let mut found = false;
-    let _ = sqlparser::ast::visit_expressions(e, |x: &ast::Expr| {
-        if let ast::Expr::Function(f) = x {
-            let nargs = match &f.args {
-                ast::FunctionArguments::List(l) => l.args.len(),
-                _ => 0,
-            };
-            if aggregate_function(&function_name(f), nargs).is_some() {
-                found = true;
+/// Finds aggregate calls of the current query level (not inside subqueries).
+struct AggregateFinder {
+    depth: usize,
+    found: bool,
+}
+
+impl ast::Visitor for AggregateFinder {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, _: &ast::Query) -> std::ops::ControlFlow<()> {
+        self.depth += 1;
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &ast::Query) -> std::ops::ControlFlow<()> {
+        self.depth -= 1;
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, x: &ast::Expr) -> std::ops::ControlFlow<()> {
+        if self.depth == 0 {
+            if let ast::Expr::Function(f) = x {
+                let nargs = match &f.args {
+                    ast::FunctionArguments::List(l) => l.args.len(),
+                    _ => 0,
+                };
+                if aggregate_function(&function_name(f), nargs).is_some() {
+                    self.found = true;
+                    return std::ops::ControlFlow::Break(());
+                }
             }
         }
-        std::ops::ControlFlow::<()>::Continue(())
-    });
-    found
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+/// True when the AST expression contains an aggregate call at this query level.
+pub fn contains_aggregate(e: &ast::Expr) -> bool {
+    use sqlparser::ast::Visit;
+    let mut finder = AggregateFinder {
+        depth: 0,
+        found: false,
+    };
+    let _ = e.visit(&mut finder);
+    finder.found
 }
 
 impl Binder<'_> {
@@ -239,12 +268,10 @@ impl Binder<'_> {
                         op: UnaryOp::Not,
                         expr: Box::new(inner),
                     },
-                    ast::UnaryOperator::BitwiseNot => {
-                        Expr::Unary {
-                            op: UnaryOp::BitNot,
-                            expr: Box::new(inner),
-                        }
-                    }
+                    ast::UnaryOperator::BitwiseNot => Expr::Unary {
+                        op: UnaryOp::BitNot,
+                        expr: Box::new(inner),
+                    },
                     other => {
                         return Err(Error::not_supported(format!(
                             "unary operator {other} is not supported"
@@ -322,7 +349,11 @@ impl Binder<'_> {
                 if matches!(e, E::IsNotTrue(_)) {
                     Expr::Unary {
                         op: UnaryOp::Not,
-                        expr: Box::new(Expr::binary(BinaryOp::IsNotDistinctFrom, b, Expr::lit(true))),
+                        expr: Box::new(Expr::binary(
+                            BinaryOp::IsNotDistinctFrom,
+                            b,
+                            Expr::lit(true),
+                        )),
                     }
                 } else {
                     Expr::binary(BinaryOp::IsNotDistinctFrom, b, Expr::lit(false))
@@ -424,7 +455,12 @@ impl Binder<'_> {
                 },
                 branches: conditions
                     .iter()
-                    .map(|c| Ok((self.bind_expr(&c.condition, ctx)?, self.bind_expr(&c.result, ctx)?)))
+                    .map(|c| {
+                        Ok((
+                            self.bind_expr(&c.condition, ctx)?,
+                            self.bind_expr(&c.result, ctx)?,
+                        ))
+                    })
                     .collect::<Result<_>>()?,
                 else_expr: match else_result {
                     Some(x) => Some(Box::new(self.bind_expr(x, ctx)?)),
@@ -487,7 +523,10 @@ impl Binder<'_> {
             };
             if let Some(func) = aggregate_function(&function_name(f), nargs) {
                 let agg = self.bind_aggregate(func, f, ctx)?;
-                let ac = ctx.agg.as_deref_mut().ok_or_else(|| Error::internal("no agg"))?;
+                let ac = ctx
+                    .agg
+                    .as_deref_mut()
+                    .ok_or_else(|| Error::internal("no agg"))?;
                 return Ok(Some(Expr::Column(ac.output_index_of_agg(agg))));
             }
         }
@@ -501,7 +540,12 @@ impl Binder<'_> {
         let Some(ac) = ctx.agg.as_deref() else {
             return Ok(None);
         };
-        if ac.group_by.is_empty() && !matches!(e, ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) {
+        if ac.group_by.is_empty()
+            && !matches!(
+                e,
+                ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)
+            )
+        {
             return Ok(None);
         }
         let saved = self.param_index.get();
@@ -517,7 +561,10 @@ impl Binder<'_> {
                 return Ok(None);
             }
         };
-        let ac = ctx.agg.as_deref_mut().ok_or_else(|| Error::internal("no agg"))?;
+        let ac = ctx
+            .agg
+            .as_deref_mut()
+            .ok_or_else(|| Error::internal("no agg"))?;
         if let Some(g) = ac.group_by.iter().position(|g| *g == bound) {
             return Ok(Some(Expr::Column(g)));
         }
@@ -557,7 +604,10 @@ impl Binder<'_> {
         let (args, distinct) = match &f.args {
             ast::FunctionArguments::List(l) => (
                 l.args.clone(),
-                matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)),
+                matches!(
+                    l.duplicate_treatment,
+                    Some(ast::DuplicateTreatment::Distinct)
+                ),
             ),
             _ => (vec![], false),
         };
@@ -587,7 +637,10 @@ impl Binder<'_> {
                 function_name(f)
             )));
         }
-        let arg_type = arg.as_ref().map(|a| type_of(a, &input)).unwrap_or(DataType::Null);
+        let arg_type = arg
+            .as_ref()
+            .map(|a| type_of(a, &input))
+            .unwrap_or(DataType::Null);
         let data_type = match func {
             AggregateFunction::Count | AggregateFunction::CountStar => DataType::Int64,
             AggregateFunction::Sum => match arg_type {

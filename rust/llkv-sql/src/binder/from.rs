@@ -53,7 +53,13 @@ impl Binder<'_> {
             let scope = Scope::default();
             let plan = match selection {
                 Some(w) => {
-                    let pred = self.bind_expr(w, &mut ExprContext { scope: &scope, agg: None })?;
+                    let pred = self.bind_expr(
+                        w,
+                        &mut ExprContext {
+                            scope: &scope,
+                            agg: None,
+                        },
+                    )?;
                     LogicalPlan::Filter {
                         input: Box::new(plan),
                         predicate: pred,
@@ -79,8 +85,14 @@ impl Binder<'_> {
                 if super::expr::contains_aggregate(w) {
                     return Err(Error::programming("misuse of aggregate function in WHERE"));
                 }
-                self.bind_expr(w, &mut ExprContext { scope: &scope, agg: None })?
-                    .split_conjunction()
+                self.bind_expr(
+                    w,
+                    &mut ExprContext {
+                        scope: &scope,
+                        agg: None,
+                    },
+                )?
+                .split_conjunction()
             }
             None => vec![],
         };
@@ -88,8 +100,17 @@ impl Binder<'_> {
         Ok((plan, scope))
     }
 
-    fn plan_joins(&self, items: Vec<Item>, conjuncts: Vec<Expr>, scope: &Scope) -> Result<LogicalPlan> {
-        let item_of = |col: usize| items.iter().position(|it| col >= it.offset && col < it.offset + it.width);
+    fn plan_joins(
+        &self,
+        items: Vec<Item>,
+        conjuncts: Vec<Expr>,
+        scope: &Scope,
+    ) -> Result<LogicalPlan> {
+        let item_of = |col: usize| {
+            items
+                .iter()
+                .position(|it| col >= it.offset && col < it.offset + it.width)
+        };
         let mut remaining: Vec<(Expr, HashSet<usize>)> = Vec::new();
         let mut top: Vec<Expr> = Vec::new();
         let mut plans: Vec<Option<LogicalPlan>> = items.iter().map(|_| None).collect();
@@ -108,14 +129,19 @@ impl Binder<'_> {
             }
         }
         for (k, it) in items.iter().enumerate() {
-            plans[k] = Some(push_filters(it.plan.clone(), std::mem::take(&mut per_item[k])));
+            plans[k] = Some(push_filters(
+                it.plan.clone(),
+                std::mem::take(&mut per_item[k]),
+            ));
         }
         // Greedy join order: start with the first item, then prefer items
         // connected to the joined set by an equality.
         let n = items.len();
         let mut order: Vec<usize> = vec![0];
         let mut joined: HashSet<usize> = [0].into_iter().collect();
-        let mut plan = plans[0].take().ok_or_else(|| Error::internal("missing FROM item"))?;
+        let mut plan = plans[0]
+            .take()
+            .ok_or_else(|| Error::internal("missing FROM item"))?;
         while order.len() < n {
             let next = (0..n)
                 .filter(|k| !joined.contains(k))
@@ -185,7 +211,9 @@ impl Binder<'_> {
                 }));
             }
             remaining = keep;
-            let right_plan = plans[next].take().ok_or_else(|| Error::internal("join item"))?;
+            let right_plan = plans[next]
+                .take()
+                .ok_or_else(|| Error::internal("join item"))?;
             let schema = concat_schema(&plan, &right_plan);
             plan = LogicalPlan::Join {
                 left: Box::new(plan),
@@ -208,7 +236,9 @@ impl Binder<'_> {
                     p += 1;
                 }
             }
-            let exprs: Vec<Expr> = (0..scope.columns.len()).map(|i| Expr::Column(pos[i])).collect();
+            let exprs: Vec<Expr> = (0..scope.columns.len())
+                .map(|i| Expr::Column(pos[i]))
+                .collect();
             let names: Vec<String> = scope.columns.iter().map(|c| c.name.clone()).collect();
             let types: Vec<_> = scope.columns.iter().map(|c| c.data_type.clone()).collect();
             plan = LogicalPlan::Project {
@@ -242,7 +272,9 @@ impl Binder<'_> {
                 J::FullOuter(c) => (JoinKind::Full, Some(c)),
                 J::CrossJoin(c) => (JoinKind::Inner, Some(c)),
                 other => {
-                    return Err(Error::not_supported(format!("join kind not supported: {other:?}")))
+                    return Err(Error::not_supported(format!(
+                        "join kind not supported: {other:?}"
+                    )))
                 }
             };
             let joined = scope.join(&rscope);
@@ -251,7 +283,13 @@ impl Binder<'_> {
             match constraint {
                 Some(ast::JoinConstraint::On(e)) => {
                     conjuncts = self
-                        .bind_expr(e, &mut ExprContext { scope: &joined, agg: None })?
+                        .bind_expr(
+                            e,
+                            &mut ExprContext {
+                                scope: &joined,
+                                agg: None,
+                            },
+                        )?
                         .split_conjunction();
                 }
                 Some(ast::JoinConstraint::Using(cols)) => {
@@ -259,19 +297,35 @@ impl Binder<'_> {
                         let name = object_name(c);
                         let l = match scope.lookup(None, &name) {
                             super::scope::Lookup::Found(i) => i,
-                            _ => return Err(Error::programming(format!("cannot join using column {name}"))),
+                            _ => {
+                                return Err(Error::programming(format!(
+                                    "cannot join using column {name}"
+                                )))
+                            }
                         };
                         let r = match rscope.lookup(None, &name) {
                             super::scope::Lookup::Found(i) => i,
-                            _ => return Err(Error::programming(format!("cannot join using column {name}"))),
+                            _ => {
+                                return Err(Error::programming(format!(
+                                    "cannot join using column {name}"
+                                )))
+                            }
                         };
-                        conjuncts.push(Expr::binary(BinaryOp::Eq, Expr::Column(l), Expr::Column(lw + r)));
+                        conjuncts.push(Expr::binary(
+                            BinaryOp::Eq,
+                            Expr::Column(l),
+                            Expr::Column(lw + r),
+                        ));
                     }
                 }
                 Some(ast::JoinConstraint::Natural) => {
                     for (r, rc) in rscope.columns.iter().enumerate() {
                         if let super::scope::Lookup::Found(l) = scope.lookup(None, &rc.name) {
-                            conjuncts.push(Expr::binary(BinaryOp::Eq, Expr::Column(l), Expr::Column(lw + r)));
+                            conjuncts.push(Expr::binary(
+                                BinaryOp::Eq,
+                                Expr::Column(l),
+                                Expr::Column(lw + r),
+                            ));
                         }
                     }
                 }
@@ -280,7 +334,12 @@ impl Binder<'_> {
             let mut on = Vec::new();
             let mut filters = Vec::new();
             for c in conjuncts {
-                if let Expr::Binary { op: BinaryOp::Eq, left, right } = &c {
+                if let Expr::Binary {
+                    op: BinaryOp::Eq,
+                    left,
+                    right,
+                } = &c
+                {
                     let (lc, rc) = (left.columns(), right.columns());
                     let all_left = |v: &[usize]| !v.is_empty() && v.iter().all(|x| *x < lw);
                     let all_right = |v: &[usize]| !v.is_empty() && v.iter().all(|x| *x >= lw);
@@ -330,7 +389,11 @@ impl Binder<'_> {
                     .table(&tname)
                     .ok_or_else(|| Error::programming(format!("no such table: {tname}")))?;
                 let names: Vec<String> = meta.columns.iter().map(|c| c.name.clone()).collect();
-                let types: Vec<_> = meta.columns.iter().map(|c| c.sql_type.arrow_type()).collect();
+                let types: Vec<_> = meta
+                    .columns
+                    .iter()
+                    .map(|c| c.sql_type.arrow_type())
+                    .collect();
                 let scope = Scope {
                     columns: names
                         .iter()
@@ -352,15 +415,22 @@ impl Binder<'_> {
                     scope,
                 ))
             }
-            ast::TableFactor::Derived { subquery, alias, .. } => {
+            ast::TableFactor::Derived {
+                subquery, alias, ..
+            } => {
                 let plan = self.bind_query(subquery)?;
-                let label = alias.as_ref().map(|a| a.name.value.clone()).unwrap_or_default();
+                let label = alias
+                    .as_ref()
+                    .map(|a| a.name.value.clone())
+                    .unwrap_or_default();
                 Ok(derived_scope(plan, &label, alias))
             }
-            ast::TableFactor::NestedJoin { table_with_joins, .. } => {
-                self.bind_table_with_joins(table_with_joins)
-            }
-            other => Err(Error::not_supported(format!("FROM item not supported: {other}"))),
+            ast::TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => self.bind_table_with_joins(table_with_joins),
+            other => Err(Error::not_supported(format!(
+                "FROM item not supported: {other}"
+            ))),
         }
     }
 
@@ -376,7 +446,13 @@ impl Binder<'_> {
 }
 
 fn is_equi(e: &Expr) -> bool {
-    matches!(e, Expr::Binary { op: BinaryOp::Eq, .. })
+    matches!(
+        e,
+        Expr::Binary {
+            op: BinaryOp::Eq,
+            ..
+        }
+    )
 }
 
 fn push_filters(plan: LogicalPlan, filters: Vec<Expr>) -> LogicalPlan {
@@ -384,9 +460,19 @@ fn push_filters(plan: LogicalPlan, filters: Vec<Expr>) -> LogicalPlan {
         return plan;
     }
     match plan {
-        LogicalPlan::Scan { table, columns, filters: mut f, schema } => {
+        LogicalPlan::Scan {
+            table,
+            columns,
+            filters: mut f,
+            schema,
+        } => {
             f.extend(filters);
-            LogicalPlan::Scan { table, columns, filters: f, schema }
+            LogicalPlan::Scan {
+                table,
+                columns,
+                filters: f,
+                schema,
+            }
         }
         other => LogicalPlan::Filter {
             input: Box::new(other),
@@ -406,7 +492,11 @@ fn rename_columns(plan: LogicalPlan, names: &[String]) -> LogicalPlan {
         return plan;
     }
     let schema = plan.schema();
-    let types: Vec<_> = schema.fields().iter().map(|f| f.data_type().clone()).collect();
+    let types: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
     let mut new_names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     for (i, n) in names.iter().enumerate().take(new_names.len()) {
         new_names[i] = n.clone();
@@ -418,7 +508,11 @@ fn rename_columns(plan: LogicalPlan, names: &[String]) -> LogicalPlan {
     }
 }
 
-fn derived_scope(plan: LogicalPlan, label: &str, alias: &Option<ast::TableAlias>) -> (LogicalPlan, Scope) {
+fn derived_scope(
+    plan: LogicalPlan,
+    label: &str,
+    alias: &Option<ast::TableAlias>,
+) -> (LogicalPlan, Scope) {
     let names: Vec<String> = alias
         .as_ref()
         .map(|a| a.columns.iter().map(|c| c.name.value.clone()).collect())
@@ -449,4 +543,3 @@ pub fn parse_query(sql: &str) -> Result<ast::Query> {
         _ => Err(Error::internal("stored view is not a query")),
     }
 }
-

@@ -19,7 +19,7 @@ pub use expr::{cast_target, type_of, AggContext, ExprContext};
 pub use scope::{Scope, ScopeColumn};
 
 /// Deepest nesting of expressions and subqueries accepted.
-pub const MAX_DEPTH: usize = 200;
+pub const MAX_DEPTH: usize = 400;
 
 /// Binds the statements of one session against one catalog.
 pub struct Binder<'a> {

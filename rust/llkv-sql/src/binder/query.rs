@@ -102,8 +102,14 @@ impl Binder<'_> {
         }
         let schema = plan.schema();
         if schema.fields().len() > visible {
-            let names: Vec<String> = schema.fields()[..visible].iter().map(|f| f.name().clone()).collect();
-            let types: Vec<DataType> = schema.fields()[..visible].iter().map(|f| f.data_type().clone()).collect();
+            let names: Vec<String> = schema.fields()[..visible]
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            let types: Vec<DataType> = schema.fields()[..visible]
+                .iter()
+                .map(|f| f.data_type().clone())
+                .collect();
             plan = LogicalPlan::Project {
                 input: Box::new(plan),
                 exprs: (0..visible).map(Expr::Column).collect(),
@@ -115,7 +121,13 @@ impl Binder<'_> {
 
     fn constant(&self, e: &ast::Expr) -> Result<Value> {
         let scope = Scope::default();
-        let bound = self.bind_expr(e, &mut ExprContext { scope: &scope, agg: None })?;
+        let bound = self.bind_expr(
+            e,
+            &mut ExprContext {
+                scope: &scope,
+                agg: None,
+            },
+        )?;
         let provider = NoTables;
         let ctx = ExecContext::new(&provider, &[]);
         let arr = llkv_executor::eval::evaluate(&bound, &empty_rows_batch(1), &ctx)?;
@@ -128,7 +140,9 @@ impl Binder<'_> {
                 Value::Integer(i) if i < 0 => Ok(None),
                 Value::Integer(i) => Ok(Some(i as usize)),
                 Value::Null => Ok(None),
-                other => Err(Error::data(format!("{what} must be an integer, got {other}"))),
+                other => Err(Error::data(format!(
+                    "{what} must be an integer, got {other}"
+                ))),
             }
         };
         match &q.limit_clause {
@@ -192,7 +206,9 @@ impl Binder<'_> {
                     schema: schema_of(&names, &types),
                 })
             }
-            other => Err(Error::not_supported(format!("query form not supported: {other}"))),
+            other => Err(Error::not_supported(format!(
+                "query form not supported: {other}"
+            ))),
         }
     }
 
@@ -203,10 +219,20 @@ impl Binder<'_> {
         for row in &v.rows {
             let bound = row
                 .iter()
-                .map(|e| self.bind_expr(e, &mut ExprContext { scope: &scope, agg: None }))
+                .map(|e| {
+                    self.bind_expr(
+                        e,
+                        &mut ExprContext {
+                            scope: &scope,
+                            agg: None,
+                        },
+                    )
+                })
                 .collect::<Result<Vec<_>>>()?;
             if *width.get_or_insert(bound.len()) != bound.len() {
-                return Err(Error::programming("all VALUES must have the same number of terms"));
+                return Err(Error::programming(
+                    "all VALUES must have the same number of terms",
+                ));
             }
             rows.push(bound);
         }
@@ -226,7 +252,11 @@ impl Binder<'_> {
 
     /// Binds a SELECT with its ORDER BY. Returns the plan (whose trailing
     /// columns may be hidden sort keys) and the number of visible columns.
-    fn bind_select(&self, s: &ast::Select, order: &[ast::OrderByExpr]) -> Result<(LogicalPlan, usize)> {
+    fn bind_select(
+        &self,
+        s: &ast::Select,
+        order: &[ast::OrderByExpr],
+    ) -> Result<(LogicalPlan, usize)> {
         let (input, scope) = self.bind_from_where(&s.from, s.selection.as_ref())?;
         let group_exprs: Vec<ast::Expr> = match &s.group_by {
             ast::GroupByExpr::Expressions(v, _) => v.clone(),
@@ -308,14 +338,19 @@ impl Binder<'_> {
                         return Err(Error::programming(format!("no such table: {t}")));
                     }
                     for (i, c) in scope.columns.iter().enumerate() {
-                        if c.table.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&t)) {
+                        if c.table
+                            .as_deref()
+                            .is_some_and(|x| x.eq_ignore_ascii_case(&t))
+                        {
                             exprs.push(self.star_column(i, agg.as_mut(), &scope)?);
                             names.push(c.name.clone());
                         }
                     }
                 }
                 other => {
-                    return Err(Error::not_supported(format!("select item not supported: {other}")))
+                    return Err(Error::not_supported(format!(
+                        "select item not supported: {other}"
+                    )))
                 }
             }
         }
@@ -419,7 +454,13 @@ impl Binder<'_> {
         match agg {
             Some(ac) => {
                 let _ = post_scope;
-                self.bind_expr(e, &mut ExprContext { scope, agg: Some(ac) })
+                self.bind_expr(
+                    e,
+                    &mut ExprContext {
+                        scope,
+                        agg: Some(ac),
+                    },
+                )
             }
             None => self.bind_expr(e, &mut ExprContext { scope, agg: None }),
         }
@@ -434,7 +475,13 @@ impl Binder<'_> {
                     Some(t) => ast::Expr::CompoundIdentifier(vec![ast::Ident::new(t.clone()), id]),
                     None => ast::Expr::Identifier(id),
                 };
-                self.bind_expr(&e, &mut ExprContext { scope, agg: Some(ac) })
+                self.bind_expr(
+                    &e,
+                    &mut ExprContext {
+                        scope,
+                        agg: Some(ac),
+                    },
+                )
             }
         }
     }
@@ -443,11 +490,15 @@ impl Binder<'_> {
         // GROUP BY <ordinal> and GROUP BY <output alias> refer to select items.
         if let ast::Expr::Value(v) = g {
             if let ast::Value::Number(n, _) = &v.value {
-                let k: usize = n.parse().map_err(|_| Error::programming("bad GROUP BY term"))?;
+                let k: usize = n
+                    .parse()
+                    .map_err(|_| Error::programming("bad GROUP BY term"))?;
                 let item = s.projection.get(k.wrapping_sub(1)).ok_or_else(|| {
                     Error::programming(format!("GROUP BY term out of range: {k}"))
                 })?;
-                if let ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } = item {
+                if let ast::SelectItem::UnnamedExpr(e)
+                | ast::SelectItem::ExprWithAlias { expr: e, .. } = item
+                {
                     return self.bind_expr(e, &mut ExprContext { scope, agg: None });
                 }
             }
@@ -488,7 +539,9 @@ fn sort_key(expr: Expr, o: &ast::OrderByExpr) -> SortKey {
 fn ordinal_or_alias(e: &ast::Expr, names: &[String]) -> Result<Option<usize>> {
     if let ast::Expr::Value(v) = e {
         if let ast::Value::Number(n, _) = &v.value {
-            let k: usize = n.parse().map_err(|_| Error::programming("bad ORDER BY term"))?;
+            let k: usize = n
+                .parse()
+                .map_err(|_| Error::programming("bad ORDER BY term"))?;
             if k == 0 || k > names.len() {
                 return Err(Error::programming(format!(
                     "ORDER BY term out of range - should be between 1 and {}",
@@ -508,14 +561,20 @@ fn ordinal_or_alias(e: &ast::Expr, names: &[String]) -> Result<Option<usize>> {
 
 /// ORDER BY over a compound query: by ordinal, output name, or a column
 /// reference naming an output column.
-fn output_position(e: &ast::Expr, schema: &arrow_schema::Schema, _: Option<()>) -> Result<Option<usize>> {
+fn output_position(
+    e: &ast::Expr,
+    schema: &arrow_schema::Schema,
+    _: Option<()>,
+) -> Result<Option<usize>> {
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     if let Some(i) = ordinal_or_alias(e, &names)? {
         return Ok(Some(i));
     }
     if let ast::Expr::CompoundIdentifier(parts) = e {
         if let Some(last) = parts.last() {
-            return Ok(names.iter().position(|n| n.eq_ignore_ascii_case(&last.value)));
+            return Ok(names
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(&last.value)));
         }
     }
     let text = e.to_string();
@@ -542,7 +601,9 @@ fn wrap_with_columns(q: ast::Query, alias: &ast::TableAlias) -> ast::Query {
         select_modifiers: None,
         top: None,
         top_before_distinct: false,
-        projection: vec![ast::SelectItem::Wildcard(ast::WildcardAdditionalOptions::default())],
+        projection: vec![ast::SelectItem::Wildcard(
+            ast::WildcardAdditionalOptions::default(),
+        )],
         exclude: None,
         into: None,
         from: vec![ast::TableWithJoins {

@@ -39,7 +39,11 @@ impl Scope {
                 continue;
             }
             if let Some(t) = table {
-                if !c.table.as_deref().is_some_and(|ct| ct.eq_ignore_ascii_case(t)) {
+                if !c
+                    .table
+                    .as_deref()
+                    .is_some_and(|ct| ct.eq_ignore_ascii_case(t))
+                {
                     continue;
                 }
             }
@@ -63,8 +67,10 @@ impl Scope {
 
     /// True when some column comes from `table`.
     pub fn has_table(&self, table: &str) -> bool {
-        self.columns
-            .iter()
-            .any(|c| c.table.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(table)))
+        self.columns.iter().any(|c| {
+            c.table
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case(table))
+        })
     }
 }
