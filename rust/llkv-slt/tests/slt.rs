@@ -14,6 +14,12 @@ use llkv_slt::runner::{run_test_file, RunOptions};
 const SHOWN_FAILURES: usize = 20;
 
 fn main() -> ExitCode {
+    // Test threads get 2 MiB stacks by default; deeply nested corpus
+    // expressions (parser limit 400) need the main thread's 8 MiB. std reads
+    // this once, at the first thread spawn, which comes after this line.
+    if std::env::var_os("RUST_MIN_STACK").is_none() {
+        std::env::set_var("RUST_MIN_STACK", (16usize << 20).to_string());
+    }
     let args = Arguments::from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
