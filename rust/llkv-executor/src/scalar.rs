@@ -10,12 +10,24 @@ use arrow_array::{new_null_array, Array, ArrayRef};
 use arrow_schema::DataType;
 use llkv_plan::{Error, Result, Value};
 
+/// Whether row `i` of `array` is NULL. Unlike [`Array::is_null`] this is also
+/// true for every row of a `NullArray`, which has no validity buffer.
+pub fn is_null_at(array: &dyn Array, i: usize) -> bool {
+    array.data_type() == &DataType::Null || array.is_null(i)
+}
+
+/// Whether any row of `array` is NULL (see [`is_null_at`]).
+pub fn has_nulls(array: &dyn Array) -> bool {
+    !array.is_empty() && (array.data_type() == &DataType::Null || array.null_count() > 0)
+}
+
 /// Reads row `i` of `array` as a [`Value`].
 pub fn value_at(array: &dyn Array, i: usize) -> Value {
-    if array.is_null(i) {
+    if is_null_at(array, i) {
         return Value::Null;
     }
     match array.data_type() {
+        DataType::Union(..) => crate::eval::dynamic_value_at(array, i),
         DataType::Int64 => Value::Integer(array.as_primitive::<Int64Type>().value(i)),
         DataType::Int32 => Value::Integer(array.as_primitive::<Int32Type>().value(i) as i64),
         DataType::Int16 => Value::Integer(array.as_primitive::<Int16Type>().value(i) as i64),
@@ -248,6 +260,23 @@ pub fn text_as_number(s: &str) -> Option<Value> {
         }
     }
     t.parse::<f64>().ok().map(Value::Real)
+}
+
+/// The number SQLite's arithmetic reads from a text: its longest numeric
+/// prefix, an integer when the prefix is one (and fits), else a real; 0 when
+/// there is no prefix.
+pub fn text_numeric_prefix(s: &str) -> Value {
+    let (start, end, is_int) = numeric_prefix(s);
+    let t = &s[start..end];
+    if t.is_empty() {
+        return Value::Integer(0);
+    }
+    if is_int {
+        if let Ok(i) = t.parse::<i64>() {
+            return Value::Integer(i);
+        }
+    }
+    Value::Real(t.parse::<f64>().unwrap_or(0.0))
 }
 
 /// Renders a real as SQLite does (`%!.15g`): 15 significant digits, always

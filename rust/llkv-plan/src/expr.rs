@@ -287,6 +287,42 @@ impl Expr {
         }
     }
 
+    /// The static type this expression produces, given the types of the
+    /// input's columns. The binder declares result columns with it and the
+    /// executor conforms computed arrays to it, so both always agree.
+    pub fn data_type(&self, column: &dyn Fn(usize) -> DataType) -> DataType {
+        use crate::types::{binary_type, common_type, function_type, negate_type};
+        let t = |e: &Expr| e.data_type(column);
+        match self {
+            Expr::Column(i) => column(*i),
+            Expr::OuterColumn { data_type, .. } | Expr::Subquery { data_type, .. } => {
+                data_type.clone()
+            }
+            Expr::Literal(v) => v.data_type(),
+            Expr::Unary { op, expr } => match op {
+                UnaryOp::Neg => negate_type(&t(expr)),
+                UnaryOp::Not => DataType::Boolean,
+                UnaryOp::BitNot => DataType::Int64,
+            },
+            Expr::Binary { op, left, right } => binary_type(*op, &t(left), &t(right)),
+            Expr::IsNull { .. } | Expr::InList { .. } | Expr::Like { .. } => DataType::Boolean,
+            Expr::Cast { to, .. } => to.clone(),
+            Expr::Case {
+                branches,
+                else_expr,
+                ..
+            } => {
+                let mut types: Vec<DataType> = branches.iter().map(|(_, e)| t(e)).collect();
+                types.extend(else_expr.iter().map(|e| t(e)));
+                common_type(&types)
+            }
+            Expr::Function { func, args } => {
+                let types: Vec<DataType> = args.iter().map(t).collect();
+                function_type(*func, &types)
+            }
+        }
+    }
+
     /// True when the expression reads nothing from its input row or any
     /// enclosing row (it may still be non-deterministic in future functions).
     pub fn is_constant(&self) -> bool {

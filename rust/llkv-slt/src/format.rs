@@ -226,8 +226,9 @@ fn text_to_real(text: &[u8]) -> f64 {
     })
 }
 
-/// SQLite's `%.3f` (its own printf): rounds half away from zero, and -0.0
-/// prints without a sign because SQLite tests `value < 0.0`.
+/// SQLite's `%.3f` (its own printf): rounds half away from zero, prints at
+/// most 16 significant digits (the rest are zeros), and -0.0 prints without
+/// a sign because SQLite tests `value < 0.0`.
 pub fn sqlite_fixed3(f: f64) -> String {
     if f.is_nan() {
         return "NaN".to_owned();
@@ -237,6 +238,20 @@ pub fn sqlite_fixed3(f: f64) -> String {
     }
     let sign = if f < 0.0 { "-" } else { "" };
     let a = f.abs();
+    if a >= 1e13 {
+        // More than 16 digits before the fourth decimal: SQLite rounds to 16
+        // significant digits and pads with zeros.
+        let (mut digits, exp) = decimal_digits(&format!("{a:.15e}"));
+        let int_len = exp as usize + 1;
+        if digits.len() < int_len + 3 {
+            digits.extend(std::iter::repeat_n('0', int_len + 3 - digits.len()));
+        }
+        return format!(
+            "{sign}{}.{}",
+            &digits[..int_len],
+            &digits[int_len..int_len + 3]
+        );
+    }
     // An exact tie at the fourth decimal needs a value with at most four
     // binary fraction digits (a multiple of 1/16); Rust rounds those ties
     // to even, SQLite away from zero.
@@ -418,7 +433,7 @@ mod tests {
         assert_eq!(sqlite(&a, T), ["0", "-42", "9223372036854775807", "NULL"]);
         assert_eq!(
             sqlite(&a, R),
-            ["0.000", "-42.000", "9223372036854775808.000", "NULL"]
+            ["0.000", "-42.000", "9223372036854776000.000", "NULL"]
         );
         let small = Int8Array::from(vec![-128]);
         assert_eq!(sqlite(&small, I), ["-128"]);
@@ -452,7 +467,7 @@ mod tests {
         );
         let r = sqlite(&a, R);
         assert_eq!(r[..3], ["2.500", "-2.500", "0.000"]);
-        assert_eq!(r[3], format!("{:.3}", 1e300));
+        assert_eq!(r[3], format!("1{}.000", "0".repeat(300)));
         assert!(r[3].ends_with(".000") && r[3].len() == 305);
         assert_eq!(r[4], format!("-{}", r[3]));
         assert_eq!(r[5..], ["0.100", "NULL"]);
@@ -470,6 +485,16 @@ mod tests {
         assert_eq!(sqlite_fixed3(1.0 / 3.0), "0.333");
         assert_eq!(sqlite_fixed3(-0.0001), "-0.000");
         assert_eq!(sqlite_fixed3(f64::INFINITY), "Inf");
+        assert_eq!(
+            sqlite_fixed3(-9_223_372_036_854_775_808.0),
+            "-9223372036854776000.000"
+        );
+        assert_eq!(
+            sqlite_fixed3(18_446_744_073_709_551_616.0),
+            "18446744073709550000.000"
+        );
+        assert_eq!(sqlite_fixed3(1_234_567_890_123.456), "1234567890123.456");
+        assert_eq!(sqlite_fixed3(12_345_678_901_234.567), "12345678901234.570");
     }
 
     #[test]

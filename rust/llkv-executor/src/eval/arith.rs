@@ -10,10 +10,14 @@ use arrow_schema::DataType;
 use llkv_plan::types::{arithmetic_type, negate_type};
 use llkv_plan::{BinaryOp, Error, Result};
 
+use super::dynamic::{is_dynamic, per_row_binary, per_row_unary};
 use super::{arrow_err, cast_array};
 
 /// `left op right` for + - * / %.
 pub fn arithmetic(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<ArrayRef> {
+    if typed_per_row(l) || typed_per_row(r) {
+        return per_row_binary(l, r, &DataType::Float64, |a, b| arithmetic(op, a, b));
+    }
     let t = arithmetic_type(l.data_type(), r.data_type());
     match t {
         DataType::Int64 => {
@@ -96,8 +100,17 @@ fn int_div_mod(
     Ok(Int64Array::from(out))
 }
 
+/// Whether an operand's numeric type is decided per row: a dynamic array,
+/// or text (which reads as an integer or a real depending on its content).
+fn typed_per_row(a: &ArrayRef) -> bool {
+    is_dynamic(a.as_ref()) || matches!(a.data_type(), DataType::Utf8 | DataType::LargeUtf8)
+}
+
 /// `-x`.
 pub fn negate(a: &ArrayRef) -> Result<ArrayRef> {
+    if typed_per_row(a) {
+        return per_row_unary(a, &DataType::Float64, negate);
+    }
     match negate_type(a.data_type()) {
         DataType::Int64 => {
             let v = cast_array(a, &DataType::Int64)?;

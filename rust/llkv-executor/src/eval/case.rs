@@ -6,8 +6,10 @@ use arrow_schema::DataType;
 use llkv_plan::types::common_type;
 use llkv_plan::{BinaryOp, Expr, Result};
 
-use super::{arrow_err, compare_arrays, conform, evaluate, filter_batch, to_boolean};
+use super::dynamic::{dynamic_array, is_dynamic};
+use super::{arrow_err, compare_arrays, conform, eval_node, filter_batch, to_boolean};
 use crate::context::ExecContext;
+use crate::scalar::value_at;
 
 /// Evaluates `CASE [operand] WHEN .. THEN .. ELSE .. END` over a batch.
 pub fn evaluate_case(
@@ -19,12 +21,12 @@ pub fn evaluate_case(
 ) -> Result<ArrayRef> {
     let n = batch.num_rows();
     let mut chosen: Vec<Option<usize>> = vec![None; n];
-    let op_arr = operand.map(|o| evaluate(o, batch, ctx)).transpose()?;
+    let op_arr = operand.map(|o| eval_node(o, batch, ctx)).transpose()?;
     for (k, (when, _)) in branches.iter().enumerate() {
         if chosen.iter().all(|c| c.is_some()) {
             break;
         }
-        let w = evaluate(when, batch, ctx)?;
+        let w = eval_node(when, batch, ctx)?;
         let cond = match &op_arr {
             Some(o) => compare_arrays(BinaryOp::Eq, o, &w)?,
             None => to_boolean(&w)?,
@@ -56,9 +58,30 @@ pub fn evaluate_case(
             }
         }
         let sub = filter_batch(batch, &mask)?;
-        results.push(evaluate(expr, &sub, ctx)?);
+        results.push(eval_node(expr, &sub, ctx)?);
     }
-    let out_type = common_type(results.iter().map(|a| a.data_type()));
+    let taken = || results.iter().filter(|a| !a.is_empty());
+    let mixed = taken().any(|a| is_dynamic(a.as_ref()))
+        || (taken().any(|a| a.data_type() == &DataType::Int64)
+            && taken().any(|a| a.data_type() == &DataType::Float64));
+    if mixed {
+        // Integer and real branches: each row keeps its branch's type.
+        let values: Vec<llkv_plan::Value> = chosen
+            .iter()
+            .zip(&positions)
+            .map(|(c, p)| match c {
+                Some(k) => value_at(results[*k].as_ref(), *p),
+                None => llkv_plan::Value::Null,
+            })
+            .collect();
+        return dynamic_array(&values, &DataType::Float64);
+    }
+    // Rows keep the type of the branch they took; branches no row took do
+    // not widen it (the root is conformed to the static type anyway).
+    let out_type = match common_type(taken().map(|a| a.data_type())) {
+        DataType::Null => common_type(results.iter().map(|a| a.data_type())),
+        t => t,
+    };
     let mut sources: Vec<ArrayRef> = results
         .into_iter()
         .map(|a| conform(a, &out_type))

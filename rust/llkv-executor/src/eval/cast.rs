@@ -13,6 +13,9 @@ use crate::scalar::{array_from_values, real_to_i64, text_to_f64, text_to_i64, va
 
 /// Converts `array` to type `to`.
 pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
+    if super::dynamic::is_dynamic(array.as_ref()) {
+        return super::dynamic::cast_dynamic(array, to);
+    }
     let from = array.data_type();
     if from == to {
         return Ok(array.clone());
@@ -67,6 +70,9 @@ pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
 /// Truth values of an array: numbers are true when non-zero, text by its
 /// numeric prefix, NULL stays NULL.
 pub fn to_boolean(array: &ArrayRef) -> Result<BooleanArray> {
+    if super::dynamic::is_dynamic(array.as_ref()) {
+        return to_boolean(&super::dynamic::plain(array.clone())?);
+    }
     match array.data_type() {
         DataType::Boolean => Ok(array.as_boolean().clone()),
         DataType::Null => Ok(BooleanArray::new_null(array.len())),

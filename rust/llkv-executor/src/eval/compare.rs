@@ -9,7 +9,7 @@ use arrow_schema::DataType;
 use llkv_plan::{BinaryOp, Error, Result, Value};
 
 use super::{arrow_err, cast_array};
-use crate::scalar::{text_as_number, value_at};
+use crate::scalar::{is_null_at, text_as_number, value_at};
 
 fn is_integral(t: &DataType) -> bool {
     matches!(
@@ -20,17 +20,19 @@ fn is_integral(t: &DataType) -> bool {
 
 /// `left op right` for the comparison operators (incl. IS [NOT] DISTINCT FROM).
 pub fn compare_arrays(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<BooleanArray> {
+    let l = &super::dynamic::plain(l.clone())?;
+    let r = &super::dynamic::plain(r.clone())?;
     let (lt, rt) = (l.data_type(), r.data_type());
     if lt == &DataType::Null || rt == &DataType::Null {
         return Ok(match op {
             BinaryOp::IsNotDistinctFrom => BooleanArray::from(
                 (0..l.len())
-                    .map(|i| l.is_null(i) && r.is_null(i))
+                    .map(|i| is_null_at(l.as_ref(), i) && is_null_at(r.as_ref(), i))
                     .collect::<Vec<_>>(),
             ),
             BinaryOp::IsDistinctFrom => BooleanArray::from(
                 (0..l.len())
-                    .map(|i| l.is_null(i) != r.is_null(i))
+                    .map(|i| is_null_at(l.as_ref(), i) != is_null_at(r.as_ref(), i))
                     .collect::<Vec<_>>(),
             ),
             _ => BooleanArray::new_null(l.len()),

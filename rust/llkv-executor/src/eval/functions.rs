@@ -34,7 +34,31 @@ pub fn evaluate_function(func: ScalarFunction, args: &[ArrayRef], n: usize) -> R
         row.extend(args.iter().map(|a| value_at(a.as_ref(), i)));
         out.push(apply(func, &row)?);
     }
-    array_from_values(&out_type, &out)
+    if returns_an_argument(func) {
+        // The value of the chosen argument keeps its own type, as in SQLite.
+        super::dynamic::dynamic_array(&out, &out_type)
+    } else {
+        array_from_values(&out_type, &out)
+    }
+}
+
+/// Functions whose result is one of their arguments (or its magnitude), so
+/// its numeric type is that argument's, row by row.
+fn returns_an_argument(func: ScalarFunction) -> bool {
+    use ScalarFunction as F;
+    matches!(
+        func,
+        F::Coalesce
+            | F::IfNull
+            | F::NullIf
+            | F::Iif
+            | F::MinOf
+            | F::MaxOf
+            | F::Greatest
+            | F::Least
+            | F::Abs
+            | F::Sign
+    )
 }
 
 fn arity(func: ScalarFunction, args: &[Value], min: usize, max: usize) -> Result<()> {

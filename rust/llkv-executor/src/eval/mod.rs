@@ -5,6 +5,7 @@ mod arith;
 mod case;
 mod cast;
 pub(crate) mod compare;
+mod dynamic;
 mod functions;
 mod like;
 mod subquery;
@@ -20,9 +21,32 @@ use crate::scalar::repeat_value;
 
 pub use cast::{cast_array, to_boolean};
 pub use compare::compare_arrays;
+pub(crate) use dynamic::dynamic_value_at;
 
-/// Evaluates `expr` over every row of `batch`.
+/// Evaluates `expr` over every row of `batch`; the array has the
+/// expression's static type ([`Expr::data_type`]).
 pub fn evaluate(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Result<ArrayRef> {
+    let array = eval_node(expr, batch, ctx)?;
+    if matches!(expr, Expr::Column(_)) {
+        return Ok(array);
+    }
+    let schema = batch.schema();
+    let declared = expr.data_type(&|i| {
+        schema
+            .fields()
+            .get(i)
+            .map(|f| f.data_type().clone())
+            .unwrap_or(DataType::Null)
+    });
+    if declared == DataType::Null {
+        return dynamic::plain(array);
+    }
+    conform(array, &declared)
+}
+
+/// Evaluates one node of an expression tree; inner nodes may yield
+/// per-row typed (dynamic) arrays, see [`dynamic`].
+fn eval_node(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Result<ArrayRef> {
     let n = batch.num_rows();
     match expr {
         Expr::Column(i) => batch
@@ -47,7 +71,7 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Resu
         }
         Expr::Literal(v) => repeat_value(v, &v.data_type(), n),
         Expr::Unary { op, expr } => {
-            let a = evaluate(expr, batch, ctx)?;
+            let a = eval_node(expr, batch, ctx)?;
             match op {
                 UnaryOp::Neg => arith::negate(&a),
                 UnaryOp::Not => {
@@ -59,7 +83,7 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Resu
         }
         Expr::Binary { op, left, right } => evaluate_binary(*op, left, right, batch, ctx),
         Expr::IsNull { expr, negated } => {
-            let a = evaluate(expr, batch, ctx)?;
+            let a = dynamic::plain(eval_node(expr, batch, ctx)?)?;
             let r = if *negated {
                 arrow_arith::boolean::is_not_null(&a)
             } else {
@@ -69,7 +93,7 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Resu
             Ok(Arc::new(r))
         }
         Expr::Cast { expr, to } => {
-            let a = evaluate(expr, batch, ctx)?;
+            let a = eval_node(expr, batch, ctx)?;
             cast_array(&a, to)
         }
         Expr::Case {
@@ -88,10 +112,10 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Resu
             list,
             negated,
         } => {
-            let probe = evaluate(expr, batch, ctx)?;
+            let probe = eval_node(expr, batch, ctx)?;
             let mut acc: Option<BooleanArray> = None;
             for item in list {
-                let v = evaluate(item, batch, ctx)?;
+                let v = eval_node(item, batch, ctx)?;
                 let eq = compare_arrays(BinaryOp::Eq, &probe, &v)?;
                 acc = Some(match acc {
                     None => eq,
@@ -112,15 +136,15 @@ pub fn evaluate(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Resu
             case_insensitive,
             glob,
         } => {
-            let a = evaluate(expr, batch, ctx)?;
-            let p = evaluate(pattern, batch, ctx)?;
+            let a = eval_node(expr, batch, ctx)?;
+            let p = eval_node(pattern, batch, ctx)?;
             let m = like::evaluate_like(&a, &p, *escape, *case_insensitive, *glob)?;
             negate_if(m, *negated)
         }
         Expr::Function { func, args } => {
             let arrays = args
                 .iter()
-                .map(|a| evaluate(a, batch, ctx))
+                .map(|a| eval_node(a, batch, ctx))
                 .collect::<Result<Vec<_>>>()?;
             functions::evaluate_function(*func, &arrays, n)
         }
@@ -140,8 +164,8 @@ fn evaluate_binary(
     batch: &RecordBatch,
     ctx: &ExecContext<'_>,
 ) -> Result<ArrayRef> {
-    let l = evaluate(left, batch, ctx)?;
-    let r = evaluate(right, batch, ctx)?;
+    let l = eval_node(left, batch, ctx)?;
+    let r = eval_node(right, batch, ctx)?;
     match op {
         BinaryOp::And | BinaryOp::Or => {
             let lb = to_boolean(&l)?;
@@ -185,7 +209,9 @@ pub fn evaluate_predicate(
 
 /// Makes `array` exactly of type `to` (used where the binder promised a type).
 pub fn conform(array: ArrayRef, to: &DataType) -> Result<ArrayRef> {
-    if array.data_type() == to {
+    if dynamic::is_dynamic(array.as_ref()) {
+        dynamic::cast_dynamic(&array, to)
+    } else if array.data_type() == to {
         Ok(array)
     } else if array.data_type() == &DataType::Null {
         Ok(new_null_array(to, array.len()))

@@ -10,7 +10,7 @@ use llkv_plan::{BinaryOp, Error, Result, SubqueryKind};
 use super::{arrow_err, compare_arrays, conform, evaluate};
 use crate::context::{ExecContext, SubqueryRows};
 use crate::operators::execute_collect;
-use crate::scalar::{repeat_value, value_at};
+use crate::scalar::{has_nulls, is_null_at, repeat_value, value_at};
 
 fn run_subquery(id: usize, ctx: &ExecContext<'_>, stop_after_one: bool) -> Result<ArrayRef> {
     let plan = ctx
@@ -127,7 +127,7 @@ fn in_rows(probe: &ArrayRef, rows: &ArrayRef, negated: bool) -> Result<ArrayRef>
     if rows.is_empty() {
         return Ok(Arc::new(BooleanArray::from(vec![negated; n])));
     }
-    let rows_have_null = rows.null_count() > 0;
+    let rows_have_null = has_nulls(rows.as_ref());
     for j in 0..rows.len() {
         let item = value_at(rows.as_ref(), j);
         let item_arr = repeat_value(&item, rows.data_type(), n)?;
@@ -147,7 +147,7 @@ fn in_rows(probe: &ArrayRef, rows: &ArrayRef, negated: bool) -> Result<ArrayRef>
         .map(|(i, f)| {
             let f = match f {
                 Some(true) => Some(true),
-                _ if probe.is_null(i) || rows_have_null => None,
+                _ if is_null_at(probe.as_ref(), i) || rows_have_null => None,
                 other => other,
             };
             f.map(|b| b != negated)

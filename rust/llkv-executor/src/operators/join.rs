@@ -14,6 +14,7 @@ use super::sort::concat_all;
 use super::{execute, execute_collect};
 use crate::context::{BatchIter, ExecContext};
 use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate};
+use crate::scalar::is_null_at;
 
 /// Most candidate pairs materialised at once by the nested loop.
 const PAIR_BLOCK: usize = 64 * 1024;
@@ -70,7 +71,7 @@ pub fn execute_join<'a>(
         let rows = encode(&converter, &keys)?;
         let mut table: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
         for (i, row) in rows.iter().enumerate() {
-            if keys.iter().any(|k| k.is_null(i)) {
+            if keys.iter().any(|k| is_null_at(k.as_ref(), i)) {
                 continue;
             }
             table
@@ -150,7 +151,7 @@ impl JoinState<'_> {
                 let rows = encode(&converter, &keys)?;
                 let mut pairs = Vec::new();
                 for (i, row) in rows.iter().enumerate() {
-                    if keys.iter().any(|k| k.is_null(i)) {
+                    if keys.iter().any(|k| is_null_at(k.as_ref(), i)) {
                         continue;
                     }
                     if let Some(matches) = table.get(row.as_ref()) {

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use arrow_schema::DataType;
-use llkv_plan::types::{binary_type, common_type, function_type, negate_type};
 use llkv_plan::{
     AggregateExpr, AggregateFunction, BinaryOp, Error, Expr, Result, ScalarFunction, SubqueryKind,
     UnaryOp, Value,
@@ -57,37 +56,13 @@ pub struct ExprContext<'s> {
 
 /// The type a bound expression produces over `scope`'s columns.
 pub fn type_of(expr: &Expr, scope: &Scope) -> DataType {
-    let t = |e: &Expr| type_of(e, scope);
-    match expr {
-        Expr::Column(i) => scope
+    expr.data_type(&|i| {
+        scope
             .columns
-            .get(*i)
+            .get(i)
             .map(|c| c.data_type.clone())
-            .unwrap_or(DataType::Null),
-        Expr::OuterColumn { data_type, .. } | Expr::Subquery { data_type, .. } => data_type.clone(),
-        Expr::Literal(v) => v.data_type(),
-        Expr::Unary { op, expr } => match op {
-            UnaryOp::Neg => negate_type(&t(expr)),
-            UnaryOp::Not => DataType::Boolean,
-            UnaryOp::BitNot => DataType::Int64,
-        },
-        Expr::Binary { op, left, right } => binary_type(*op, &t(left), &t(right)),
-        Expr::IsNull { .. } | Expr::InList { .. } | Expr::Like { .. } => DataType::Boolean,
-        Expr::Cast { to, .. } => to.clone(),
-        Expr::Case {
-            branches,
-            else_expr,
-            ..
-        } => {
-            let mut types: Vec<DataType> = branches.iter().map(|(_, e)| t(e)).collect();
-            types.extend(else_expr.iter().map(|e| t(e)));
-            common_type(&types)
-        }
-        Expr::Function { func, args } => {
-            let types: Vec<DataType> = args.iter().map(t).collect();
-            function_type(*func, &types)
-        }
-    }
+            .unwrap_or(DataType::Null)
+    })
 }
 
 fn parse_number(s: &str) -> Result<Value> {
@@ -397,36 +372,17 @@ impl Binder<'_> {
                     negated: *negated,
                 },
                 ast::InTarget::Subquery(subquery) => {
-                    let probe = self.bind_expr(expr, ctx)?;
-                    let (id, correlated, _) = self.bind_subquery(subquery, ctx.scope)?;
-                    Expr::Subquery {
-                        id,
-                        kind: SubqueryKind::In {
-                            expr: Box::new(probe),
-                            negated: *negated,
-                        },
-                        correlated,
-                        data_type: DataType::Boolean,
-                    }
+                    self.bind_in_subquery(expr, subquery, *negated, ctx)?
                 }
                 ast::InTarget::Table { name, .. } => {
-                    let q = super::from::parse_query(&format!("SELECT * FROM {name}"))?;
-                    let probe = self.bind_expr(expr, ctx)?;
-                    let (id, correlated, _) = self.bind_subquery(&q, ctx.scope)?;
-                    Expr::Subquery {
-                        id,
-                        kind: SubqueryKind::In {
-                            expr: Box::new(probe),
-                            negated: *negated,
-                        },
-                        correlated,
-                        data_type: DataType::Boolean,
-                    }
+                    // SQLite's `x IN table` means `x IN (SELECT * FROM table)`.
+                    let q = super::from::select_star_from(name);
+                    self.bind_in_subquery(expr, &q, *negated, ctx)?
                 }
                 other => return Err(Error::not_supported(format!("IN {other}"))),
             },
             E::Exists { subquery, negated } => {
-                let (id, correlated, _) = self.bind_subquery(subquery, ctx.scope)?;
+                let (id, correlated, _) = self.bind_subquery(subquery, ctx.scope, false)?;
                 Expr::Subquery {
                     id,
                     kind: SubqueryKind::Exists { negated: *negated },
@@ -435,7 +391,7 @@ impl Binder<'_> {
                 }
             }
             E::Subquery(q) => {
-                let (id, correlated, data_type) = self.bind_subquery(q, ctx.scope)?;
+                let (id, correlated, data_type) = self.bind_subquery(q, ctx.scope, true)?;
                 Expr::Subquery {
                     id,
                     kind: SubqueryKind::Scalar,
@@ -586,6 +542,27 @@ impl Binder<'_> {
         Ok(None)
     }
 
+    /// Binds `probe [NOT] IN (subquery)`.
+    fn bind_in_subquery(
+        &self,
+        probe: &ast::Expr,
+        subquery: &ast::Query,
+        negated: bool,
+        ctx: &mut ExprContext<'_>,
+    ) -> Result<Expr> {
+        let probe = self.bind_expr(probe, ctx)?;
+        let (id, correlated, _) = self.bind_subquery(subquery, ctx.scope, true)?;
+        Ok(Expr::Subquery {
+            id,
+            kind: SubqueryKind::In {
+                expr: Box::new(probe),
+                negated,
+            },
+            correlated,
+            data_type: DataType::Boolean,
+        })
+    }
+
     fn bind_aggregate(
         &self,
         func: AggregateFunction,
@@ -624,6 +601,28 @@ impl Binder<'_> {
                 ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard) => star = true,
                 _ => return Err(Error::not_supported("named aggregate arguments")),
             }
+        }
+        if star && (distinct || !bound.is_empty() || func != AggregateFunction::Count) {
+            return Err(Error::programming(format!(
+                "wrong use of * in {}()",
+                function_name(f)
+            )));
+        }
+        let max_args = if func == AggregateFunction::GroupConcat && !distinct {
+            2
+        } else {
+            1
+        };
+        if bound.len() > max_args {
+            return Err(Error::programming(format!(
+                "wrong number of arguments to function {}{}",
+                function_name(f),
+                if distinct {
+                    " (DISTINCT aggregates must have exactly one argument)"
+                } else {
+                    ""
+                }
+            )));
         }
         let func = if func == AggregateFunction::Count && (star || bound.is_empty()) {
             AggregateFunction::CountStar

@@ -543,3 +543,19 @@ pub fn parse_query(sql: &str) -> Result<ast::Query> {
         _ => Err(Error::internal("stored view is not a query")),
     }
 }
+
+/// The query `SELECT * FROM name`, built as a syntax tree (used for SQLite's
+/// `x IN table` form).
+pub fn select_star_from(name: &ast::ObjectName) -> ast::Query {
+    let mut q = parse_query("SELECT * FROM t").expect("constant query parses");
+    if let ast::SetExpr::Select(select) = q.body.as_mut() {
+        if let Some(ast::TableWithJoins {
+            relation: ast::TableFactor::Table { name: table, .. },
+            ..
+        }) = select.from.first_mut()
+        {
+            *table = name.clone();
+        }
+    }
+    q
+}

@@ -80,7 +80,16 @@ impl<'a> Binder<'a> {
 
     /// Binds a subquery evaluated inside a query whose input scope is `scope`.
     /// Returns its id, whether it is correlated, and its first column's type.
-    fn bind_subquery(&self, q: &ast::Query, scope: &Scope) -> Result<(usize, bool, DataType)> {
+    /// Binds a nested query seen from `scope`; returns its id in the
+    /// subquery table, whether it references outer columns, and the type of
+    /// its first column. `single_column` (scalar and IN subqueries) rejects a
+    /// query that returns more than one column, as SQLite does.
+    fn bind_subquery(
+        &self,
+        q: &ast::Query,
+        scope: &Scope,
+        single_column: bool,
+    ) -> Result<(usize, bool, DataType)> {
         self.check_depth()?;
         self.depth.set(self.depth.get() + 1);
         self.outer.borrow_mut().push(scope.clone());
@@ -90,6 +99,12 @@ impl<'a> Binder<'a> {
         let correlated = self.correlated.borrow_mut().pop().unwrap_or(false);
         self.depth.set(self.depth.get() - 1);
         let plan = plan?;
+        let width = plan.schema().fields().len();
+        if single_column && width != 1 {
+            return Err(Error::programming(format!(
+                "sub-select returns {width} columns - expected 1"
+            )));
+        }
         let data_type = plan
             .schema()
             .fields()
