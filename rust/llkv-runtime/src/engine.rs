@@ -38,6 +38,9 @@ pub struct Engine {
     store: TableStore,
     /// Row locks: (table, row id) → id of the open transaction that deleted it.
     locks: Mutex<HashMap<(TableId, u64), u64>>,
+    /// Serializes commits, so unique keys can be checked against the latest
+    /// committed state right before a commit lands.
+    commit_lock: Mutex<()>,
     next_txn: AtomicU64,
 }
 
@@ -59,6 +62,7 @@ impl Engine {
         Ok(Arc::new(Engine {
             store,
             locks: Mutex::new(HashMap::new()),
+            commit_lock: Mutex::new(()),
             next_txn: AtomicU64::new(1),
         }))
     }
@@ -117,6 +121,14 @@ impl Engine {
     pub fn commit(&self, txn: Transaction) -> Result<u64> {
         if !txn.has_writes() {
             return Ok(txn.view.csn);
+        }
+        let _serial = self.commit_lock.lock();
+        let latest = self.store.read_view();
+        if latest.csn != txn.view.csn {
+            if let Err(e) = recheck_unique_keys(&txn, latest) {
+                self.rollback(txn);
+                return Err(e);
+            }
         }
         let id = txn.id;
         let base_schema_version = txn.view.catalog.schema_version;
@@ -187,4 +199,49 @@ fn conflict() -> Error {
         ErrorKind::Conflict,
         "transaction conflict: a row was changed by a concurrent transaction; roll back and retry",
     )
+}
+
+/// Checks the rows `txn` inserted against rows committed since its
+/// snapshot (two transactions may each insert the same key unseen by the
+/// other; the second to commit fails).
+fn recheck_unique_keys(txn: &Transaction, latest: llkv_table::ReadView) -> Result<()> {
+    let catalog = txn.catalog();
+    for (table, p) in &txn.pending {
+        if p.inserts.is_empty() {
+            continue;
+        }
+        let Some(meta) = catalog.table_by_id(*table) else {
+            continue;
+        };
+        let keys = catalog.unique_keys(meta);
+        if keys.is_empty() {
+            continue;
+        }
+        let checker = Transaction {
+            id: txn.id,
+            view: latest.clone(),
+            catalog: txn.catalog.clone(),
+            pending: HashMap::from([(
+                *table,
+                crate::transaction::PendingTable {
+                    inserts: vec![],
+                    deleted: p.deleted.clone(),
+                    deleted_pending: Default::default(),
+                },
+            )]),
+            next_pending_row: 0,
+            explicit: false,
+        };
+        for (batch, ids) in &p.inserts {
+            let collisions = crate::constraints::find_collisions(&checker, meta, &keys, batch)?;
+            let live = collisions.iter().find(|c| {
+                matches!(c.with, crate::constraints::CollidesWith::Existing(_))
+                    && !p.deleted_pending.contains(&ids.value(c.new_row))
+            });
+            if let Some(c) = live {
+                return Err(crate::constraints::unique_violation(meta, &keys[c.key]));
+            }
+        }
+    }
+    Ok(())
 }

@@ -8,8 +8,9 @@ use arrow_array::{ArrayRef, Int64Array, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, Schema};
 use llkv_executor::{execute_collect, ExecContext};
 use llkv_plan::{Error, ErrorKind, Expr, LogicalPlan, Result, Value};
+use llkv_runtime::constraints::{find_collisions, has_duplicates, unique_violation, CollidesWith};
 use llkv_runtime::{row_id_column, Engine, Transaction};
-use llkv_table::{ColumnMeta, IndexMeta, SqlType, TableMeta, ViewMeta};
+use llkv_table::{ColumnMeta, IndexMeta, SqlType, TableMeta, UniqueKey, ViewMeta};
 use sqlparser::ast;
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
@@ -245,7 +246,7 @@ fn run(
                 kind: StatementKind::Query,
             })
         }
-        ast::Statement::Insert(ins) => insert(txn, ins, params, check),
+        ast::Statement::Insert(ins) => insert(engine, txn, ins, params, check),
         ast::Statement::Update(up) => update(engine, txn, up, params, check),
         ast::Statement::Delete(del) => delete(engine, txn, del, params, check),
         ast::Statement::CreateTable(ct) => create_table(txn, ct, params),
@@ -281,6 +282,21 @@ fn run(
                     return Ok(other_result());
                 }
                 return Err(Error::programming(format!("index {name} already exists")));
+            }
+            if ci.unique {
+                let key = UniqueKey {
+                    origin: format!("index {name}"),
+                    columns: columns
+                        .iter()
+                        .filter_map(|c| meta.column_index(c))
+                        .collect(),
+                };
+                if has_duplicates(txn, &meta, &key)? {
+                    return Err(Error::integrity(format!(
+                        "UNIQUE index {name} cannot be created: {} has duplicate values",
+                        meta.name
+                    )));
+                }
             }
             txn.catalog_mut().indexes.insert(
                 key,
@@ -375,14 +391,13 @@ fn default_value(col: &ColumnMeta, params: &[Value]) -> Result<Value> {
 }
 
 fn insert(
+    engine: &Engine,
     txn: &mut Transaction,
     ins: &ast::Insert,
     params: &[Value],
     check: bool,
 ) -> Result<QueryResult> {
-    if ins.or.is_some() {
-        return Err(Error::not_supported("INSERT OR ... is not supported yet"));
-    }
+    let on_conflict = conflict_action(ins)?;
     let name = match &ins.table {
         ast::TableObject::TableName(n) => object_name(n),
         _ => return Err(Error::not_supported("INSERT into a table function")),
@@ -459,10 +474,117 @@ fn insert(
         );
         total += n as u64;
     }
+    let keys = txn.catalog().unique_keys(&meta);
+    let mut inserted = 0u64;
     for b in out {
-        txn.insert(meta.id, b);
+        let b = if keys.is_empty() {
+            b
+        } else {
+            resolve_conflicts(engine, txn, &meta, &keys, b, on_conflict)?
+        };
+        inserted += b.num_rows() as u64;
+        if b.num_rows() > 0 {
+            txn.insert(meta.id, b);
+        }
     }
-    count_result(total)
+    let _ = total;
+    count_result(inserted)
+}
+
+/// What INSERT does with a row that collides on a unique key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnConflict {
+    /// Fail the statement (IntegrityError).
+    Abort,
+    /// Skip the new row (`INSERT OR IGNORE`, `ON CONFLICT DO NOTHING`).
+    Ignore,
+    /// Delete the old rows, insert the new one (`INSERT OR REPLACE`).
+    Replace,
+}
+
+fn conflict_action(ins: &ast::Insert) -> Result<OnConflict> {
+    if ins.replace_into {
+        return Ok(OnConflict::Replace);
+    }
+    if ins.ignore {
+        return Ok(OnConflict::Ignore);
+    }
+    if let Some(on) = &ins.on {
+        return match on {
+            ast::OnInsert::OnConflict(ast::OnConflict {
+                action: ast::OnConflictAction::DoNothing,
+                ..
+            }) => Ok(OnConflict::Ignore),
+            _ => Err(Error::not_supported(
+                "ON CONFLICT DO UPDATE / ON DUPLICATE KEY UPDATE is not supported yet",
+            )),
+        };
+    }
+    Ok(match ins.or {
+        None
+        | Some(ast::SqliteOnConflict::Abort)
+        | Some(ast::SqliteOnConflict::Fail)
+        | Some(ast::SqliteOnConflict::Rollback) => OnConflict::Abort,
+        Some(ast::SqliteOnConflict::Ignore) => OnConflict::Ignore,
+        Some(ast::SqliteOnConflict::Replace) => OnConflict::Replace,
+    })
+}
+
+/// Applies the unique keys to a batch about to be inserted: fails, drops
+/// the colliding new rows, or deletes the rows they replace.
+fn resolve_conflicts(
+    engine: &Engine,
+    txn: &mut Transaction,
+    meta: &TableMeta,
+    keys: &[UniqueKey],
+    batch: RecordBatch,
+    action: OnConflict,
+) -> Result<RecordBatch> {
+    let collisions = find_collisions(txn, meta, keys, &batch)?;
+    if collisions.is_empty() {
+        return Ok(batch);
+    }
+    match action {
+        OnConflict::Abort => Err(unique_violation(meta, &keys[collisions[0].key])),
+        OnConflict::Ignore => {
+            let mut keep = vec![true; batch.num_rows()];
+            for c in &collisions {
+                keep[c.new_row] = false;
+            }
+            let mask: arrow_array::BooleanArray = keep.into_iter().map(Some).collect();
+            llkv_executor::eval::filter_batch(&batch, &mask)
+        }
+        OnConflict::Replace => {
+            // A later new row replaces an earlier one with the same key.
+            let mut keep = vec![true; batch.num_rows()];
+            let mut old_rows = Vec::new();
+            for c in &collisions {
+                match c.with {
+                    CollidesWith::Existing(id) => old_rows.push(id),
+                    CollidesWith::Earlier(i) => keep[i] = false,
+                }
+            }
+            old_rows.sort_unstable();
+            old_rows.dedup();
+            engine.delete_rows(txn, meta.id, &old_rows)?;
+            let mask: arrow_array::BooleanArray = keep.into_iter().map(Some).collect();
+            llkv_executor::eval::filter_batch(&batch, &mask)
+        }
+    }
+}
+
+/// Fails with an IntegrityError when `batch` (new versions of rows, already
+/// deleted in their old form) collides on a unique key.
+fn check_unique(
+    txn: &Transaction,
+    meta: &TableMeta,
+    keys: &[UniqueKey],
+    batch: &RecordBatch,
+) -> Result<()> {
+    match find_collisions(txn, meta, keys, batch)?.first() {
+        Some(c) => Err(unique_violation(meta, &keys[c.key])),
+        None => Ok(()),
+    }
 }
 
 fn table_arrow_schema(meta: &TableMeta) -> Arc<Schema> {
@@ -602,6 +724,12 @@ fn update(
     }
     drop(ctx);
     engine.delete_rows(txn, meta.id, &ids)?;
+    let keys = txn.catalog().unique_keys(&meta);
+    if !keys.is_empty() && !new_batches.is_empty() {
+        let all = arrow_select::concat::concat_batches(&schema, &new_batches)
+            .map_err(|e| Error::internal(e.to_string()))?;
+        check_unique(txn, &meta, &keys, &all)?;
+    }
     for b in new_batches {
         txn.insert(meta.id, b);
     }
@@ -710,7 +838,10 @@ fn create_table(
                 ast::ColumnOption::NotNull => meta.nullable = false,
                 ast::ColumnOption::Null => meta.nullable = true,
                 ast::ColumnOption::Default(e) => meta.default = Some(e.to_string()),
-                ast::ColumnOption::PrimaryKey(_) => meta.primary_key = true,
+                ast::ColumnOption::PrimaryKey(_) => {
+                    meta.primary_key = true;
+                    meta.nullable = false;
+                }
                 ast::ColumnOption::Unique(_) => meta.unique = true,
                 _ => {}
             }
@@ -720,6 +851,7 @@ fn create_table(
     if columns.is_empty() {
         return Err(Error::programming("a table needs at least one column"));
     }
+    let unique_constraints = table_constraints(&ct.constraints, &mut columns)?;
     let catalog = txn.catalog_mut();
     let id = catalog.next_table_id.max(1);
     catalog.next_table_id = id + 1;
@@ -731,6 +863,7 @@ fn create_table(
         next_field_id,
         next_row_id: 0,
         segments: vec![],
+        unique_constraints,
     };
     catalog.tables.insert(key, meta.clone());
     if let Some(batches) = as_query {
@@ -753,6 +886,52 @@ fn create_table(
         }
     }
     Ok(other_result())
+}
+
+/// Applies table-level PRIMARY KEY and UNIQUE constraints: flags the
+/// primary key's columns (NOT NULL) and returns the multi-column UNIQUE
+/// constraints as field ids.
+fn table_constraints(
+    constraints: &[ast::TableConstraint],
+    columns: &mut [ColumnMeta],
+) -> Result<Vec<Vec<u32>>> {
+    let positions = |cols: &[ast::IndexColumn], columns: &[ColumnMeta]| {
+        cols.iter()
+            .map(|c| {
+                let name = c.column.expr.to_string();
+                columns
+                    .iter()
+                    .position(|m| m.name.eq_ignore_ascii_case(&name))
+                    .ok_or_else(|| Error::programming(format!("no such column: {name}")))
+            })
+            .collect::<Result<Vec<usize>>>()
+    };
+    let mut unique = Vec::new();
+    let mut has_pk = columns.iter().any(|c| c.primary_key);
+    for c in constraints {
+        match c {
+            ast::TableConstraint::PrimaryKey(pk) => {
+                if has_pk {
+                    return Err(Error::programming("table has more than one primary key"));
+                }
+                has_pk = true;
+                for i in positions(&pk.columns, columns)? {
+                    columns[i].primary_key = true;
+                    columns[i].nullable = false;
+                }
+            }
+            ast::TableConstraint::Unique(u) => {
+                let cols = positions(&u.columns, columns)?;
+                if let [single] = cols[..] {
+                    columns[single].unique = true;
+                } else {
+                    unique.push(cols.iter().map(|i| columns[*i].field_id).collect());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(unique)
 }
 
 fn drop_objects(

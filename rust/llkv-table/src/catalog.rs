@@ -64,6 +64,21 @@ pub struct TableMeta {
     pub next_row_id: u64,
     /// Stored segments in row-id order.
     pub segments: Vec<SegmentMeta>,
+    /// Table-level `UNIQUE (a, b, ..)` constraints, as column field ids
+    /// (single-column ones are flagged on the column).
+    #[serde(default)]
+    pub unique_constraints: Vec<Vec<FieldId>>,
+}
+
+/// A set of columns whose non-NULL values must be unique among a table's
+/// live rows: the primary key, a UNIQUE column or constraint, or a UNIQUE
+/// index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UniqueKey {
+    /// What declared it, for error messages (`PRIMARY KEY`, an index name..).
+    pub origin: String,
+    /// Column positions in the table.
+    pub columns: Vec<usize>,
 }
 
 impl TableMeta {
@@ -125,6 +140,50 @@ impl Catalog {
     /// Looks a table up by id.
     pub fn table_by_id(&self, id: TableId) -> Option<&TableMeta> {
         self.tables.values().find(|t| t.id == id)
+    }
+
+    /// Every unique key of `table`: its primary key, UNIQUE columns and
+    /// constraints, and UNIQUE indexes (duplicates removed).
+    pub fn unique_keys(&self, table: &TableMeta) -> Vec<UniqueKey> {
+        let mut keys: Vec<UniqueKey> = Vec::new();
+        let mut add = |origin: String, columns: Vec<usize>| {
+            if !columns.is_empty() && !keys.iter().any(|k| k.columns == columns) {
+                keys.push(UniqueKey { origin, columns });
+            }
+        };
+        let pk: Vec<usize> = (0..table.columns.len())
+            .filter(|i| table.columns[*i].primary_key)
+            .collect();
+        add("PRIMARY KEY".to_owned(), pk);
+        for (i, c) in table.columns.iter().enumerate() {
+            if c.unique {
+                add(format!("UNIQUE ({})", c.name), vec![i]);
+            }
+        }
+        let position = |f: &FieldId| table.columns.iter().position(|c| c.field_id == *f);
+        for fields in &table.unique_constraints {
+            let cols: Option<Vec<usize>> = fields.iter().map(position).collect();
+            if let Some(cols) = cols {
+                let names: Vec<&str> = cols
+                    .iter()
+                    .map(|i| table.columns[*i].name.as_str())
+                    .collect();
+                add(format!("UNIQUE ({})", names.join(", ")), cols);
+            }
+        }
+        for index in self.indexes.values() {
+            if index.unique && index.table.eq_ignore_ascii_case(&table.name) {
+                let cols: Option<Vec<usize>> = index
+                    .columns
+                    .iter()
+                    .map(|c| table.column_index(c))
+                    .collect();
+                if let Some(cols) = cols {
+                    add(format!("index {}", index.name), cols);
+                }
+            }
+        }
+        keys
     }
 
     /// Serializes the catalog.

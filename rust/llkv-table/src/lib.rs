@@ -7,7 +7,9 @@ pub mod segment;
 pub mod store;
 pub mod types;
 
-pub use catalog::{Catalog, ColumnMeta, FieldId, IndexMeta, TableId, TableMeta, ViewMeta};
+pub use catalog::{
+    Catalog, ColumnMeta, FieldId, IndexMeta, TableId, TableMeta, UniqueKey, ViewMeta,
+};
 pub use error::{Result, TableError};
 pub use segment::Segment;
 pub use store::{Commit, CommitError, ReadView, TableStore};

@@ -1,0 +1,160 @@
+//! Unique keys (PRIMARY KEY, UNIQUE columns, constraints and indexes): finds
+//! the rows a batch of new rows would collide with, as the transaction sees
+//! the table.
+//!
+//! The check scans the key columns of the table's visible rows once per
+//! statement, hashing the new rows' keys (arrow-row encoded) and probing
+//! with the stored ones. NULLs never collide, as in SQL.
+
+use std::collections::HashMap;
+
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_row::{RowConverter, SortField};
+use llkv_executor::eval::arrow_err;
+use llkv_plan::{Error, Result};
+use llkv_table::{TableMeta, UniqueKey};
+
+use crate::transaction::{row_id_column, Transaction};
+
+/// One new row colliding on one unique key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collision {
+    /// Index of the key in the list passed to [`find_collisions`].
+    pub key: usize,
+    /// Position of the new row in the batch.
+    pub new_row: usize,
+    /// What it collides with.
+    pub with: CollidesWith,
+}
+
+/// The other side of a [`Collision`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollidesWith {
+    /// A row already in the table (stored or inserted by this
+    /// transaction), by row id.
+    Existing(u64),
+    /// An earlier row of the same batch.
+    Earlier(usize),
+}
+
+fn converter(batch: &RecordBatch, key: &UniqueKey) -> Result<RowConverter> {
+    RowConverter::new(
+        key.columns
+            .iter()
+            .map(|c| SortField::new(batch.column(*c).data_type().clone()))
+            .collect(),
+    )
+    .map_err(arrow_err)
+}
+
+/// Every collision of `batch` (all table columns, table order) with the
+/// rows `txn` sees in `meta`'s table or with itself, on each of `keys`.
+pub fn find_collisions(
+    txn: &Transaction,
+    meta: &TableMeta,
+    keys: &[UniqueKey],
+    batch: &RecordBatch,
+) -> Result<Vec<Collision>> {
+    let mut out = Vec::new();
+    for (k, key) in keys.iter().enumerate() {
+        let conv = converter(batch, key)?;
+        let new_cols: Vec<ArrayRef> = key
+            .columns
+            .iter()
+            .map(|c| batch.column(*c).clone())
+            .collect();
+        let rows = conv.convert_columns(&new_cols).map_err(arrow_err)?;
+        let mut first: HashMap<&[u8], usize> = HashMap::new();
+        for (i, earlier) in first_occurrences(&new_cols, &rows, &mut first) {
+            out.push(Collision {
+                key: k,
+                new_row: i,
+                with: CollidesWith::Earlier(earlier),
+            });
+        }
+        if first.is_empty() {
+            continue;
+        }
+        for stored in txn.scan_table(meta.id, &key.columns, true)? {
+            let ids = row_id_column(&stored)?;
+            let cols: Vec<ArrayRef> = stored.columns()[..key.columns.len()].to_vec();
+            let cols = cols
+                .into_iter()
+                .zip(&new_cols)
+                .map(|(c, n)| llkv_executor::eval::conform(c, n.data_type()))
+                .collect::<Result<Vec<_>>>()?;
+            let stored_rows = conv.convert_columns(&cols).map_err(arrow_err)?;
+            for j in 0..stored.num_rows() {
+                if cols.iter().any(|c| c.is_null(j)) {
+                    continue;
+                }
+                if let Some(new_row) = first.get(stored_rows.row(j).data()) {
+                    out.push(Collision {
+                        key: k,
+                        new_row: *new_row,
+                        with: CollidesWith::Existing(ids.value(j)),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Fills `first` with each non-NULL key's first row and returns the later
+/// rows that repeat one, as (row, first row).
+fn first_occurrences<'r>(
+    cols: &[ArrayRef],
+    rows: &'r arrow_row::Rows,
+    first: &mut HashMap<&'r [u8], usize>,
+) -> Vec<(usize, usize)> {
+    let mut repeats = Vec::new();
+    for i in 0..rows.num_rows() {
+        if cols.iter().any(|c| c.is_null(i)) {
+            continue;
+        }
+        let bytes = rows.row(i).data();
+        match first.get(bytes) {
+            Some(earlier) => repeats.push((i, *earlier)),
+            None => {
+                first.insert(bytes, i);
+            }
+        }
+    }
+    repeats
+}
+
+/// Whether two live rows of `meta`'s table, as `txn` sees it, share a
+/// non-NULL value of `key` (checked before a UNIQUE index is created).
+pub fn has_duplicates(txn: &Transaction, meta: &TableMeta, key: &UniqueKey) -> Result<bool> {
+    let batches = txn.scan_table(meta.id, &key.columns, false)?;
+    let Some(head) = batches.first() else {
+        return Ok(false);
+    };
+    let schema = head.schema();
+    let all = arrow_select::concat::concat_batches(&schema, &batches).map_err(arrow_err)?;
+    let conv = RowConverter::new(
+        all.columns()
+            .iter()
+            .map(|c| SortField::new(c.data_type().clone()))
+            .collect(),
+    )
+    .map_err(arrow_err)?;
+    let rows = conv.convert_columns(all.columns()).map_err(arrow_err)?;
+    let mut first = HashMap::new();
+    Ok(!first_occurrences(all.columns(), &rows, &mut first).is_empty())
+}
+
+/// The IntegrityError for a collision on `key`.
+pub fn unique_violation(meta: &TableMeta, key: &UniqueKey) -> Error {
+    let cols: Vec<String> = key
+        .columns
+        .iter()
+        .map(|c| format!("{}.{}", meta.name, meta.columns[*c].name))
+        .collect();
+    Error::integrity(format!(
+        "UNIQUE constraint failed: {} ({})",
+        cols.join(", "),
+        key.origin
+    ))
+}

@@ -1,0 +1,103 @@
+"""Unique keys: PRIMARY KEY, UNIQUE columns/constraints/indexes, and the
+INSERT conflict clauses (OR IGNORE, OR REPLACE, ON CONFLICT DO NOTHING)."""
+
+from pathlib import Path
+
+import pytest
+
+import llkv
+
+
+def rows(con: llkv.Connection, sql: str) -> list[tuple[object, ...]]:
+    return [tuple(r.values()) for r in con.execute(sql).to_pylist()]
+
+
+def test_duplicate_primary_key_is_an_integrity_error(any_con: llkv.Connection) -> None:
+    any_con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    any_con.execute("INSERT INTO t VALUES (1, 'a')")
+    with pytest.raises(llkv.IntegrityError, match=r"UNIQUE constraint failed: t\.id"):
+        any_con.execute("INSERT INTO t VALUES (1, 'b')")
+    # The failed statement left nothing behind.
+    assert rows(any_con, "SELECT id, v FROM t") == [(1, "a")]
+
+
+def test_duplicate_within_one_statement_fails_whole_statement(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    with pytest.raises(llkv.IntegrityError):
+        con.execute("INSERT INTO t VALUES (1), (2), (1)")
+    assert rows(con, "SELECT count(*) FROM t") == [(0,)]
+
+
+def test_primary_key_is_not_null(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    with pytest.raises(llkv.IntegrityError):
+        con.execute("INSERT INTO t VALUES (NULL)")
+
+
+def test_unique_allows_many_nulls(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (a INTEGER UNIQUE)")
+    con.execute("INSERT INTO t VALUES (NULL), (NULL), (1)")
+    with pytest.raises(llkv.IntegrityError):
+        con.execute("INSERT INTO t VALUES (1)")
+    assert rows(con, "SELECT count(*) FROM t") == [(3,)]
+
+
+def test_composite_unique_constraint(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (a INTEGER, b TEXT, PRIMARY KEY (a, b))")
+    con.execute("INSERT INTO t VALUES (1, 'x'), (1, 'y'), (2, 'x')")
+    with pytest.raises(llkv.IntegrityError):
+        con.execute("INSERT INTO t VALUES (1, 'y')")
+
+
+def test_update_into_existing_key_fails_and_swaps_work(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    con.execute("INSERT INTO t VALUES (1), (2)")
+    with pytest.raises(llkv.IntegrityError):
+        con.execute("UPDATE t SET id = 2 WHERE id = 1")
+    # Every row moves at once, so shifting all keys does not collide.
+    con.execute("UPDATE t SET id = id + 1")
+    assert rows(con, "SELECT id FROM t ORDER BY id") == [(2,), (3,)]
+
+
+def test_insert_or_replace_and_replace_into(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    con.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+    con.execute("INSERT OR REPLACE INTO t VALUES (2, 'B'), (3, 'c')")
+    con.execute("REPLACE INTO t VALUES (1, 'A')")
+    assert rows(con, "SELECT id, v FROM t ORDER BY id") == [(1, "A"), (2, "B"), (3, "c")]
+
+
+def test_insert_or_ignore_and_on_conflict_do_nothing(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    con.execute("INSERT INTO t VALUES (1, 'a')")
+    con.execute("INSERT OR IGNORE INTO t VALUES (1, 'x'), (2, 'b'), (2, 'y')")
+    con.execute("INSERT INTO t VALUES (3, 'c'), (1, 'z') ON CONFLICT DO NOTHING")
+    assert rows(con, "SELECT id, v FROM t ORDER BY id") == [(1, "a"), (2, "b"), (3, "c")]
+
+
+def test_unique_index_rejects_existing_duplicates(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (a INTEGER)")
+    con.execute("INSERT INTO t VALUES (1), (1)")
+    with pytest.raises(llkv.IntegrityError):
+        con.execute("CREATE UNIQUE INDEX ta ON t (a)")
+    con.execute("DELETE FROM t WHERE a = 1")
+    con.execute("CREATE UNIQUE INDEX ta ON t (a)")
+    con.execute("INSERT INTO t VALUES (5)")
+    with pytest.raises(llkv.IntegrityError):
+        con.execute("INSERT INTO t VALUES (5)")
+
+
+def test_concurrent_inserts_of_one_key_second_commit_fails(tmp_path: Path) -> None:
+    path = tmp_path / "uniq.llkv"
+    with llkv.connect(path) as a, llkv.connect(path) as b:
+        a.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        a.execute("BEGIN")
+        b.execute("BEGIN")
+        a.execute("INSERT INTO t VALUES (7)")
+        # b's snapshot does not see a's row, so the statement itself passes.
+        b.execute("INSERT INTO t VALUES (7)")
+        a.execute("COMMIT")
+        with pytest.raises(llkv.IntegrityError):
+            b.execute("COMMIT")
+        assert b.in_transaction is False
+        assert rows(b, "SELECT id FROM t") == [(7,)]
