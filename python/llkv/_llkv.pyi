@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 #: A value that can be bound to a ``?`` placeholder.
-_ParamValue: TypeAlias = bool | int | float | str | None
+_ParamValue: TypeAlias = bool | int | float | str | bytes | bytearray | None
 
 @final
 class Connection:

@@ -119,8 +119,27 @@ def test_repr_mentions_closed() -> None:
 def test_unsupported_parameter_type_is_not_supported_error(con: llkv.Connection) -> None:
     with pytest.raises(llkv.NotSupportedError, match="object"):
         con.execute("SELECT ?", [object()])  # type: ignore[list-item]
-    with pytest.raises(llkv.NotSupportedError, match="bytes"):
-        con.execute("SELECT ?", (b"raw",))  # type: ignore[arg-type]
+    with pytest.raises(llkv.NotSupportedError, match="complex"):
+        con.execute("SELECT ?", (1j,))  # type: ignore[arg-type]
+
+
+def test_blobs_round_trip_as_binary(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE b (k INTEGER, v BLOB)")
+    con.execute("INSERT INTO b VALUES (1, ?), (2, X'00FF'), (3, NULL)", [b"raw\x00"])
+    con.execute("INSERT INTO b VALUES (4, ?)", [bytearray(b"ba")])
+    table = con.execute("SELECT v, typeof(v) AS t, length(v) AS n FROM b ORDER BY k")
+    assert str(table.schema.field("v").type) == "binary"
+    assert table.column("v").to_pylist() == [b"raw\x00", b"\x00\xff", None, b"ba"]
+    assert table.column("t").to_pylist() == ["blob", "blob", "null", "blob"]
+    # Blobs compare bytewise and sort after every number and text.
+    assert con.execute("SELECT X'01' > 'zzz' AS a, X'01' < X'0100' AS b").to_pylist() == [
+        {"a": True, "b": True}
+    ]
+    assert con.execute("SELECT hex(X'00FF') AS h").to_pylist() == [{"h": "00FF"}]
+    with pytest.raises(llkv.DataError):
+        con.execute("INSERT INTO b VALUES (5, 42)")
+    with pytest.raises(llkv.ProgrammingError, match="odd number"):
+        con.execute("SELECT X'123'")
 
 
 def test_int_parameter_overflow_is_data_error(con: llkv.Connection) -> None:

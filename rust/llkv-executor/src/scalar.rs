@@ -39,6 +39,8 @@ pub fn value_at(array: &dyn Array, i: usize) -> Value {
         DataType::Utf8 => Value::Text(Arc::from(array.as_string::<i32>().value(i))),
         DataType::LargeUtf8 => Value::Text(Arc::from(array.as_string::<i64>().value(i))),
         DataType::Boolean => Value::Boolean(array.as_boolean().value(i)),
+        DataType::Binary => Value::Blob(Arc::from(array.as_binary::<i32>().value(i))),
+        DataType::LargeBinary => Value::Blob(Arc::from(array.as_binary::<i64>().value(i))),
         _ => Value::Null,
     }
 }
@@ -74,6 +76,16 @@ pub fn array_from_values(data_type: &DataType, values: &[Value]) -> Result<Array
             for v in values {
                 match value_to_text(v) {
                     Some(s) => b.append_value(s),
+                    None => b.append_null(),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        DataType::Binary => {
+            let mut b = arrow_array::builder::BinaryBuilder::with_capacity(values.len(), 0);
+            for v in values {
+                match value_to_blob(v) {
+                    Some(bytes) => b.append_value(bytes),
                     None => b.append_null(),
                 }
             }
@@ -115,6 +127,7 @@ pub fn value_to_i64(v: &Value) -> Option<i64> {
         Value::Real(f) => Some(real_to_i64(*f)),
         Value::Boolean(b) => Some(*b as i64),
         Value::Text(s) => Some(text_to_i64(s)),
+        Value::Blob(b) => Some(text_to_i64(&String::from_utf8_lossy(b))),
     }
 }
 
@@ -139,6 +152,7 @@ pub fn value_to_f64(v: &Value) -> Option<f64> {
         Value::Real(f) => Some(*f),
         Value::Boolean(b) => Some(*b as i64 as f64),
         Value::Text(s) => Some(text_to_f64(s)),
+        Value::Blob(b) => Some(text_to_f64(&String::from_utf8_lossy(b))),
     }
 }
 
@@ -150,6 +164,7 @@ pub fn value_to_bool(v: &Value) -> Option<bool> {
         Value::Integer(i) => Some(*i != 0),
         Value::Real(f) => Some(*f != 0.0),
         Value::Text(s) => Some(text_to_f64(s) != 0.0),
+        Value::Blob(b) => Some(text_to_f64(&String::from_utf8_lossy(b)) != 0.0),
     }
 }
 
@@ -161,6 +176,18 @@ pub fn value_to_text(v: &Value) -> Option<String> {
         Value::Real(f) => Some(format_real(*f)),
         Value::Boolean(b) => Some(if *b { "1" } else { "0" }.to_string()),
         Value::Text(s) => Some(s.to_string()),
+        // SQLite reads a blob's bytes as text.
+        Value::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+    }
+}
+
+/// Bytes of a value, as SQLite's CAST(x AS BLOB) gives them (the bytes of
+/// its text form).
+pub fn value_to_blob(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::Null => None,
+        Value::Blob(b) => Some(b.to_vec()),
+        other => value_to_text(other).map(String::into_bytes),
     }
 }
 

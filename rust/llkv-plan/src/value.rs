@@ -19,6 +19,8 @@ pub enum Value {
     Text(Arc<str>),
     /// A boolean.
     Boolean(bool),
+    /// A byte string (BLOB).
+    Blob(Arc<[u8]>),
 }
 
 impl Value {
@@ -30,6 +32,7 @@ impl Value {
             Value::Real(_) => DataType::Float64,
             Value::Text(_) => DataType::Utf8,
             Value::Boolean(_) => DataType::Boolean,
+            Value::Blob(_) => DataType::Binary,
         }
     }
 
@@ -63,6 +66,12 @@ impl From<f64> for Value {
     }
 }
 
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Blob(Arc::from(v))
+    }
+}
+
 impl From<bool> for Value {
     fn from(v: bool) -> Self {
         Value::Boolean(v)
@@ -77,6 +86,13 @@ impl fmt::Display for Value {
             Value::Real(v) => write!(f, "{v}"),
             Value::Text(s) => write!(f, "'{}'", s.replace('\'', "''")),
             Value::Boolean(b) => write!(f, "{}", if *b { "TRUE" } else { "FALSE" }),
+            Value::Blob(b) => {
+                write!(f, "X'")?;
+                for byte in b.iter() {
+                    write!(f, "{byte:02X}")?;
+                }
+                write!(f, "'")
+            }
         }
     }
 }

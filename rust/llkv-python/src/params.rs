@@ -1,5 +1,6 @@
-//! Statement parameters: a Python sequence of `None`, `bool`, `int`, `float`
-//! and `str` becomes a `Vec<llkv::Value>` for the `?` placeholders.
+//! Statement parameters: a Python sequence of `None`, `bool`, `int`, `float`,
+//! `str` and `bytes`/`bytearray` becomes a `Vec<llkv::Value>` for the `?`
+//! placeholders.
 
 use std::sync::Arc;
 
@@ -71,8 +72,14 @@ fn to_value(obj: &Bound<'_, PyAny>, position: usize) -> PyResult<llkv::Value> {
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(llkv::Value::Text(Arc::from(s.to_str()?)));
     }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(llkv::Value::Blob(Arc::from(b.as_bytes())));
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(llkv::Value::Blob(Arc::from(b.to_vec())));
+    }
     Err(NotSupportedError::new_err(format!(
-        "parameter {position}: unsupported type {}; use None, bool, int, float or str",
+        "parameter {position}: unsupported type {}; use None, bool, int, float, str or bytes",
         type_name(obj)
     )))
 }

@@ -18,6 +18,17 @@ pub fn coerce_for_column(array: &ArrayRef, column: &ColumnMeta, table: &str) -> 
     let out = match (array.data_type(), column.sql_type) {
         (t, _) if *t == target => array.clone(),
         (DataType::Null, _) => arrow_array::new_null_array(&target, array.len()),
+        // Bytes are not numbers or text, nor numbers bytes: no silent change.
+        (DataType::Binary, _)
+        | (DataType::Int64 | DataType::Float64 | DataType::Boolean, SqlType::Blob) => {
+            match (0..array.len())
+                .map(|i| value_at(array.as_ref(), i))
+                .find(|v| !v.is_null())
+            {
+                Some(v) => return Err(bad_value(column, table, &v)),
+                None => arrow_array::new_null_array(&target, array.len()),
+            }
+        }
         (DataType::Float64, SqlType::Integer) => {
             let f = array.as_primitive::<Float64Type>();
             let mut out = Vec::with_capacity(f.len());

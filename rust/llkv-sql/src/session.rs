@@ -113,6 +113,8 @@ fn column_type(dt: &ast::DataType) -> SqlType {
         || name.contains("STRING")
     {
         SqlType::Text
+    } else if name.contains("BLOB") || name.contains("BINARY") || name == "BYTEA" {
+        SqlType::Blob
     } else {
         SqlType::Real
     }

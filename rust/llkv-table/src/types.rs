@@ -14,6 +14,8 @@ pub enum SqlType {
     Text,
     /// BOOLEAN.
     Boolean,
+    /// BLOB, BYTEA, BINARY, VARBINARY: bytes.
+    Blob,
 }
 
 impl SqlType {
@@ -24,6 +26,7 @@ impl SqlType {
             SqlType::Real => DataType::Float64,
             SqlType::Text => DataType::Utf8,
             SqlType::Boolean => DataType::Boolean,
+            SqlType::Blob => DataType::Binary,
         }
     }
 
@@ -34,6 +37,7 @@ impl SqlType {
             SqlType::Real => "REAL",
             SqlType::Text => "TEXT",
             SqlType::Boolean => "BOOLEAN",
+            SqlType::Blob => "BLOB",
         }
     }
 }

@@ -54,8 +54,12 @@ pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
         }
         (_, DataType::Boolean) => Ok(Arc::new(to_boolean(array)?)),
         (
-            DataType::Int64 | DataType::Float64 | DataType::Boolean | DataType::Utf8,
-            DataType::Int64 | DataType::Float64 | DataType::Utf8,
+            DataType::Int64
+            | DataType::Float64
+            | DataType::Boolean
+            | DataType::Utf8
+            | DataType::Binary,
+            DataType::Int64 | DataType::Float64 | DataType::Utf8 | DataType::Binary,
         ) => {
             let values: Vec<_> = (0..array.len())
                 .map(|i| value_at(array.as_ref(), i))

@@ -45,7 +45,11 @@ pub fn compare_arrays(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<Boolea
             cast_array(l, &DataType::Int64)?,
             cast_array(r, &DataType::Int64)?,
         )
-    } else if lt == &DataType::Utf8 || rt == &DataType::Utf8 {
+    } else if lt == &DataType::Utf8
+        || rt == &DataType::Utf8
+        || lt == &DataType::Binary
+        || rt == &DataType::Binary
+    {
         return compare_mixed(op, l, r);
     } else {
         (
@@ -68,8 +72,8 @@ pub fn compare_arrays(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<Boolea
     out.map_err(arrow_err)
 }
 
-/// Orders two non-NULL values: numbers before text, numbers numerically,
-/// text bytewise (BINARY collation).
+/// Orders two non-NULL values as SQLite does: numbers before text before
+/// blobs, numbers numerically, text and blobs bytewise (BINARY collation).
 pub fn compare_values(a: &Value, b: &Value) -> Ordering {
     fn num(v: &Value) -> Option<f64> {
         match v {
@@ -81,6 +85,9 @@ pub fn compare_values(a: &Value, b: &Value) -> Ordering {
     }
     match (a, b) {
         (Value::Integer(x), Value::Integer(y)) => x.cmp(y),
+        (Value::Blob(x), Value::Blob(y)) => x.cmp(y),
+        (Value::Blob(_), _) => Ordering::Greater,
+        (_, Value::Blob(_)) => Ordering::Less,
         (Value::Text(x), Value::Text(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Value::Text(_), _) => Ordering::Greater,
         (_, Value::Text(_)) => Ordering::Less,

@@ -138,6 +138,7 @@ fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
         }
         F::Length => match a0 {
             Value::Null => Value::Null,
+            Value::Blob(b) => Value::Integer(b.len() as i64),
             v => Value::Integer(value_to_text(v).unwrap_or_default().chars().count() as i64),
         },
         F::Lower => text_map(a0, |s| s.to_lowercase()),
@@ -215,6 +216,7 @@ fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
             Value::Integer(_) | Value::Boolean(_) => "integer",
             Value::Real(_) => "real",
             Value::Text(_) => "text",
+            Value::Blob(_) => "blob",
         }),
         F::ConcatFn => Value::from(
             args.iter()
@@ -225,9 +227,9 @@ fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
         F::Hex => match a0 {
             Value::Null => Value::from(""),
             v => Value::from(
-                value_to_text(v)
+                crate::scalar::value_to_blob(v)
                     .unwrap_or_default()
-                    .bytes()
+                    .iter()
                     .map(|b| format!("{b:02X}"))
                     .collect::<String>(),
             ),

@@ -23,6 +23,7 @@ enum ValueKey {
     Int(i64),
     Float(u64),
     Text(Arc<str>),
+    Blob(Arc<[u8]>),
 }
 
 fn value_key(v: &Value) -> Option<ValueKey> {
@@ -38,6 +39,7 @@ fn value_key(v: &Value) -> Option<ValueKey> {
             }
         }
         Value::Text(s) => Some(ValueKey::Text(s.clone())),
+        Value::Blob(b) => Some(ValueKey::Blob(b.clone())),
     }
 }
 

@@ -88,12 +88,34 @@ pub fn cast_target(dt: &ast::DataType) -> Result<DataType> {
         "TEXT" | "VARCHAR" | "CHAR" | "STRING" | "CHARACTER" | "CHARACTER VARYING" | "CLOB"
         | "NVARCHAR" | "NCHAR" | "VARYING CHARACTER" | "NATIVE CHARACTER" => DataType::Utf8,
         "BOOLEAN" | "BOOL" => DataType::Boolean,
+        "BLOB" | "BYTEA" | "BINARY" | "VARBINARY" => DataType::Binary,
         other => {
             return Err(Error::not_supported(format!(
                 "type {other} is not supported yet"
             )))
         }
     })
+}
+
+/// The bytes of a `X'..'` literal.
+fn hex_blob(hex: &str) -> Result<Value> {
+    let digits = hex.as_bytes();
+    if !digits.len().is_multiple_of(2) {
+        return Err(Error::programming(format!(
+            "malformed blob literal X'{hex}': odd number of hex digits"
+        )));
+    }
+    let nibble = |c: u8| {
+        (c as char)
+            .to_digit(16)
+            .map(|d| d as u8)
+            .ok_or_else(|| Error::programming(format!("malformed blob literal X'{hex}'")))
+    };
+    let bytes = digits
+        .chunks(2)
+        .map(|pair| Ok(nibble(pair[0])? << 4 | nibble(pair[1])?))
+        .collect::<Result<Vec<u8>>>()?;
+    Ok(Value::from(bytes))
 }
 
 fn scalar_function(name: &str, nargs: usize) -> Option<ScalarFunction> {
@@ -743,6 +765,7 @@ impl Binder<'_> {
             }
             ast::Value::Boolean(b) => Value::Boolean(*b),
             ast::Value::Null => Value::Null,
+            ast::Value::HexStringLiteral(h) => hex_blob(h)?,
             ast::Value::Placeholder(p) => self.param(p)?,
             other => {
                 return Err(Error::not_supported(format!(
