@@ -5,6 +5,7 @@ pub mod binder;
 pub mod coerce;
 pub mod result;
 pub mod session;
+pub mod trigger;
 
 pub use llkv_plan::{Error, ErrorKind, Result, Value};
 pub use result::{QueryResult, StatementKind};

@@ -10,7 +10,9 @@ use llkv_executor::{execute_collect, ExecContext};
 use llkv_plan::{Error, ErrorKind, Expr, LogicalPlan, Result, Value};
 use llkv_runtime::constraints::{find_collisions, has_duplicates, unique_violation, CollidesWith};
 use llkv_runtime::{row_id_column, Engine, Transaction};
-use llkv_table::{ColumnMeta, IndexMeta, SqlType, TableMeta, UniqueKey, ViewMeta};
+use llkv_table::{ColumnMeta, IndexMeta, SqlType, TableMeta, TriggerEvent, UniqueKey, ViewMeta};
+
+use crate::trigger::{fire, triggers_for};
 use sqlparser::ast;
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
@@ -73,7 +75,7 @@ fn count_result(n: u64) -> Result<QueryResult> {
     })
 }
 
-fn other_result() -> QueryResult {
+pub(crate) fn other_result() -> QueryResult {
     QueryResult {
         schema: Arc::new(Schema::empty()),
         batches: vec![],
@@ -84,14 +86,23 @@ fn other_result() -> QueryResult {
 /// Deepest expression nesting the parser accepts.
 const PARSER_RECURSION_LIMIT: usize = 400;
 
+/// One parsed statement: sqlparser's, or one of the few SQLite commands
+/// sqlparser has no node for.
+pub(crate) enum Command {
+    /// Any statement sqlparser knows.
+    Sql(Box<ast::Statement>),
+    /// `REINDEX [name]`: rebuild the indexes of a table, or one index.
+    Reindex(Option<ast::ObjectName>),
+}
+
 /// Parses SQL text: the generic grammar first, then SQLite's (which accepts
 /// forms such as `x IN ()`).
-fn parse_statements(sql: &str) -> Result<Vec<ast::Statement>> {
+pub(crate) fn parse_commands(sql: &str) -> Result<Vec<Command>> {
     let parse = |dialect: &dyn sqlparser::dialect::Dialect| {
         Parser::new(dialect)
             .with_recursion_limit(PARSER_RECURSION_LIMIT)
             .try_with_sql(sql)
-            .and_then(|mut p| p.parse_statements())
+            .and_then(|mut p| parse_command_list(&mut p))
     };
     match parse(&GenericDialect {}) {
         Ok(s) => Ok(s),
@@ -100,7 +111,46 @@ fn parse_statements(sql: &str) -> Result<Vec<ast::Statement>> {
     }
 }
 
-/// SQLite's type affinity rules for declared column type names.
+/// Parses SQL text that must hold only statements sqlparser knows.
+pub(crate) fn parse_statements(sql: &str) -> Result<Vec<ast::Statement>> {
+    parse_commands(sql)?
+        .into_iter()
+        .map(|c| match c {
+            Command::Sql(s) => Ok(*s),
+            Command::Reindex(_) => Err(Error::programming("REINDEX is not allowed here")),
+        })
+        .collect()
+}
+
+/// `;`-separated commands, like sqlparser's own statement loop.
+fn parse_command_list(
+    p: &mut Parser<'_>,
+) -> std::result::Result<Vec<Command>, sqlparser::parser::ParserError> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    let mut out = Vec::new();
+    loop {
+        while p.consume_token(&Token::SemiColon) {}
+        if p.peek_token_ref().token == Token::EOF {
+            break;
+        }
+        if p.parse_keyword(Keyword::REINDEX) {
+            let name = match p.peek_token_ref().token {
+                Token::EOF | Token::SemiColon => None,
+                _ => Some(p.parse_object_name(false)?),
+            };
+            out.push(Command::Reindex(name));
+        } else {
+            out.push(Command::Sql(Box::new(p.parse_statement()?)));
+        }
+        match p.peek_token_ref().token {
+            Token::EOF | Token::SemiColon => {}
+            _ => return p.expected_ref("end of statement", p.peek_token_ref()),
+        }
+    }
+    Ok(out)
+}
+
 fn column_type(dt: &ast::DataType) -> SqlType {
     let name = dt.to_string().to_ascii_uppercase();
     if name.starts_with("BOOL") {
@@ -124,16 +174,37 @@ impl Session {
     /// Executes one or more `;`-separated statements with `?` parameters and
     /// returns the result of the last one.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
-        let statements = parse_statements(sql)?;
-        if statements.is_empty() {
-            return Ok(other_result());
-        }
-        let single = statements.len() == 1;
+        let commands = parse_commands(sql)?;
+        let single = commands.len() == 1;
         let mut last = other_result();
-        for stmt in &statements {
-            last = self.execute_statement(stmt, params, single)?;
+        for command in &commands {
+            last = match command {
+                Command::Sql(stmt) => self.execute_statement(stmt, params, single)?,
+                Command::Reindex(name) => self.reindex(name.as_ref())?,
+            };
         }
         Ok(last)
+    }
+
+    /// `REINDEX [table | index]`. Indexes are rebuilt from the table's rows
+    /// whenever they are used, so this only checks that the name exists.
+    fn reindex(&mut self, name: Option<&ast::ObjectName>) -> Result<QueryResult> {
+        if let Some(name) = name {
+            let name = object_name(name);
+            let txn = self.engine.begin(false);
+            let catalog = match &self.txn {
+                Some(t) => t.catalog().clone(),
+                None => txn.catalog().clone(),
+            };
+            self.engine.rollback(txn);
+            let key = name.to_ascii_lowercase();
+            if !catalog.indexes.contains_key(&key) && catalog.table(&name).is_none() {
+                return Err(Error::programming(format!(
+                    "unable to identify the object to be reindexed: {name}"
+                )));
+            }
+        }
+        Ok(other_result())
     }
 
     /// True while an explicit transaction (BEGIN) is open.
@@ -227,7 +298,7 @@ fn run_query(
     execute_collect(plan, &ctx, None)
 }
 
-fn run(
+pub(crate) fn run(
     engine: &Engine,
     txn: &mut Transaction,
     stmt: &ast::Statement,
@@ -252,6 +323,8 @@ fn run(
         ast::Statement::Update(up) => update(engine, txn, up, params, check),
         ast::Statement::Delete(del) => delete(engine, txn, del, params, check),
         ast::Statement::CreateTable(ct) => create_table(txn, ct, params),
+        ast::Statement::CreateTrigger(ct) => crate::trigger::create_trigger(txn, ct),
+        ast::Statement::DropTrigger(dt) => crate::trigger::drop_trigger(txn, dt),
         ast::Statement::Drop {
             object_type,
             if_exists,
@@ -477,6 +550,27 @@ fn insert(
         total += n as u64;
     }
     let keys = txn.catalog().unique_keys(&meta);
+    let (before, after) = triggers_for(txn, &meta, TriggerEvent::Insert);
+    if !before.is_empty() || !after.is_empty() {
+        let mut inserted = 0u64;
+        for b in out {
+            for i in 0..b.num_rows() {
+                let row = b.slice(i, 1);
+                fire(engine, txn, &meta, &before, None, Some((&row, 0)), &[])?;
+                let row = if keys.is_empty() {
+                    row
+                } else {
+                    resolve_conflicts(engine, txn, &meta, &keys, row, on_conflict)?
+                };
+                if row.num_rows() > 0 {
+                    inserted += 1;
+                    txn.insert(meta.id, row.clone());
+                    fire(engine, txn, &meta, &after, None, Some((&row, 0)), &[])?;
+                }
+            }
+        }
+        return count_result(inserted);
+    }
     let mut inserted = 0u64;
     for b in out {
         let b = if keys.is_empty() {
@@ -725,8 +819,42 @@ fn update(
         );
     }
     drop(ctx);
-    engine.delete_rows(txn, meta.id, &ids)?;
     let keys = txn.catalog().unique_keys(&meta);
+    let (before, after) = triggers_for(txn, &meta, TriggerEvent::Update);
+    if !before.is_empty() || !after.is_empty() {
+        let assigned: Vec<usize> = assignments.iter().map(|(i, _)| *i).collect();
+        for (old, new) in rows.iter().zip(&new_batches) {
+            let rid = row_id_column(old)?;
+            for i in 0..old.num_rows() {
+                let new_row = new.slice(i, 1);
+                fire(
+                    engine,
+                    txn,
+                    &meta,
+                    &before,
+                    Some((old, i)),
+                    Some((&new_row, 0)),
+                    &assigned,
+                )?;
+                engine.delete_rows(txn, meta.id, &[rid.value(i)])?;
+                if !keys.is_empty() {
+                    check_unique(txn, &meta, &keys, &new_row)?;
+                }
+                txn.insert(meta.id, new_row.clone());
+                fire(
+                    engine,
+                    txn,
+                    &meta,
+                    &after,
+                    Some((old, i)),
+                    Some((&new_row, 0)),
+                    &assigned,
+                )?;
+            }
+        }
+        return count_result(ids.len() as u64);
+    }
+    engine.delete_rows(txn, meta.id, &ids)?;
     if !keys.is_empty() && !new_batches.is_empty() {
         let all = arrow_select::concat::concat_batches(&schema, &new_batches)
             .map_err(|e| Error::internal(e.to_string()))?;
@@ -771,6 +899,18 @@ fn delete(
     let mut ids = Vec::new();
     for b in &rows {
         ids.extend(row_id_column(b)?.values().iter().copied());
+    }
+    let (before, after) = triggers_for(txn, &meta, TriggerEvent::Delete);
+    if !before.is_empty() || !after.is_empty() {
+        for old in &rows {
+            let rid = row_id_column(old)?;
+            for i in 0..old.num_rows() {
+                fire(engine, txn, &meta, &before, Some((old, i)), None, &[])?;
+                engine.delete_rows(txn, meta.id, &[rid.value(i)])?;
+                fire(engine, txn, &meta, &after, Some((old, i)), None, &[])?;
+            }
+        }
+        return count_result(ids.len() as u64);
     }
     engine.delete_rows(txn, meta.id, &ids)?;
     count_result(ids.len() as u64)
@@ -953,6 +1093,9 @@ fn drop_objects(
                     catalog
                         .indexes
                         .retain(|_, i| !i.table.eq_ignore_ascii_case(&t.name));
+                    catalog
+                        .triggers
+                        .retain(|_, g| !g.table.eq_ignore_ascii_case(&t.name));
                 }
                 removed.is_some()
             }

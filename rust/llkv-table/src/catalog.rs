@@ -114,6 +114,46 @@ pub struct IndexMeta {
     pub unique: bool,
 }
 
+/// When a trigger runs relative to the row change that fires it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TriggerTiming {
+    /// Before the row is changed.
+    Before,
+    /// After the row is changed.
+    After,
+}
+
+/// The kind of row change a trigger fires on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TriggerEvent {
+    /// A row is inserted.
+    Insert,
+    /// A row is updated.
+    Update,
+    /// A row is deleted.
+    Delete,
+}
+
+/// A row trigger: statements run for each inserted, updated or deleted row
+/// of a table, with the row's old and new values as `OLD.col` / `NEW.col`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TriggerMeta {
+    /// Name as declared.
+    pub name: String,
+    /// The table it watches.
+    pub table: String,
+    /// BEFORE or AFTER.
+    pub timing: TriggerTiming,
+    /// INSERT, UPDATE or DELETE.
+    pub event: TriggerEvent,
+    /// `UPDATE OF` columns (empty: any column).
+    pub update_of: Vec<String>,
+    /// The `WHEN` condition as SQL text.
+    pub when: Option<String>,
+    /// The body statements as SQL text.
+    pub body: Vec<String>,
+}
+
 /// The whole catalog.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Catalog {
@@ -123,6 +163,9 @@ pub struct Catalog {
     pub views: BTreeMap<String, ViewMeta>,
     /// Indexes by lower-case name.
     pub indexes: BTreeMap<String, IndexMeta>,
+    /// Triggers by lower-case name.
+    #[serde(default)]
+    pub triggers: BTreeMap<String, TriggerMeta>,
     /// Next table id to hand out.
     pub next_table_id: TableId,
     /// Commit sequence number of the last commit.
@@ -140,6 +183,22 @@ impl Catalog {
     /// Looks a table up by id.
     pub fn table_by_id(&self, id: TableId) -> Option<&TableMeta> {
         self.tables.values().find(|t| t.id == id)
+    }
+
+    /// The triggers on `table` for `event` at `timing`, in name order.
+    pub fn triggers_on(
+        &self,
+        table: &str,
+        event: TriggerEvent,
+        timing: TriggerTiming,
+    ) -> Vec<TriggerMeta> {
+        self.triggers
+            .values()
+            .filter(|t| {
+                t.table.eq_ignore_ascii_case(table) && t.event == event && t.timing == timing
+            })
+            .cloned()
+            .collect()
     }
 
     /// Every unique key of `table`: its primary key, UNIQUE columns and

@@ -1,0 +1,288 @@
+"""Differential test: random queries must give the same rows in llkv and sqlite3.
+
+Each seed builds the same random tables in both engines and runs a fixed
+sequence of random SELECTs (see ``sqlgen.py``). Results are compared as
+multisets unless ORDER BY determines the order of the whole result; numbers
+are compared with a relative tolerance of 1e-9, and an int equals a float or a
+bool of the same value (llkv's Arrow columns are statically typed, SQLite's
+values are not, and SQLite answers 0/1 for booleans). If one engine raises an
+error, the other must raise one too.
+
+A failure message holds the setup script and each differing query with both
+answers, so it can be replayed in both engines.
+"""
+
+import math
+import random
+import sqlite3
+from dataclasses import dataclass
+
+import pytest
+import sqlgen
+
+import llkv
+
+SEEDS = range(10)
+QUERIES_PER_SEED = 100
+
+
+@dataclass(frozen=True)
+class KnownBug:
+    """A genuine llkv bug found by this test, with a minimal repro."""
+
+    # Also the name of the construct that ``sqlgen`` leaves out while the bug
+    # is open; grep sqlgen.py for it to find the exclusion.
+    name: str
+    what: str
+    setup: str
+    queries: tuple[str, ...]
+    sqlite: str
+    llkv: str
+
+
+# The generator does not build these constructs (``EXCLUDED``), so that the
+# random test stays green while they are open. test_known_bug_reproduces fails
+# once a bug is fixed: then delete its entry, which turns its construct back on.
+KNOWN_LLKV_BUGS: tuple[KnownBug, ...] = (
+    KnownBug(
+        name="group_by_numeric_literal",
+        what="SQLite reads an integer literal in GROUP BY (a negative one too) as an "
+        "output column number and any other literal as a constant; llkv rejects a "
+        "REAL literal and takes an out-of-range integer as a constant.",
+        setup="CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1)",
+        queries=(
+            "SELECT count(*) FROM t GROUP BY 0.5",
+            "SELECT count(*) FROM t GROUP BY -1",
+        ),
+        sqlite="[(1,)]; OperationalError: 1st GROUP BY term out of range",
+        llkv="ProgrammingError: bad GROUP BY term; [(1,)]",
+    ),
+    KnownBug(
+        name="intersect_after_other_op",
+        what="SQLite applies compound operators left to right, all with the same "
+        "precedence; llkv binds INTERSECT tighter (as standard SQL does).",
+        setup="",
+        queries=("SELECT 1 UNION ALL SELECT 2 INTERSECT SELECT 2",),
+        sqlite="[(2,)]",
+        llkv="[(1,), (2,)]",
+    ),
+    KnownBug(
+        name="text_vs_unaffined_number",
+        what="A number without affinity (a literal or a computed value) compared with "
+        "text: SQLite gives the number TEXT affinity if the text has it (a TEXT "
+        "column) and otherwise orders by storage class (number < text); llkv "
+        "converts the text to a number.",
+        setup="CREATE TABLE t (s TEXT); INSERT INTO t VALUES ('2')",
+        queries=("SELECT s < 10, 10 < '2', 1 = '1' FROM t",),
+        sqlite="[(0, 1, 0)]",
+        llkv="[(False, False, True)]",
+    ),
+    KnownBug(
+        name="negative_zero",
+        what="-0.0 is not equal to 0.0 and sorts below it, in =, <, IN, joins, "
+        "UNION/INTERSECT and GROUP BY; SQLite follows IEEE 754 (-0.0 = 0.0).",
+        setup="",
+        queries=("SELECT -0.0 = 0.0, -0.0 < 0.0, 0.0 IN (SELECT -0.0)",),
+        sqlite="[(1, 0, 1)]",
+        llkv="[(False, True, False)]",
+    ),
+    KnownBug(
+        name="count_untyped_null",
+        what="count() of an expression of type NULL counts every row.",
+        setup="CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2)",
+        queries=("SELECT count(NULL), count(CASE WHEN a > 0 THEN NULL END) FROM t",),
+        sqlite="[(0, 0)]",
+        llkv="[(2, 2)]",
+    ),
+    KnownBug(
+        name="group_by_correlated_subquery",
+        what="A correlated scalar subquery that is a GROUP BY key is evaluated again on "
+        "the grouped row, its outer column read by position from the group's "
+        "output: wrong values, or InternalError.",
+        setup="CREATE TABLE t (k INTEGER, v INTEGER); INSERT INTO t VALUES (1, 10), (2, 20)",
+        queries=(
+            "SELECT (SELECT max(s.v) FROM t AS s WHERE s.k = a.k) FROM t AS a"
+            " GROUP BY (SELECT max(s.v) FROM t AS s WHERE s.k = a.k)",
+            "SELECT (SELECT count(*) FROM t AS s WHERE s.k = a.v) FROM t AS a"
+            " GROUP BY (SELECT count(*) FROM t AS s WHERE s.k = a.v)",
+        ),
+        sqlite="[(10,), (20,)]; [(0,)]",
+        llkv="[(None,), (None,)]; InternalError: outer column out of range",
+    ),
+    KnownBug(
+        name="join_text_number_key",
+        what="An equi-join of a TEXT column with a number column matches differently "
+        "from the same comparison row by row (which is right): REAL against TEXT "
+        "never matches, and ' 3' does not match 3.",
+        setup="CREATE TABLE t (k INTEGER, r REAL, s TEXT);"
+        " INSERT INTO t VALUES (1, 1.0, '1'), (3, 3.0, ' 3')",
+        queries=(
+            "SELECT a.k, b.k FROM t AS a JOIN t AS b ON a.r = b.s",
+            "SELECT a.k, b.k FROM t AS a JOIN t AS b ON a.k = b.s",
+        ),
+        sqlite="[(1, 1), (3, 3)]; [(1, 1), (3, 3)]",
+        llkv="[]; [(1, 1)]",
+    ),
+    KnownBug(
+        name="join_key_cast",
+        what="A computed equi-join key of the left input is cast to the type of the "
+        "right key: a REAL one to INTEGER truncates (1.5 matches 1), and a right "
+        "key of type NULL raises DataError.",
+        setup="CREATE TABLE t (i INTEGER, r REAL); INSERT INTO t VALUES (1, 1.5)",
+        queries=(
+            "SELECT a.r, b.i FROM t AS a JOIN t AS b ON a.r + 0 = b.i",
+            "SELECT a.i FROM t AS a, (SELECT NULL AS x) AS b WHERE a.r + 0 = b.x",
+        ),
+        sqlite="[]; []",
+        llkv="[(1.5, 1)]; DataError: cannot cast Float64 to Null",
+    ),
+)
+
+EXCLUDED = frozenset(bug.name for bug in KNOWN_LLKV_BUGS)
+FIXED = "an open llkv bug; an XPASS means it is fixed: delete its KNOWN_LLKV_BUGS entry"
+
+Row = tuple[object, ...]
+# The rows of a result, or the text of the error raised.
+Answer = list[Row] | str
+
+
+def sqlite_answer(con: sqlite3.Connection, sql: str) -> Answer:
+    try:
+        return [tuple(row) for row in con.execute(sql).fetchall()]
+    except sqlite3.Error as exc:
+        return f"error: {type(exc).__name__}: {exc}"
+
+
+def llkv_answer(con: llkv.Connection, sql: str) -> Answer:
+    try:
+        table = con.execute(sql)
+    except llkv.Error as exc:
+        return f"error: {type(exc).__name__}: {exc}"
+    # By position: a result may repeat a column name.
+    columns = [column.to_pylist() for column in table.columns]
+    return list(zip(*columns, strict=True)) if columns else []
+
+
+def normalize(value: object) -> object:
+    """A bool as an int: SQLite has no boolean type and answers 0 or 1."""
+    return int(value) if isinstance(value, bool) else value
+
+
+def values_equal(a: object, b: object) -> bool:
+    a, b = normalize(a), normalize(b)
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return type(a) is type(b) and a == b
+
+
+def rows_equal(a: Row, b: Row) -> bool:
+    return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def sort_key(row: Row) -> tuple[tuple[int, float | str], ...]:
+    """A total order for comparing multisets; numbers rounded to within tolerance."""
+    key: list[tuple[int, float | str]] = []
+    for value in map(normalize, row):
+        if value is None:
+            key.append((0, 0.0))
+        elif isinstance(value, int | float):
+            key.append((1, float(f"{value:.8g}")))
+        else:
+            key.append((2, str(value)))
+    return tuple(key)
+
+
+def answers_agree(expected: Answer, actual: Answer, ordered: bool) -> bool:
+    if isinstance(expected, str) or isinstance(actual, str):
+        return isinstance(expected, str) and isinstance(actual, str)
+    if len(expected) != len(actual):
+        return False
+    if not ordered:
+        expected, actual = sorted(expected, key=sort_key), sorted(actual, key=sort_key)
+    return all(rows_equal(e, a) for e, a in zip(expected, actual, strict=True))
+
+
+def describe(sql: str, ordered: bool, expected: Answer, actual: Answer) -> str:
+    how = "in order" if ordered else "as multisets"
+    return f"{sql};\n  -- compared {how}\n  sqlite: {expected}\n  llkv:   {actual}"
+
+
+def statements(script: str) -> list[str]:
+    return [stmt.strip() for stmt in script.split(";") if stmt.strip()]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_queries_match_sqlite(seed: int) -> None:
+    rng = random.Random(seed)
+    tables = sqlgen.random_tables(rng)
+    setup = [stmt for table in tables for stmt in table.setup_sql()]
+    generator = sqlgen.QueryGenerator(rng, tables, EXCLUDED)
+    mismatches: list[str] = []
+    sqlite_errors = 0
+    lite = sqlite3.connect(":memory:")
+    con = llkv.connect()
+    try:
+        for stmt in setup:
+            lite.execute(stmt)
+            con.execute(stmt)
+        for _ in range(QUERIES_PER_SEED):
+            query = generator.query()
+            expected = sqlite_answer(lite, query.sql)
+            actual = llkv_answer(con, query.sql)
+            sqlite_errors += isinstance(expected, str)
+            if not answers_agree(expected, actual, query.ordered):
+                mismatches.append(describe(query.sql, query.ordered, expected, actual))
+    finally:
+        con.close()
+        lite.close()
+    script = ";\n".join(setup) + ";"
+    assert not mismatches, (
+        f"seed {seed}: {len(mismatches)} of {QUERIES_PER_SEED} queries differ\n"
+        f"-- setup\n{script}\n-- queries\n" + "\n\n".join(mismatches)
+    )
+    # The generator should build valid SQL; errors that both engines raise
+    # would hide that it does not.
+    assert sqlite_errors <= QUERIES_PER_SEED // 20, f"seed {seed}: {sqlite_errors} errors"
+
+
+@pytest.mark.parametrize(
+    "bug",
+    [
+        pytest.param(bug, id=bug.name, marks=pytest.mark.xfail(strict=True, reason=FIXED))
+        for bug in KNOWN_LLKV_BUGS
+    ],
+)
+def test_known_bug_reproduces(bug: KnownBug) -> None:
+    """Fails (as expected) while ``bug`` is open; passes, and so errors, once it is fixed."""
+    lite = sqlite3.connect(":memory:")
+    con = llkv.connect()
+    try:
+        for stmt in statements(bug.setup):
+            lite.execute(stmt)
+            con.execute(stmt)
+        differences = []
+        for sql in bug.queries:
+            expected, actual = sqlite_answer(lite, sql), llkv_answer(con, sql)
+            if not answers_agree(expected, actual, ordered=False):
+                differences.append(describe(sql, False, expected, actual))
+    finally:
+        con.close()
+        lite.close()
+    assert not differences, f"{bug.name}: {bug.what}\n" + "\n".join(differences)
+
+
+def test_comparison_rules() -> None:
+    """The comparison itself: tolerance, int/float/bool, NULL, order."""
+    assert answers_agree([(1, 0.5, "a", None)], [(1.0, 0.5 + 1e-12, "a", None)], ordered=True)
+    assert answers_agree([(1,), (0,)], [(True,), (False,)], ordered=True)
+    assert answers_agree([(2,), (1,)], [(1,), (2,)], ordered=False)
+    assert not answers_agree([(2,), (1,)], [(1,), (2,)], ordered=True)
+    assert not answers_agree([(1,)], [("1",)], ordered=True)
+    assert not answers_agree([(None,)], [(0,)], ordered=True)
+    assert not answers_agree([(1,)], [(1,), (1,)], ordered=False)
+    assert not answers_agree([(1.0,)], [(1.001,)], ordered=True)
+    assert not answers_agree("error: OperationalError: x", [], ordered=False)
+    assert not answers_agree([], "error: ProgrammingError: x", ordered=False)
+    assert answers_agree("error: OperationalError: x", "error: DataError: y", ordered=False)
