@@ -45,19 +45,6 @@ class KnownBug:
 # once a bug is fixed: then delete its entry, which turns its construct back on.
 KNOWN_LLKV_BUGS: tuple[KnownBug, ...] = (
     KnownBug(
-        name="group_by_numeric_literal",
-        what="SQLite reads an integer literal in GROUP BY (a negative one too) as an "
-        "output column number and any other literal as a constant; llkv rejects a "
-        "REAL literal and takes an out-of-range integer as a constant.",
-        setup="CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1)",
-        queries=(
-            "SELECT count(*) FROM t GROUP BY 0.5",
-            "SELECT count(*) FROM t GROUP BY -1",
-        ),
-        sqlite="[(1,)]; OperationalError: 1st GROUP BY term out of range",
-        llkv="ProgrammingError: bad GROUP BY term; [(1,)]",
-    ),
-    KnownBug(
         name="intersect_after_other_op",
         what="SQLite applies compound operators left to right, all with the same "
         "precedence; llkv binds INTERSECT tighter (as standard SQL does).",
@@ -78,23 +65,6 @@ KNOWN_LLKV_BUGS: tuple[KnownBug, ...] = (
         llkv="[(False, False, True)]",
     ),
     KnownBug(
-        name="negative_zero",
-        what="-0.0 is not equal to 0.0 and sorts below it, in =, <, IN, joins, "
-        "UNION/INTERSECT and GROUP BY; SQLite follows IEEE 754 (-0.0 = 0.0).",
-        setup="",
-        queries=("SELECT -0.0 = 0.0, -0.0 < 0.0, 0.0 IN (SELECT -0.0)",),
-        sqlite="[(1, 0, 1)]",
-        llkv="[(False, True, False)]",
-    ),
-    KnownBug(
-        name="count_untyped_null",
-        what="count() of an expression of type NULL counts every row.",
-        setup="CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2)",
-        queries=("SELECT count(NULL), count(CASE WHEN a > 0 THEN NULL END) FROM t",),
-        sqlite="[(0, 0)]",
-        llkv="[(2, 2)]",
-    ),
-    KnownBug(
         name="group_by_correlated_subquery",
         what="A correlated scalar subquery that is a GROUP BY key is evaluated again on "
         "the grouped row, its outer column read by position from the group's "
@@ -108,33 +78,6 @@ KNOWN_LLKV_BUGS: tuple[KnownBug, ...] = (
         ),
         sqlite="[(10,), (20,)]; [(0,)]",
         llkv="[(None,), (None,)]; InternalError: outer column out of range",
-    ),
-    KnownBug(
-        name="join_text_number_key",
-        what="An equi-join of a TEXT column with a number column matches differently "
-        "from the same comparison row by row (which is right): REAL against TEXT "
-        "never matches, and ' 3' does not match 3.",
-        setup="CREATE TABLE t (k INTEGER, r REAL, s TEXT);"
-        " INSERT INTO t VALUES (1, 1.0, '1'), (3, 3.0, ' 3')",
-        queries=(
-            "SELECT a.k, b.k FROM t AS a JOIN t AS b ON a.r = b.s",
-            "SELECT a.k, b.k FROM t AS a JOIN t AS b ON a.k = b.s",
-        ),
-        sqlite="[(1, 1), (3, 3)]; [(1, 1), (3, 3)]",
-        llkv="[]; [(1, 1)]",
-    ),
-    KnownBug(
-        name="join_key_cast",
-        what="A computed equi-join key of the left input is cast to the type of the "
-        "right key: a REAL one to INTEGER truncates (1.5 matches 1), and a right "
-        "key of type NULL raises DataError.",
-        setup="CREATE TABLE t (i INTEGER, r REAL); INSERT INTO t VALUES (1, 1.5)",
-        queries=(
-            "SELECT a.r, b.i FROM t AS a JOIN t AS b ON a.r + 0 = b.i",
-            "SELECT a.i FROM t AS a, (SELECT NULL AS x) AS b WHERE a.r + 0 = b.x",
-        ),
-        sqlite="[]; []",
-        llkv="[(1.5, 1)]; DataError: cannot cast Float64 to Null",
     ),
 )
 

@@ -57,6 +57,15 @@ pub fn compare_arrays(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<Boolea
             cast_array(r, &DataType::Float64)?,
         )
     };
+    // -0.0 and 0.0 are equal in SQL but not in Arrow's total order.
+    let (a, b) = if a.data_type() == &DataType::Float64 {
+        (
+            crate::operators::rows::positive_zero(&a),
+            crate::operators::rows::positive_zero(&b),
+        )
+    } else {
+        (a, b)
+    };
     use arrow_ord::cmp;
     let out = match op {
         BinaryOp::Eq => cmp::eq(&a, &b),

@@ -226,7 +226,7 @@ pub fn execute_aggregate(
                 (&arg, agg.distinct, agg.func)
             {
                 for (i, g) in group_ids.iter().enumerate() {
-                    if a.is_valid(i) {
+                    if !crate::scalar::is_null_at(a.as_ref(), i) {
                         if let Acc::Count(c) = &mut groups[*g].accs[k] {
                             *c += 1;
                         }

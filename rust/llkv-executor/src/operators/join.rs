@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use arrow_array::{new_null_array, Array, ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_schema::{DataType, SchemaRef};
 use llkv_plan::types::common_type;
-use llkv_plan::{Expr, JoinKind, LogicalPlan, Result};
+use llkv_plan::{BinaryOp, Expr, JoinKind, LogicalPlan, Result};
 
 use super::rows::{converter_for, encode};
 use super::sort::concat_all;
@@ -24,8 +24,11 @@ struct JoinState<'a> {
     table: Option<HashMap<Vec<u8>, Vec<u32>>>,
     right_matched: Vec<bool>,
     key_types: Vec<DataType>,
-    on: &'a [(Expr, Expr)],
-    filter: Option<&'a Expr>,
+    /// Equality pairs answered by the hash table.
+    on: Vec<&'a (Expr, Expr)>,
+    /// The join filter plus equalities that cannot be hashed (see
+    /// [`hashable`]), over the combined row.
+    filter: Option<Expr>,
     kind: JoinKind,
     schema: SchemaRef,
     left_width: usize,
@@ -45,19 +48,40 @@ pub fn execute_join<'a>(
     let right_schema = right.schema();
     let right_batches = execute_collect(right, ctx, None)?;
     let right_batch = if right_batches.is_empty() {
-        RecordBatch::new_empty(right_schema)
+        RecordBatch::new_empty(right_schema.clone())
     } else {
         concat_all(&right_schema, &right_batches)?
     };
-    let mut key_types = Vec::with_capacity(on.len());
-    let mut right_keys = Vec::with_capacity(on.len());
-    for (_, r) in on {
-        right_keys.push(evaluate(r, &right_batch, ctx)?);
-    }
     let left_schema = left.schema();
-    for ((l, _), rk) in on.iter().zip(&right_keys) {
-        let lt = expr_type(l, &left_schema);
-        key_types.push(join_key_type(&lt, rk.data_type()));
+    let left_width = left_schema.fields().len();
+    let mut hashed = Vec::with_capacity(on.len());
+    let mut key_types = Vec::with_capacity(on.len());
+    let mut residual: Vec<Expr> = filter.into_iter().cloned().collect();
+    for pair in on {
+        let lt = pair
+            .0
+            .data_type(&|i| left_schema.field(i).data_type().clone());
+        let rt = pair
+            .1
+            .data_type(&|i| right_schema.field(i).data_type().clone());
+        if hashable(&lt, &rt) {
+            hashed.push(pair);
+            key_types.push(join_key_type(&lt, &rt));
+        } else {
+            // Text against a number compares by SQLite's rules, not by a
+            // common key type: check it on each candidate pair instead.
+            let right_side = pair.1.clone().transform(&mut |e| match e {
+                Expr::Column(i) => Expr::Column(i + left_width),
+                other => other,
+            });
+            residual.push(Expr::binary(BinaryOp::Eq, pair.0.clone(), right_side));
+        }
+    }
+    let on = hashed;
+    let filter = Expr::conjunction(residual);
+    let mut right_keys = Vec::with_capacity(on.len());
+    for (_, r) in on.iter().copied() {
+        right_keys.push(evaluate(r, &right_batch, ctx)?);
     }
     let table = if on.is_empty() {
         None
@@ -90,7 +114,7 @@ pub fn execute_join<'a>(
         filter,
         kind,
         schema: schema.clone(),
-        left_width: left_schema.fields().len(),
+        left_width,
     };
     let mut left_stream = execute(left, ctx)?;
     let mut state = Some(state);
@@ -113,11 +137,18 @@ pub fn execute_join<'a>(
     })))
 }
 
-fn expr_type(e: &Expr, schema: &arrow_schema::Schema) -> DataType {
-    match e {
-        Expr::Column(i) => schema.field(*i).data_type().clone(),
-        _ => DataType::Null,
-    }
+/// Whether equality of keys of these types is equality of their hashed
+/// common-type values: both numeric, both text, both blobs (or a NULL side,
+/// which never matches).
+fn hashable(l: &DataType, r: &DataType) -> bool {
+    let class = |t: &DataType| match t {
+        DataType::Null => 0,
+        DataType::Utf8 | DataType::LargeUtf8 => 2,
+        DataType::Binary | DataType::LargeBinary => 3,
+        _ => 1,
+    };
+    let (a, b) = (class(l), class(r));
+    a == 0 || b == 0 || a == b
 }
 
 fn join_key_type(l: &DataType, r: &DataType) -> DataType {
@@ -209,7 +240,7 @@ impl JoinState<'_> {
         let mut cols = take_all(left.columns(), &lidx)?;
         cols.extend(take_all(self.right.columns(), &ridx)?);
         let combined = self.batch(cols, li.len())?;
-        let keep = match self.filter {
+        let keep = match &self.filter {
             Some(f) => {
                 let mask = evaluate_predicate(f, &combined, ctx)?;
                 (0..li.len())

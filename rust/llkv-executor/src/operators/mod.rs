@@ -4,7 +4,7 @@
 
 mod aggregate;
 mod join;
-mod rows;
+pub(crate) mod rows;
 mod setop;
 mod sort;
 

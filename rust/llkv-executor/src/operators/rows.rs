@@ -2,8 +2,11 @@
 //! GROUP BY, hash joins and set operations all key on these bytes.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
-use arrow_array::{ArrayRef, BooleanArray};
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
+use arrow_array::{ArrayRef, BooleanArray, Float64Array};
 use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::{DataType, Schema};
 use llkv_plan::Result;
@@ -15,9 +18,23 @@ pub fn converter_for(types: &[DataType]) -> Result<RowConverter> {
     RowConverter::new(types.iter().map(|t| SortField::new(t.clone())).collect()).map_err(arrow_err)
 }
 
-/// Encodes columns into comparable, hashable rows.
+/// Encodes columns into comparable, hashable rows. Reals are keyed with
+/// -0.0 as 0.0, since SQL compares them equal.
 pub fn encode(converter: &RowConverter, columns: &[ArrayRef]) -> Result<Rows> {
-    converter.convert_columns(columns).map_err(arrow_err)
+    let columns: Vec<ArrayRef> = columns.iter().map(|c| positive_zero(c)).collect();
+    converter.convert_columns(&columns).map_err(arrow_err)
+}
+
+/// `column` with every -0.0 replaced by 0.0 (other arrays unchanged).
+pub fn positive_zero(column: &ArrayRef) -> ArrayRef {
+    match column.as_primitive_opt::<Float64Type>() {
+        // Adding 0.0 maps -0.0 to 0.0 and leaves every other value as is.
+        Some(f) => Arc::new(
+            arrow_arith::numeric::add(f, &Float64Array::new_scalar(0.0))
+                .map_or_else(|_| f.clone(), |a| a.as_primitive::<Float64Type>().clone()),
+        ),
+        None => column.clone(),
+    }
 }
 
 /// A set of rows seen so far, for streaming DISTINCT.

@@ -488,19 +488,20 @@ impl Binder<'_> {
 
     fn group_term(&self, g: &ast::Expr, s: &ast::Select, scope: &Scope) -> Result<Expr> {
         // GROUP BY <ordinal> and GROUP BY <output alias> refer to select items.
-        if let ast::Expr::Value(v) = g {
-            if let ast::Value::Number(n, _) = &v.value {
-                let k: usize = n
-                    .parse()
-                    .map_err(|_| Error::programming("bad GROUP BY term"))?;
-                let item = s.projection.get(k.wrapping_sub(1)).ok_or_else(|| {
-                    Error::programming(format!("GROUP BY term out of range: {k}"))
+        if let Some(k) = integer_literal(g) {
+            let item = usize::try_from(k)
+                .ok()
+                .and_then(|k| s.projection.get(k.wrapping_sub(1)))
+                .ok_or_else(|| {
+                    Error::programming(format!(
+                        "GROUP BY term out of range - should be between 1 and {}",
+                        s.projection.len()
+                    ))
                 })?;
-                if let ast::SelectItem::UnnamedExpr(e)
-                | ast::SelectItem::ExprWithAlias { expr: e, .. } = item
-                {
-                    return self.bind_expr(e, &mut ExprContext { scope, agg: None });
-                }
+            if let ast::SelectItem::UnnamedExpr(e)
+            | ast::SelectItem::ExprWithAlias { expr: e, .. } = item
+            {
+                return self.bind_expr(e, &mut ExprContext { scope, agg: None });
             }
         }
         match self.bind_expr(g, &mut ExprContext { scope, agg: None }) {
@@ -535,21 +536,37 @@ fn sort_key(expr: Expr, o: &ast::OrderByExpr) -> SortKey {
     }
 }
 
+/// The value of an integer literal (optionally signed), which GROUP BY and
+/// ORDER BY read as a column ordinal; other constants are expressions.
+fn integer_literal(e: &ast::Expr) -> Option<i64> {
+    match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => n.parse().ok(),
+            _ => None,
+        },
+        ast::Expr::UnaryOp {
+            op: ast::UnaryOperator::Minus,
+            expr,
+        } => integer_literal(expr).map(i64::wrapping_neg),
+        ast::Expr::UnaryOp {
+            op: ast::UnaryOperator::Plus,
+            expr,
+        } => integer_literal(expr),
+        ast::Expr::Nested(inner) => integer_literal(inner),
+        _ => None,
+    }
+}
+
 /// Resolves an ORDER BY term given as an ordinal or an output alias.
 fn ordinal_or_alias(e: &ast::Expr, names: &[String]) -> Result<Option<usize>> {
-    if let ast::Expr::Value(v) = e {
-        if let ast::Value::Number(n, _) = &v.value {
-            let k: usize = n
-                .parse()
-                .map_err(|_| Error::programming("bad ORDER BY term"))?;
-            if k == 0 || k > names.len() {
-                return Err(Error::programming(format!(
-                    "ORDER BY term out of range - should be between 1 and {}",
-                    names.len()
-                )));
-            }
-            return Ok(Some(k - 1));
+    if let Some(k) = integer_literal(e) {
+        if k < 1 || k as u64 > names.len() as u64 {
+            return Err(Error::programming(format!(
+                "ORDER BY term out of range - should be between 1 and {}",
+                names.len()
+            )));
         }
+        return Ok(Some(k as usize - 1));
     }
     if let ast::Expr::Identifier(id) = e {
         if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(&id.value)) {
