@@ -16,6 +16,20 @@ pub trait TableProvider {
     /// Streams the visible rows of `table`, with the table's columns at
     /// positions `columns`, in that order.
     fn scan(&self, table: TableId, columns: &[usize]) -> Result<BatchIter<'_>>;
+
+    /// Like [`TableProvider::scan`], told the conjuncts (over the output
+    /// columns) that the caller applies to the rows afterwards, so that it
+    /// may skip rows they reject (through an index). It may return more
+    /// rows than the filters keep, never fewer.
+    fn scan_filtered(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        filters: &[llkv_plan::Expr],
+    ) -> Result<BatchIter<'_>> {
+        let _ = filters;
+        self.scan(table, columns)
+    }
 }
 
 /// The result of an uncorrelated subquery, computed once per statement.
@@ -44,6 +58,21 @@ impl<'a> ExecContext<'a> {
             outer: RefCell::new(Vec::new()),
             cache: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// `expr` with references to enclosing rows replaced by their values.
+    pub fn bind_outer_columns(&self, expr: &llkv_plan::Expr) -> llkv_plan::Expr {
+        use llkv_plan::Expr;
+        expr.clone().transform(&mut |e| match e {
+            Expr::OuterColumn { depth, index, .. } => match self.outer_row(depth) {
+                Some((batch, row)) => match batch.columns().get(index) {
+                    Some(col) => Expr::Literal(crate::scalar::value_at(col.as_ref(), row)),
+                    None => e,
+                },
+                None => e,
+            },
+            other => other,
+        })
     }
 
     /// The enclosing row `depth` levels out (0 = innermost), if any.

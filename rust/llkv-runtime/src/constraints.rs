@@ -12,7 +12,9 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_row::{RowConverter, SortField};
 use llkv_executor::eval::arrow_err;
 use llkv_plan::{Error, Result};
-use llkv_table::{TableMeta, UniqueKey};
+use llkv_table::{RangeBound, TableMeta, UniqueKey};
+
+use crate::access::AccessPath;
 
 use crate::transaction::{row_id_column, Transaction};
 
@@ -75,7 +77,7 @@ pub fn find_collisions(
         if first.is_empty() {
             continue;
         }
-        for stored in txn.scan_table(meta.id, &key.columns, true)? {
+        for stored in candidate_rows(txn, meta, key, batch)? {
             let ids = row_id_column(&stored)?;
             let cols: Vec<ArrayRef> = stored.columns()[..key.columns.len()].to_vec();
             let cols = cols
@@ -99,6 +101,53 @@ pub fn find_collisions(
         }
     }
     Ok(out)
+}
+
+/// Most new rows a unique check looks up one by one through the key's
+/// sorted runs; larger batches scan the key columns once.
+const LOOKUP_ROWS: usize = 32;
+
+/// Stored rows (key columns and row ids) that may share a key with a row of
+/// `batch`: found through the sorted runs of the key's first column for a
+/// few new rows, else every visible row.
+fn candidate_rows(
+    txn: &Transaction,
+    meta: &TableMeta,
+    key: &UniqueKey,
+    batch: &RecordBatch,
+) -> Result<Vec<RecordBatch>> {
+    let first = key.columns[0];
+    if batch.num_rows() <= LOOKUP_ROWS {
+        let column_type = meta.columns[first].sql_type.arrow_type();
+        let mut paths = Vec::with_capacity(batch.num_rows());
+        for i in 0..batch.num_rows() {
+            let v = llkv_executor::scalar::value_at(batch.column(first).as_ref(), i);
+            if v.is_null() {
+                continue;
+            }
+            match crate::access::bound_value(&v, &column_type) {
+                Some(bound) => {
+                    let at = RangeBound {
+                        value: bound,
+                        inclusive: true,
+                    };
+                    paths.push(AccessPath::IndexRange {
+                        index: key.origin.clone(),
+                        column: first,
+                        lower: Some(at.clone()),
+                        upper: Some(at),
+                    });
+                }
+                None => return txn.scan_table(meta.id, &key.columns, true),
+            }
+        }
+        let mut out = Vec::new();
+        for path in &paths {
+            out.extend(txn.scan_with_path(meta.id, &key.columns, true, path)?);
+        }
+        return Ok(out);
+    }
+    txn.scan_table(meta.id, &key.columns, true)
 }
 
 /// Fills `first` with each non-NULL key's first row and returns the later

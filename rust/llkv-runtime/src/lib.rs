@@ -1,6 +1,7 @@
 //! The runtime: engines shared by sessions, transactions on snapshots, and
 //! the commit of their buffered writes.
 
+pub mod access;
 pub mod constraints;
 pub mod engine;
 pub mod transaction;

@@ -4,11 +4,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt64Array};
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array, UInt64Array};
 use llkv_executor::eval::{arrow_err, filter_batch};
 use llkv_executor::{BatchIter, TableProvider};
 use llkv_plan::{Error, Result, TableId};
 use llkv_table::{Catalog, ReadView};
+
+use crate::access::{choose_access_path, AccessPath};
 
 /// Row ids of rows inserted by a transaction and not yet committed carry
 /// this bit, so they never collide with stored row ids.
@@ -69,6 +72,20 @@ impl Transaction {
         columns: &[usize],
         with_row_ids: bool,
     ) -> Result<Vec<RecordBatch>> {
+        self.scan_with_path(table, columns, with_row_ids, &AccessPath::FullScan)
+    }
+
+    /// Like [`Transaction::scan_table`], reading stored rows through
+    /// `path`: all of them, or only those an index range selects (a
+    /// superset of the rows the caller's filters keep; rows inserted by
+    /// this transaction are always all returned).
+    pub fn scan_with_path(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        with_row_ids: bool,
+        path: &AccessPath,
+    ) -> Result<Vec<RecordBatch>> {
         let meta = self
             .catalog()
             .table_by_id(table)
@@ -94,6 +111,24 @@ impl Transaction {
         let mut out = Vec::new();
         if let Some(segs) = self.view.tables.get(&table) {
             for seg in segs.iter() {
+                let positions = match path {
+                    AccessPath::FullScan => None,
+                    AccessPath::IndexRange {
+                        column,
+                        lower,
+                        upper,
+                        ..
+                    } => {
+                        let field = meta.columns[*column].field_id;
+                        let p = seg
+                            .index_range(field, lower.as_ref(), upper.as_ref())
+                            .map_err(crate::engine::table_err)?;
+                        if p.is_empty() {
+                            continue;
+                        }
+                        Some(UInt32Array::from(p))
+                    }
+                };
                 let mut cols: Vec<ArrayRef> = fields
                     .iter()
                     .map(|(f, t)| {
@@ -107,7 +142,25 @@ impl Transaction {
                     cols.push(seg.row_ids.clone() as ArrayRef);
                 }
                 let batch = make_batch(&schema, cols, seg.len())?;
-                let batch = match seg.visibility(self.view.csn, pending.map(|p| &p.deleted)) {
+                let mask = seg.visibility(self.view.csn, pending.map(|p| &p.deleted));
+                let (batch, mask) = match &positions {
+                    None => (batch, mask),
+                    Some(p) => {
+                        let taken =
+                            arrow_select::take::take_record_batch(&batch, p).map_err(arrow_err)?;
+                        let mask = match mask {
+                            Some(m) => Some(
+                                arrow_select::take::take(&m, p, None)
+                                    .map_err(arrow_err)?
+                                    .as_boolean()
+                                    .clone(),
+                            ),
+                            None => None,
+                        };
+                        (taken, mask)
+                    }
+                };
+                let batch = match mask {
                     Some(mask) => filter_batch(&batch, &mask)?,
                     None => batch,
                 };
@@ -172,6 +225,20 @@ fn make_batch(
 impl TableProvider for Transaction {
     fn scan(&self, table: TableId, columns: &[usize]) -> Result<BatchIter<'_>> {
         let batches = self.scan_table(table, columns, false)?;
+        Ok(Box::new(batches.into_iter().map(Ok)))
+    }
+
+    fn scan_filtered(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        filters: &[llkv_plan::Expr],
+    ) -> Result<BatchIter<'_>> {
+        let path = match self.catalog().table_by_id(table) {
+            Some(meta) => choose_access_path(self.catalog(), meta, columns, filters),
+            None => AccessPath::FullScan,
+        };
+        let batches = self.scan_with_path(table, columns, false, &path)?;
         Ok(Box::new(batches.into_iter().map(Ok)))
     }
 }

@@ -186,24 +186,40 @@ impl Session {
         Ok(last)
     }
 
-    /// `REINDEX [table | index]`. Indexes are rebuilt from the table's rows
-    /// whenever they are used, so this only checks that the name exists.
+    /// `REINDEX [table | index]`: drops the sorted runs of the stored
+    /// segments (of the index's table, or of every table), which are rebuilt
+    /// from the column data on next use.
     fn reindex(&mut self, name: Option<&ast::ObjectName>) -> Result<QueryResult> {
-        if let Some(name) = name {
-            let name = object_name(name);
-            let txn = self.engine.begin(false);
-            let catalog = match &self.txn {
-                Some(t) => t.catalog().clone(),
-                None => txn.catalog().clone(),
-            };
-            self.engine.rollback(txn);
-            let key = name.to_ascii_lowercase();
-            if !catalog.indexes.contains_key(&key) && catalog.table(&name).is_none() {
-                return Err(Error::programming(format!(
-                    "unable to identify the object to be reindexed: {name}"
-                )));
+        let txn = self.engine.begin(false);
+        let catalog = match &self.txn {
+            Some(t) => t.catalog().clone(),
+            None => txn.catalog().clone(),
+        };
+        let tables: Vec<&TableMeta> = match name {
+            None => catalog.tables.values().collect(),
+            Some(name) => {
+                let name = object_name(name);
+                let table = match catalog.indexes.get(&name.to_ascii_lowercase()) {
+                    Some(index) => catalog.table(&index.table),
+                    None => catalog.table(&name),
+                };
+                match table {
+                    Some(t) => vec![t],
+                    None => {
+                        self.engine.rollback(txn);
+                        return Err(Error::programming(format!(
+                            "unable to identify the object to be reindexed: {name}"
+                        )));
+                    }
+                }
+            }
+        };
+        for table in tables {
+            for segment in txn.view.tables.get(&table.id).iter().flat_map(|s| s.iter()) {
+                segment.clear_sorted_runs();
             }
         }
+        self.engine.rollback(txn);
         Ok(other_result())
     }
 

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod error;
 pub mod segment;
+pub mod segment_index;
 pub mod store;
 pub mod types;
 
@@ -13,5 +14,6 @@ pub use catalog::{
 };
 pub use error::{Result, TableError};
 pub use segment::Segment;
+pub use segment_index::RangeBound;
 pub use store::{Commit, CommitError, ReadView, TableStore};
 pub use types::SqlType;

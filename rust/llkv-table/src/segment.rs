@@ -30,6 +30,9 @@ pub struct Segment {
     pub deleted: Arc<Vec<u64>>,
     /// Largest CSN in `created`.
     pub max_created: u64,
+    /// Sorted runs of indexed columns, built on first use (shared by
+    /// clones, which have the same column data).
+    pub(crate) sorted: Arc<crate::segment_index::SortedRuns>,
 }
 
 impl Segment {
@@ -63,6 +66,7 @@ impl Segment {
             created,
             deleted: Arc::new(deleted),
             max_created,
+            sorted: Arc::default(),
         }
     }
 

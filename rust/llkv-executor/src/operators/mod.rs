@@ -28,7 +28,10 @@ pub fn execute<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<Ba
             filters,
             schema,
         } => {
-            let source = ctx.provider.scan(*table, columns)?;
+            // Values of enclosing rows are constants for this scan, so a
+            // correlated lookup can use an index too.
+            let bound: Vec<Expr> = filters.iter().map(|f| ctx.bind_outer_columns(f)).collect();
+            let source = ctx.provider.scan_filtered(*table, columns, &bound)?;
             let schema = schema.clone();
             let stream = source.map(move |batch| {
                 let batch = batch?;
