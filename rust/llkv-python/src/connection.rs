@@ -177,8 +177,22 @@ fn closed_error() -> PyErr {
 
 /// Runs `f`, mapping engine errors to Python exceptions and a panic to
 /// `InternalError`. Creating a `PyErr` is lazy, so this is safe without the GIL.
+/// Engine calls need at most about 2 MiB of stack (SQL nesting is capped
+/// at 400 levels by the parser and the binder); a Python thread may have
+/// less (`threading.stack_size`, or 512 KiB on macOS). When less than this
+/// much is left, the call runs on a fresh heap-allocated stack instead, so
+/// deep SQL cannot overflow the caller's stack and abort the process.
+const STACK_RED_ZONE: usize = 4 * 1024 * 1024;
+/// Size of that fresh stack.
+const ENGINE_STACK: usize = 16 * 1024 * 1024;
+
+/// Runs an engine call: on enough stack, with panics turned into
+/// `InternalError` and engine errors into their PEP 249 classes.
 fn guarded<T>(f: impl FnOnce() -> llkv::Result<T>) -> PyResult<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    let outcome = stacker::maybe_grow(STACK_RED_ZONE, ENGINE_STACK, || {
+        catch_unwind(AssertUnwindSafe(f))
+    });
+    match outcome {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(err)) => Err(to_py_err(err)),
         Err(payload) => Err(InternalError::new_err(format!(

@@ -1,0 +1,46 @@
+"""Deeply nested SQL on threads with small stacks: a clear error or the right
+answer, never a crashed interpreter."""
+
+import threading
+
+import llkv
+
+
+def run_on_small_stack(sqls: list[str], stack_kib: int) -> list[object]:
+    """Runs each statement on a thread with a `stack_kib` KiB stack; returns
+    each first value or the exception raised."""
+    con = llkv.connect()
+    out: list[object] = []
+
+    def work() -> None:
+        for sql in sqls:
+            try:
+                out.append(con.execute(sql).column(0)[0].as_py())
+            except llkv.Error as e:
+                out.append(e)
+
+    old = threading.stack_size(stack_kib * 1024)
+    try:
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    finally:
+        threading.stack_size(old)
+        con.close()
+    return out
+
+
+def test_deep_sql_on_a_256_kib_thread_stack() -> None:
+    nested = "SELECT " + "(" * 150 + "7" + ")" * 150
+    calls = "SELECT " + "abs(" * 150 + "-7" + ")" * 150
+    cases = "SELECT " + "CASE WHEN 1 THEN " * 100 + "7" + " END" * 100
+    subqueries = "SELECT " + "(SELECT " * 60 + "7" + ")" * 60
+    too_deep = "SELECT " + "(" * 5000 + "1" + ")" * 5000
+    too_long_chain = "SELECT " + " + ".join(["1"] * 1000)
+    results = run_on_small_stack(
+        [nested, calls, cases, subqueries, too_deep, too_long_chain], stack_kib=256
+    )
+    assert results[:4] == [7, 7, 7, 7]
+    assert isinstance(results[4], llkv.ProgrammingError)
+    assert isinstance(results[5], llkv.ProgrammingError)
+    assert "nested too deeply" in str(results[5])
