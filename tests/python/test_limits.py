@@ -3,6 +3,8 @@ answer, never a crashed interpreter."""
 
 import threading
 
+import pytest
+
 import llkv
 
 
@@ -44,3 +46,10 @@ def test_deep_sql_on_a_256_kib_thread_stack() -> None:
     assert isinstance(results[4], llkv.ProgrammingError)
     assert isinstance(results[5], llkv.ProgrammingError)
     assert "nested too deeply" in str(results[5])
+
+
+@pytest.mark.parametrize("sql", ["SELECT", "SELECT -- 1", "SELECT FROM (SELECT 1)"])
+def test_select_without_result_columns_is_a_syntax_error(con: llkv.Connection, sql: str) -> None:
+    # `--` starts a comment, so the second one is a bare SELECT too.
+    with pytest.raises(llkv.ProgrammingError, match="result column"):
+        con.execute(sql)

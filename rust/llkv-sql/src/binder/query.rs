@@ -257,6 +257,11 @@ impl Binder<'_> {
         s: &ast::Select,
         order: &[ast::OrderByExpr],
     ) -> Result<(LogicalPlan, usize)> {
+        if s.projection.is_empty() {
+            return Err(Error::programming(
+                "syntax error: SELECT needs at least one result column",
+            ));
+        }
         let (input, scope) = self.bind_from_where(&s.from, s.selection.as_ref())?;
         let group_exprs: Vec<ast::Expr> = match &s.group_by {
             ast::GroupByExpr::Expressions(v, _) => v.clone(),
