@@ -119,6 +119,7 @@ fn main() -> ExitCode {
             bless_errors += 1;
         }
     }
+    print!("{}", llkv_slt::report::directory_lines(&reports));
     println!("{}", totals.detail_line());
     println!("{}", totals.final_line());
     if bless_errors > 0 || (!args.bless && totals.unexpected_failures > 0) {

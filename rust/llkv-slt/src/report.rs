@@ -128,6 +128,45 @@ impl FileReport {
     }
 }
 
+/// Per-directory sums: one line per corpus directory (the first two path
+/// components below `slt/`, e.g. `sqlite/evidence`, `duckdb/aggregate`):
+/// records passed, failed and skipped, and records per second.
+pub fn directory_lines(reports: &[FileReport]) -> String {
+    let mut dirs: std::collections::BTreeMap<String, (usize, usize, usize, f64)> =
+        std::collections::BTreeMap::new();
+    for r in reports {
+        let rel = r
+            .path
+            .rsplit_once("slt/")
+            .map_or(r.path.as_str(), |(_, rest)| rest);
+        let parts: Vec<&str> = rel.split('/').collect();
+        let depth = (parts.len() - 1).min(2);
+        let dir = if depth == 0 {
+            ".".to_owned()
+        } else {
+            parts[..depth].join("/")
+        };
+        let e = dirs.entry(dir).or_default();
+        e.0 += r.passed;
+        e.1 += r.failed;
+        e.2 += r.skipped();
+        e.3 += r.seconds;
+    }
+    let mut out = String::new();
+    for (dir, (passed, failed, skipped, seconds)) in dirs {
+        let rate = if seconds > 0.0 {
+            (passed + failed) as f64 / seconds
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            out,
+            "[dir] {dir}: {passed} passed, {failed} failed, {skipped} skipped, {rate:.0} records/s"
+        );
+    }
+    out
+}
+
 /// Counts over all files of a run.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Totals {
