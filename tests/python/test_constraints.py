@@ -101,3 +101,27 @@ def test_concurrent_inserts_of_one_key_second_commit_fails(tmp_path: Path) -> No
             b.execute("COMMIT")
         assert b.in_transaction is False
         assert rows(b, "SELECT id FROM t") == [(7,)]
+
+
+def test_on_conflict_do_update(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE stock (sku TEXT PRIMARY KEY, qty INTEGER, note TEXT)")
+    con.execute("INSERT INTO stock VALUES ('a', 1, 'x'), ('b', 2, 'y')")
+    con.execute(
+        "INSERT INTO stock VALUES ('a', 10, 'new'), ('c', 3, 'z'), ('a', 5, 'again') "
+        "ON CONFLICT (sku) DO UPDATE SET qty = qty + excluded.qty, note = excluded.note"
+    )
+    # Rows apply in order: the second 'a' sees the first one's update.
+    assert rows(con, "SELECT sku, qty, note FROM stock ORDER BY sku") == [
+        ("a", 16, "again"),
+        ("b", 2, "y"),
+        ("c", 3, "z"),
+    ]
+    con.execute(
+        "INSERT INTO stock VALUES ('b', 100, 'ignored') "
+        "ON CONFLICT (sku) DO UPDATE SET qty = excluded.qty WHERE stock.qty > 50"
+    )
+    assert rows(con, "SELECT qty FROM stock WHERE sku = 'b'") == [(2,)]
+    with pytest.raises(llkv.ProgrammingError, match="does not match"):
+        con.execute("INSERT INTO stock VALUES ('a', 1, '') ON CONFLICT (qty) DO UPDATE SET qty = 0")
+    with pytest.raises(llkv.NotSupportedError):
+        con.execute("INSERT INTO stock VALUES ('q', 1, '') RETURNING sku")

@@ -87,7 +87,7 @@ impl<'a> ExecContext<'a> {
     }
 
     /// Runs `f` with `(batch, row)` pushed as the innermost enclosing row.
-    pub(crate) fn with_outer_row<T>(
+    pub fn with_outer_row<T>(
         &self,
         batch: &RecordBatch,
         row: usize,

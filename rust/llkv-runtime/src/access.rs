@@ -154,7 +154,7 @@ fn column_vs_constant(e: &Expr) -> Option<(usize, BinaryOp, Value)> {
 /// column's sort order is the SQL order for it: same class, no conversion
 /// that could change the comparison (integers widen to reals exactly below
 /// 2^53).
-pub(crate) fn bound_value(v: &Value, column: &DataType) -> Option<ArrayRef> {
+pub fn bound_value(v: &Value, column: &DataType) -> Option<ArrayRef> {
     Some(match (column, v) {
         (DataType::Int64, Value::Integer(i)) => Arc::new(Int64Array::from(vec![*i])),
         // Zero is left out: the sorted run orders -0.0 before 0.0, which SQL

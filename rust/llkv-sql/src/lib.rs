@@ -6,6 +6,7 @@ pub mod coerce;
 pub mod result;
 pub mod session;
 pub mod trigger;
+pub mod upsert;
 
 pub use llkv_plan::{Error, ErrorKind, Result, Value};
 pub use result::{QueryResult, StatementKind};

@@ -433,7 +433,7 @@ pub(crate) fn run(
     }
 }
 
-fn table_scope(meta: &TableMeta, label: &str) -> Scope {
+pub(crate) fn table_scope(meta: &TableMeta, label: &str) -> Scope {
     Scope {
         columns: meta
             .columns
@@ -488,6 +488,11 @@ fn insert(
     params: &[Value],
     check: bool,
 ) -> Result<QueryResult> {
+    if ins.returning.is_some() {
+        return Err(Error::not_supported(
+            "INSERT ... RETURNING is not supported yet",
+        ));
+    }
     let on_conflict = conflict_action(ins)?;
     let name = match &ins.table {
         ast::TableObject::TableName(n) => object_name(n),
@@ -566,6 +571,23 @@ fn insert(
         total += n as u64;
     }
     let keys = txn.catalog().unique_keys(&meta);
+    if let OnConflict::Update { target, action } = on_conflict {
+        let label = ins
+            .table_alias
+            .as_ref()
+            .map_or(meta.name.clone(), |a| a.alias.value.clone());
+        let n = crate::upsert::upsert(
+            engine,
+            txn,
+            &meta,
+            &label,
+            &keys,
+            out,
+            (target, action),
+            params,
+        )?;
+        return count_result(n);
+    }
     let (before, after) = triggers_for(txn, &meta, TriggerEvent::Insert);
     if !before.is_empty() || !after.is_empty() {
         let mut inserted = 0u64;
@@ -605,7 +627,14 @@ fn insert(
 
 /// What INSERT does with a row that collides on a unique key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OnConflict {
+enum OnConflict<'a> {
+    /// Update the existing row (`ON CONFLICT ... DO UPDATE`).
+    Update {
+        /// The conflict target, if given.
+        target: Option<&'a ast::ConflictTarget>,
+        /// The SET list and WHERE clause.
+        action: &'a ast::DoUpdate,
+    },
     /// Fail the statement (IntegrityError).
     Abort,
     /// Skip the new row (`INSERT OR IGNORE`, `ON CONFLICT DO NOTHING`).
@@ -614,7 +643,7 @@ enum OnConflict {
     Replace,
 }
 
-fn conflict_action(ins: &ast::Insert) -> Result<OnConflict> {
+fn conflict_action(ins: &ast::Insert) -> Result<OnConflict<'_>> {
     if ins.replace_into {
         return Ok(OnConflict::Replace);
     }
@@ -627,8 +656,15 @@ fn conflict_action(ins: &ast::Insert) -> Result<OnConflict> {
                 action: ast::OnConflictAction::DoNothing,
                 ..
             }) => Ok(OnConflict::Ignore),
+            ast::OnInsert::OnConflict(ast::OnConflict {
+                conflict_target,
+                action: ast::OnConflictAction::DoUpdate(action),
+            }) => Ok(OnConflict::Update {
+                target: conflict_target.as_ref(),
+                action,
+            }),
             _ => Err(Error::not_supported(
-                "ON CONFLICT DO UPDATE / ON DUPLICATE KEY UPDATE is not supported yet",
+                "ON DUPLICATE KEY UPDATE is not supported; use ON CONFLICT ... DO UPDATE",
             )),
         };
     }
@@ -650,13 +686,14 @@ fn resolve_conflicts(
     meta: &TableMeta,
     keys: &[UniqueKey],
     batch: RecordBatch,
-    action: OnConflict,
+    action: OnConflict<'_>,
 ) -> Result<RecordBatch> {
     let collisions = find_collisions(txn, meta, keys, &batch)?;
     if collisions.is_empty() {
         return Ok(batch);
     }
     match action {
+        OnConflict::Update { .. } => Err(Error::internal("upserts run in upsert.rs")),
         OnConflict::Abort => Err(unique_violation(meta, &keys[collisions[0].key])),
         OnConflict::Ignore => {
             let mut keep = vec![true; batch.num_rows()];
@@ -687,7 +724,7 @@ fn resolve_conflicts(
 
 /// Fails with an IntegrityError when `batch` (new versions of rows, already
 /// deleted in their old form) collides on a unique key.
-fn check_unique(
+pub(crate) fn check_unique(
     txn: &Transaction,
     meta: &TableMeta,
     keys: &[UniqueKey],
@@ -699,7 +736,7 @@ fn check_unique(
     }
 }
 
-fn table_arrow_schema(meta: &TableMeta) -> Arc<Schema> {
+pub(crate) fn table_arrow_schema(meta: &TableMeta) -> Arc<Schema> {
     Arc::new(Schema::new(
         meta.columns
             .iter()

@@ -78,6 +78,23 @@ impl<'a> Binder<'a> {
         }
     }
 
+    /// Binds `e` over `scope`, with `outer` visible as the row of an
+    /// enclosing query (`excluded.col` in an upsert): the executor must
+    /// push that row (see `ExecContext::with_outer_row`).
+    pub fn bind_expr_with_outer(
+        &self,
+        e: &ast::Expr,
+        scope: &Scope,
+        outer: &Scope,
+    ) -> Result<llkv_plan::Expr> {
+        self.outer.borrow_mut().push(outer.clone());
+        self.correlated.borrow_mut().push(false);
+        let out = self.bind_expr(e, &mut expr::ExprContext { scope, agg: None });
+        self.correlated.borrow_mut().pop();
+        self.outer.borrow_mut().pop();
+        out
+    }
+
     /// Binds a subquery evaluated inside a query whose input scope is `scope`.
     /// Returns its id, whether it is correlated, and its first column's type.
     /// Binds a nested query seen from `scope`; returns its id in the
