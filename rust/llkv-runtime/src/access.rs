@@ -132,6 +132,27 @@ pub fn choose_access_path(
     }
 }
 
+/// The path that reads the rows whose `column` equals `value` through the
+/// sorted runs of `index` (a full scan when the value's type does not
+/// allow it).
+pub fn equality_path(meta: &TableMeta, column: usize, value: &Value, index: &str) -> AccessPath {
+    match bound_value(value, &meta.columns[column].sql_type.arrow_type()) {
+        Some(bound) => {
+            let at = RangeBound {
+                value: bound,
+                inclusive: true,
+            };
+            AccessPath::IndexRange {
+                index: index.to_owned(),
+                column,
+                lower: Some(at.clone()),
+                upper: Some(at),
+            }
+        }
+        None => AccessPath::FullScan,
+    }
+}
+
 /// `column op constant` (or `constant op column`, turned around).
 fn column_vs_constant(e: &Expr) -> Option<(usize, BinaryOp, Value)> {
     let Expr::Binary { op, left, right } = e else {

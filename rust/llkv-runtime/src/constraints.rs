@@ -12,9 +12,9 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_row::{RowConverter, SortField};
 use llkv_executor::eval::arrow_err;
 use llkv_plan::{Error, Result};
-use llkv_table::{RangeBound, TableMeta, UniqueKey};
+use llkv_table::{TableMeta, UniqueKey};
 
-use crate::access::AccessPath;
+use crate::access::{equality_path, AccessPath};
 
 use crate::transaction::{row_id_column, Transaction};
 
@@ -118,27 +118,15 @@ fn candidate_rows(
 ) -> Result<Vec<RecordBatch>> {
     let first = key.columns[0];
     if batch.num_rows() <= LOOKUP_ROWS {
-        let column_type = meta.columns[first].sql_type.arrow_type();
         let mut paths = Vec::with_capacity(batch.num_rows());
         for i in 0..batch.num_rows() {
             let v = llkv_executor::scalar::value_at(batch.column(first).as_ref(), i);
             if v.is_null() {
                 continue;
             }
-            match crate::access::bound_value(&v, &column_type) {
-                Some(bound) => {
-                    let at = RangeBound {
-                        value: bound,
-                        inclusive: true,
-                    };
-                    paths.push(AccessPath::IndexRange {
-                        index: key.origin.clone(),
-                        column: first,
-                        lower: Some(at.clone()),
-                        upper: Some(at),
-                    });
-                }
-                None => return txn.scan_table(meta.id, &key.columns, true),
+            match equality_path(meta, first, &v, &key.origin) {
+                AccessPath::FullScan => return txn.scan_table(meta.id, &key.columns, true),
+                path => paths.push(path),
             }
         }
         let mut out = Vec::new();

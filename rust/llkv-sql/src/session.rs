@@ -433,6 +433,16 @@ pub(crate) fn run(
     }
 }
 
+/// The table column an `UPDATE`/upsert `SET col = ...` assigns.
+pub(crate) fn assignment_column(meta: &TableMeta, a: &ast::Assignment) -> Result<usize> {
+    let target = match &a.target {
+        ast::AssignmentTarget::ColumnName(n) => object_name(n),
+        ast::AssignmentTarget::Tuple(_) => return Err(Error::not_supported("tuple assignment")),
+    };
+    meta.column_index(&target)
+        .ok_or_else(|| Error::programming(format!("no such column: {target}")))
+}
+
 pub(crate) fn table_scope(meta: &TableMeta, label: &str) -> Scope {
     Scope {
         columns: meta
@@ -823,15 +833,7 @@ fn update(
     // Bind assignments first so parameters are numbered in statement order.
     let mut assignments: Vec<(usize, Expr)> = Vec::new();
     for a in &up.assignments {
-        let target = match &a.target {
-            ast::AssignmentTarget::ColumnName(n) => object_name(n),
-            ast::AssignmentTarget::Tuple(_) => {
-                return Err(Error::not_supported("tuple assignment"))
-            }
-        };
-        let idx = meta
-            .column_index(&target)
-            .ok_or_else(|| Error::programming(format!("no such column: {target}")))?;
+        let idx = assignment_column(&meta, a)?;
         let e = binder.bind_expr(
             &a.value,
             &mut ExprContext {

@@ -11,15 +11,15 @@ use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use llkv_executor::eval::{evaluate, evaluate_predicate, is_true};
 use llkv_executor::ExecContext;
 use llkv_plan::{Error, Expr, Result, Value};
-use llkv_runtime::access::{bound_value, AccessPath};
+use llkv_runtime::access::equality_path;
 use llkv_runtime::constraints::{find_collisions, CollidesWith};
 use llkv_runtime::{row_id_column, Engine, Transaction};
-use llkv_table::{RangeBound, TableMeta, TriggerEvent, UniqueKey};
+use llkv_table::{TableMeta, TriggerEvent, UniqueKey};
 use sqlparser::ast;
 
-use crate::binder::{object_name, Binder};
+use crate::binder::Binder;
 use crate::coerce::coerce_for_column;
-use crate::session::{check_unique, table_arrow_schema, table_scope};
+use crate::session::{assignment_column, check_unique, table_arrow_schema, table_scope};
 use crate::trigger::{fire, triggers_for};
 
 /// Runs the upsert for the new rows in `batches` (all table columns, table
@@ -48,15 +48,7 @@ pub fn upsert(
     let excluded = table_scope(meta, "excluded");
     let mut assignments: Vec<(usize, Expr)> = Vec::new();
     for a in &action.assignments {
-        let name = match &a.target {
-            ast::AssignmentTarget::ColumnName(n) => object_name(n),
-            ast::AssignmentTarget::Tuple(_) => {
-                return Err(Error::not_supported("tuple assignment"))
-            }
-        };
-        let column = meta
-            .column_index(&name)
-            .ok_or_else(|| Error::programming(format!("no such column: {name}")))?;
+        let column = assignment_column(meta, a)?;
         assignments.push((
             column,
             binder.bind_expr_with_outer(&a.value, &scope, &excluded)?,
@@ -219,21 +211,7 @@ fn existing_row(
 ) -> Result<RecordBatch> {
     let first = key.columns[0];
     let value = llkv_executor::scalar::value_at(proposed.column(first).as_ref(), 0);
-    let path = match bound_value(&value, &meta.columns[first].sql_type.arrow_type()) {
-        Some(bound) => {
-            let at = RangeBound {
-                value: bound,
-                inclusive: true,
-            };
-            AccessPath::IndexRange {
-                index: key.origin.clone(),
-                column: first,
-                lower: Some(at.clone()),
-                upper: Some(at),
-            }
-        }
-        None => AccessPath::FullScan,
-    };
+    let path = equality_path(meta, first, &value, &key.origin);
     let all: Vec<usize> = (0..meta.columns.len()).collect();
     for batch in txn.scan_with_path(meta.id, &all, true, &path)? {
         let ids = row_id_column(&batch)?;
