@@ -42,6 +42,13 @@ impl SqlEngine {
         })
     }
 
+    /// Opens the database stored in any pager (e.g. a fault-injecting one).
+    pub fn with_pager(pager: Arc<dyn llkv_storage::Pager>) -> Result<Self> {
+        Ok(SqlEngine {
+            engine: Engine::with_pager(pager)?,
+        })
+    }
+
     /// Starts a new session (one connection's transaction state).
     pub fn session(&self) -> Session {
         Session {

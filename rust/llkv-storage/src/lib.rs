@@ -12,11 +12,13 @@
 //! - [`error`]: [`StorageError`] and the crate [`Result`] alias.
 
 pub mod error;
+pub mod fault_pager;
 pub mod file_pager;
 pub mod mem_pager;
 pub mod pager;
 
 pub use error::{Result, StorageError};
+pub use fault_pager::{FaultPager, Survivors};
 pub use file_pager::FilePager;
 pub use mem_pager::MemPager;
 pub use pager::{Blob, Pager, PhysicalKey, FIRST_ALLOCATABLE_KEY};

@@ -233,6 +233,13 @@ impl TableStore {
                 .map(|s| s.iter().map(|s| s.meta.clone()).collect())
                 .unwrap_or_default();
         }
+        // Write barrier: the new chunks must be durable before the root
+        // that references them is written, or a power loss could keep the
+        // root and lose a chunk (a cache writes back in any order). The
+        // second sync makes the commit itself durable.
+        if self.store.is_persistent() {
+            self.store.sync()?;
+        }
         self.store.put_root(CATALOG_ROOT_KEY, catalog.to_bytes())?;
         if self.store.is_persistent() {
             self.store.sync()?;
