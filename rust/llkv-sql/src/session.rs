@@ -561,7 +561,6 @@ fn insert(
         })
         .collect::<Result<_>>()?;
     let schema = table_arrow_schema(&meta);
-    let mut total = 0u64;
     let mut out = Vec::new();
     for b in batches {
         let n = b.num_rows();
@@ -585,7 +584,6 @@ fn insert(
             )
             .map_err(|e| Error::internal(e.to_string()))?,
         );
-        total += n as u64;
     }
     let keys = txn.catalog().unique_keys(&meta);
     if let OnConflict::Update { target, action } = on_conflict {
@@ -638,7 +636,6 @@ fn insert(
             txn.insert(meta.id, b);
         }
     }
-    let _ = total;
     count_result(inserted)
 }
 
