@@ -1,5 +1,7 @@
 """File databases: data survives close and reopen."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import llkv
@@ -61,3 +63,39 @@ def test_connections_to_one_file_share_it(db_path: Path) -> None:
     # ... and is released when the last one closes.
     with llkv.connect(db_path) as con:
         assert con.execute("SELECT COUNT(*) AS n FROM t").to_pylist() == [{"n": 1}]
+
+
+def test_second_process_gets_operational_error(db_path: Path) -> None:
+    """Only one process may write a database file; another one is told so."""
+    with llkv.connect(db_path) as con:
+        con.execute("CREATE TABLE t (a INTEGER)")
+        probe = (
+            "import sys, llkv\n"
+            "try:\n"
+            "    llkv.connect(sys.argv[1])\n"
+            "except llkv.OperationalError as e:\n"
+            "    print('OperationalError:', e)\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", probe, str(db_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+        assert out.startswith("OperationalError:")
+        assert "locked" in out and str(db_path) in out
+    # Once this process has closed it, another process may open it.
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, llkv; print(llkv.connect(sys.argv[1]).execute('SELECT 1 AS x').num_rows)",
+            str(db_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert out.strip() == "1"
