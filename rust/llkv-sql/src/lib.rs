@@ -3,6 +3,9 @@
 
 pub mod binder;
 pub mod coerce;
+mod ddl;
+mod dml;
+mod parse;
 pub mod result;
 pub mod session;
 pub mod trigger;

@@ -20,8 +20,9 @@ use llkv_table::{TableMeta, TriggerEvent, TriggerMeta, TriggerTiming};
 use sqlparser::ast::{self, VisitMut, VisitorMut};
 
 use crate::binder::object_name;
+use crate::parse::parse_statements;
 use crate::result::QueryResult;
-use crate::session::{other_result, parse_statements, run};
+use crate::session::{other_result, run};
 
 thread_local! {
     /// Names of the triggers running on this thread, innermost last.

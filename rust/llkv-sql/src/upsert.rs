@@ -19,7 +19,7 @@ use sqlparser::ast;
 
 use crate::binder::Binder;
 use crate::coerce::coerce_for_column;
-use crate::session::{assignment_column, check_unique, table_arrow_schema, table_scope};
+use crate::dml::{assignment_column, check_unique, table_arrow_schema, table_scope};
 use crate::trigger::{fire, triggers_for};
 
 /// Runs the upsert for the new rows in `batches` (all table columns, table

@@ -1,0 +1,330 @@
+//! Schema changes: CREATE TABLE/INDEX/VIEW and DROP.
+
+use arrow_array::{RecordBatch, RecordBatchOptions};
+use arrow_schema::DataType;
+use llkv_plan::{Error, Result, Value};
+use llkv_runtime::constraints::has_duplicates;
+use llkv_runtime::Transaction;
+use llkv_table::{ColumnMeta, IndexMeta, SqlType, TableMeta, UniqueKey, ViewMeta};
+use sqlparser::ast;
+
+use crate::binder::{object_name, Binder};
+use crate::coerce::coerce_for_column;
+use crate::dml::table_arrow_schema;
+use crate::result::QueryResult;
+use crate::session::{other_result, run_query};
+
+fn column_type(dt: &ast::DataType) -> SqlType {
+    let name = dt.to_string().to_ascii_uppercase();
+    if name.starts_with("BOOL") {
+        SqlType::Boolean
+    } else if name.contains("INT") {
+        SqlType::Integer
+    } else if name.contains("CHAR")
+        || name.contains("CLOB")
+        || name.contains("TEXT")
+        || name.contains("STRING")
+    {
+        SqlType::Text
+    } else if name.contains("BLOB") || name.contains("BINARY") || name == "BYTEA" {
+        SqlType::Blob
+    } else {
+        SqlType::Real
+    }
+}
+
+pub(crate) fn create_table(
+    txn: &mut Transaction,
+    ct: &ast::CreateTable,
+    params: &[Value],
+) -> Result<QueryResult> {
+    let name = object_name(&ct.name);
+    let key = name.to_ascii_lowercase();
+    if txn.catalog().tables.contains_key(&key) || txn.catalog().views.contains_key(&key) {
+        if ct.if_not_exists {
+            return Ok(other_result());
+        }
+        return Err(Error::programming(format!("table {name} already exists")));
+    }
+    let mut columns: Vec<ColumnMeta> = Vec::new();
+    let mut as_query = None;
+    if let Some(q) = &ct.query {
+        let catalog = txn.catalog().clone();
+        let binder = Binder::new(&catalog, params);
+        let plan = binder.bind_query(q)?;
+        let subs = binder.take_subqueries();
+        let batches = run_query(txn, &plan, &subs)?;
+        for f in plan.schema().fields() {
+            let sql_type = match f.data_type() {
+                DataType::Int64 => SqlType::Integer,
+                DataType::Utf8 => SqlType::Text,
+                DataType::Boolean => SqlType::Boolean,
+                _ => SqlType::Real,
+            };
+            columns.push(ColumnMeta {
+                name: f.name().clone(),
+                sql_type,
+                nullable: true,
+                field_id: columns.len() as u32,
+                primary_key: false,
+                unique: false,
+                default: None,
+            });
+        }
+        as_query = Some(batches);
+    }
+    for (i, c) in ct.columns.iter().enumerate() {
+        if columns
+            .iter()
+            .any(|x| x.name.eq_ignore_ascii_case(&c.name.value))
+        {
+            return Err(Error::programming(format!(
+                "duplicate column name: {}",
+                c.name.value
+            )));
+        }
+        let mut meta = ColumnMeta {
+            name: c.name.value.clone(),
+            sql_type: column_type(&c.data_type),
+            nullable: true,
+            field_id: i as u32,
+            primary_key: false,
+            unique: false,
+            default: None,
+        };
+        for opt in &c.options {
+            match &opt.option {
+                ast::ColumnOption::NotNull => meta.nullable = false,
+                ast::ColumnOption::Null => meta.nullable = true,
+                ast::ColumnOption::Default(e) => meta.default = Some(e.to_string()),
+                ast::ColumnOption::PrimaryKey(_) => {
+                    meta.primary_key = true;
+                    meta.nullable = false;
+                }
+                ast::ColumnOption::Unique(_) => meta.unique = true,
+                _ => {}
+            }
+        }
+        columns.push(meta);
+    }
+    if columns.is_empty() {
+        return Err(Error::programming("a table needs at least one column"));
+    }
+    let unique_constraints = table_constraints(&ct.constraints, &mut columns)?;
+    let catalog = txn.catalog_mut();
+    let id = catalog.next_table_id.max(1);
+    catalog.next_table_id = id + 1;
+    let next_field_id = columns.len() as u32;
+    let meta = TableMeta {
+        id,
+        name: name.clone(),
+        columns,
+        next_field_id,
+        next_row_id: 0,
+        segments: vec![],
+        unique_constraints,
+    };
+    catalog.tables.insert(key, meta.clone());
+    if let Some(batches) = as_query {
+        let schema = table_arrow_schema(&meta);
+        for b in batches {
+            let cols = b
+                .columns()
+                .iter()
+                .zip(&meta.columns)
+                .map(|(a, c)| coerce_for_column(a, c, &meta.name))
+                .collect::<Result<Vec<_>>>()?;
+            let n = b.num_rows();
+            let batch = RecordBatch::try_new_with_options(
+                schema.clone(),
+                cols,
+                &RecordBatchOptions::new().with_row_count(Some(n)),
+            )
+            .map_err(|e| Error::internal(e.to_string()))?;
+            txn.insert(id, batch);
+        }
+    }
+    Ok(other_result())
+}
+
+/// Applies table-level PRIMARY KEY and UNIQUE constraints: flags the
+/// primary key's columns (NOT NULL) and returns the multi-column UNIQUE
+/// constraints as field ids.
+fn table_constraints(
+    constraints: &[ast::TableConstraint],
+    columns: &mut [ColumnMeta],
+) -> Result<Vec<Vec<u32>>> {
+    let positions = |cols: &[ast::IndexColumn], columns: &[ColumnMeta]| {
+        cols.iter()
+            .map(|c| {
+                let name = c.column.expr.to_string();
+                columns
+                    .iter()
+                    .position(|m| m.name.eq_ignore_ascii_case(&name))
+                    .ok_or_else(|| Error::programming(format!("no such column: {name}")))
+            })
+            .collect::<Result<Vec<usize>>>()
+    };
+    let mut unique = Vec::new();
+    let mut has_pk = columns.iter().any(|c| c.primary_key);
+    for c in constraints {
+        match c {
+            ast::TableConstraint::PrimaryKey(pk) => {
+                if has_pk {
+                    return Err(Error::programming("table has more than one primary key"));
+                }
+                has_pk = true;
+                for i in positions(&pk.columns, columns)? {
+                    columns[i].primary_key = true;
+                    columns[i].nullable = false;
+                }
+            }
+            ast::TableConstraint::Unique(u) => {
+                let cols = positions(&u.columns, columns)?;
+                if let [single] = cols[..] {
+                    columns[single].unique = true;
+                } else {
+                    unique.push(cols.iter().map(|i| columns[*i].field_id).collect());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(unique)
+}
+
+pub(crate) fn drop_objects(
+    txn: &mut Transaction,
+    kind: &ast::ObjectType,
+    if_exists: bool,
+    names: &[ast::ObjectName],
+) -> Result<QueryResult> {
+    for n in names {
+        let name = object_name(n);
+        let key = name.to_ascii_lowercase();
+        let catalog = txn.catalog_mut();
+        let removed = match kind {
+            ast::ObjectType::Table => {
+                let removed = catalog.tables.remove(&key);
+                if let Some(t) = &removed {
+                    catalog
+                        .indexes
+                        .retain(|_, i| !i.table.eq_ignore_ascii_case(&t.name));
+                    catalog
+                        .triggers
+                        .retain(|_, g| !g.table.eq_ignore_ascii_case(&t.name));
+                }
+                removed.is_some()
+            }
+            ast::ObjectType::View => catalog.views.remove(&key).is_some(),
+            ast::ObjectType::Index => catalog.indexes.remove(&key).is_some(),
+            other => {
+                return Err(Error::not_supported(format!(
+                    "DROP {other} is not supported yet"
+                )))
+            }
+        };
+        if !removed && !if_exists {
+            return Err(Error::programming(format!(
+                "no such {}: {name}",
+                kind.to_string().to_lowercase()
+            )));
+        }
+        if let ast::ObjectType::Table = kind {
+            let id = txn.view.catalog.table(&name).map(|t| t.id);
+            if let Some(id) = id {
+                txn.pending.remove(&id);
+            }
+        }
+    }
+    Ok(other_result())
+}
+
+/// `CREATE [UNIQUE] INDEX`: records the index; a UNIQUE one first checks
+/// the existing rows.
+pub(crate) fn create_index(txn: &mut Transaction, ci: &ast::CreateIndex) -> Result<QueryResult> {
+    let table = object_name(&ci.table_name);
+    let meta = txn
+        .catalog()
+        .table(&table)
+        .ok_or_else(|| Error::programming(format!("no such table: {table}")))?
+        .clone();
+    let mut columns = Vec::new();
+    for c in &ci.columns {
+        let name = c.column.expr.to_string();
+        if meta.column_index(&name).is_none() {
+            return Err(Error::programming(format!("no such column: {name}")));
+        }
+        columns.push(name);
+    }
+    let name = ci
+        .name
+        .as_ref()
+        .map(object_name)
+        .ok_or_else(|| Error::programming("index name required"))?;
+    let key = name.to_ascii_lowercase();
+    if txn.catalog().indexes.contains_key(&key) {
+        if ci.if_not_exists {
+            return Ok(other_result());
+        }
+        return Err(Error::programming(format!("index {name} already exists")));
+    }
+    if ci.unique {
+        let key = UniqueKey {
+            origin: format!("index {name}"),
+            columns: columns
+                .iter()
+                .filter_map(|c| meta.column_index(c))
+                .collect(),
+        };
+        if has_duplicates(txn, &meta, &key)? {
+            return Err(Error::integrity(format!(
+                "UNIQUE index {name} cannot be created: {} has duplicate values",
+                meta.name
+            )));
+        }
+    }
+    txn.catalog_mut().indexes.insert(
+        key,
+        IndexMeta {
+            name,
+            table: meta.name.clone(),
+            columns,
+            unique: ci.unique,
+        },
+    );
+    Ok(other_result())
+}
+
+/// `CREATE [OR REPLACE] VIEW`: binds the query once (to report errors now)
+/// and records its text.
+pub(crate) fn create_view(
+    txn: &mut Transaction,
+    cv: &ast::CreateView,
+    params: &[Value],
+) -> Result<QueryResult> {
+    let name = object_name(&cv.name);
+    let key = name.to_ascii_lowercase();
+    if txn.catalog().views.contains_key(&key) || txn.catalog().table(&name).is_some() {
+        if cv.or_replace && txn.catalog().views.contains_key(&key) {
+            txn.catalog_mut().views.remove(&key);
+        } else {
+            return Err(Error::programming(format!("view {name} already exists")));
+        }
+    }
+    // Bind once now so that errors surface at CREATE time.
+    {
+        let catalog = txn.catalog().clone();
+        let binder = Binder::new(&catalog, params);
+        binder.bind_query(&cv.query)?;
+    }
+    txn.catalog_mut().views.insert(
+        key,
+        ViewMeta {
+            name,
+            query: cv.query.to_string(),
+            columns: cv.columns.iter().map(|c| c.name.value.clone()).collect(),
+        },
+    );
+    Ok(other_result())
+}

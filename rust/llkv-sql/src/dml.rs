@@ -1,0 +1,556 @@
+//! Data changes: INSERT (with its conflict clauses), UPDATE and DELETE,
+//! including the constraint checks and triggers they run.
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_schema::{Field, Schema};
+use llkv_executor::ExecContext;
+use llkv_plan::{Error, Expr, Result, Value};
+use llkv_runtime::constraints::{find_collisions, unique_violation, CollidesWith};
+use llkv_runtime::{row_id_column, Engine, Transaction};
+use llkv_table::{ColumnMeta, TableMeta, TriggerEvent, UniqueKey};
+use sqlparser::ast;
+use sqlparser::dialect::GenericDialect;
+use sqlparser::parser::Parser;
+
+use crate::binder::{object_name, Binder, ExprContext, Scope, ScopeColumn};
+use crate::coerce::coerce_for_column;
+use crate::result::QueryResult;
+use crate::session::{check_param_count, count_result, run_query};
+use crate::trigger::{fire, triggers_for};
+
+/// The table column an `UPDATE`/upsert `SET col = ...` assigns.
+pub(crate) fn assignment_column(meta: &TableMeta, a: &ast::Assignment) -> Result<usize> {
+    let target = match &a.target {
+        ast::AssignmentTarget::ColumnName(n) => object_name(n),
+        ast::AssignmentTarget::Tuple(_) => return Err(Error::not_supported("tuple assignment")),
+    };
+    meta.column_index(&target)
+        .ok_or_else(|| Error::programming(format!("no such column: {target}")))
+}
+
+pub(crate) fn table_scope(meta: &TableMeta, label: &str) -> Scope {
+    Scope {
+        columns: meta
+            .columns
+            .iter()
+            .map(|c| ScopeColumn {
+                table: Some(label.to_ascii_lowercase()),
+                name: c.name.to_ascii_lowercase(),
+                data_type: c.sql_type.arrow_type(),
+            })
+            .collect(),
+    }
+}
+
+pub(crate) fn lookup_table(txn: &Transaction, name: &str) -> Result<TableMeta> {
+    txn.catalog()
+        .table(name)
+        .cloned()
+        .ok_or_else(|| Error::programming(format!("no such table: {name}")))
+}
+
+fn default_value(col: &ColumnMeta, params: &[Value]) -> Result<Value> {
+    match &col.default {
+        None => Ok(Value::Null),
+        Some(sql) => {
+            let expr = Parser::new(&GenericDialect {})
+                .try_with_sql(sql)
+                .and_then(|mut p| p.parse_expr())
+                .map_err(|e| Error::internal(format!("bad stored default: {e}")))?;
+            let catalog = llkv_table::Catalog::default();
+            let binder = Binder::new(&catalog, params);
+            let scope = Scope::default();
+            let bound = binder.bind_expr(
+                &expr,
+                &mut ExprContext {
+                    scope: &scope,
+                    agg: None,
+                },
+            )?;
+            let provider = llkv_runtime::Engine::open_in_memory()?.begin(false);
+            let ctx = ExecContext::new(&provider, &[]);
+            let arr =
+                llkv_executor::eval::evaluate(&bound, &llkv_executor::empty_rows_batch(1), &ctx)?;
+            Ok(llkv_executor::scalar::value_at(arr.as_ref(), 0))
+        }
+    }
+}
+
+pub(crate) fn insert(
+    engine: &Engine,
+    txn: &mut Transaction,
+    ins: &ast::Insert,
+    params: &[Value],
+    check: bool,
+) -> Result<QueryResult> {
+    if ins.returning.is_some() {
+        return Err(Error::not_supported(
+            "INSERT ... RETURNING is not supported yet",
+        ));
+    }
+    let on_conflict = conflict_action(ins)?;
+    let name = match &ins.table {
+        ast::TableObject::TableName(n) => object_name(n),
+        _ => return Err(Error::not_supported("INSERT into a table function")),
+    };
+    let meta = lookup_table(txn, &name)?;
+    let targets: Vec<usize> = if ins.columns.is_empty() {
+        (0..meta.columns.len()).collect()
+    } else {
+        ins.columns
+            .iter()
+            .map(|c| {
+                let cname = object_name(c);
+                meta.column_index(&cname).ok_or_else(|| {
+                    Error::programming(format!("table {} has no column named {cname}", meta.name))
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let source = ins
+        .source
+        .as_ref()
+        .ok_or_else(|| Error::not_supported("INSERT without a source (DEFAULT VALUES)"))?;
+    let catalog = txn.catalog().clone();
+    let binder = Binder::new(&catalog, params);
+    let plan = binder.bind_query(source)?;
+    check_param_count(&binder, params, check)?;
+    let width = plan.schema().fields().len();
+    if width != targets.len() {
+        return Err(Error::programming(format!(
+            "table {} has {} columns but {} values were supplied",
+            meta.name,
+            targets.len(),
+            width
+        )));
+    }
+    let subs = binder.take_subqueries();
+    let batches = run_query(txn, &plan, &subs)?;
+    let defaults: Vec<Option<Value>> = meta
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if targets.contains(&i) {
+                Ok(None)
+            } else {
+                default_value(c, &[]).map(Some)
+            }
+        })
+        .collect::<Result<_>>()?;
+    let schema = table_arrow_schema(&meta);
+    let mut out = Vec::new();
+    for b in batches {
+        let n = b.num_rows();
+        let mut cols: Vec<ArrayRef> = Vec::with_capacity(meta.columns.len());
+        for (i, col) in meta.columns.iter().enumerate() {
+            let arr = match targets.iter().position(|t| *t == i) {
+                Some(src) => b.column(src).clone(),
+                None => llkv_executor::scalar::repeat_value(
+                    defaults[i].as_ref().unwrap_or(&Value::Null),
+                    &defaults[i].as_ref().unwrap_or(&Value::Null).data_type(),
+                    n,
+                )?,
+            };
+            cols.push(coerce_for_column(&arr, col, &meta.name)?);
+        }
+        out.push(
+            RecordBatch::try_new_with_options(
+                schema.clone(),
+                cols,
+                &RecordBatchOptions::new().with_row_count(Some(n)),
+            )
+            .map_err(|e| Error::internal(e.to_string()))?,
+        );
+    }
+    let keys = txn.catalog().unique_keys(&meta);
+    if let OnConflict::Update { target, action } = on_conflict {
+        let label = ins
+            .table_alias
+            .as_ref()
+            .map_or(meta.name.clone(), |a| a.alias.value.clone());
+        let n = crate::upsert::upsert(
+            engine,
+            txn,
+            &meta,
+            &label,
+            &keys,
+            out,
+            (target, action),
+            params,
+        )?;
+        return count_result(n);
+    }
+    let (before, after) = triggers_for(txn, &meta, TriggerEvent::Insert);
+    if !before.is_empty() || !after.is_empty() {
+        let mut inserted = 0u64;
+        for b in out {
+            for i in 0..b.num_rows() {
+                let row = b.slice(i, 1);
+                fire(engine, txn, &meta, &before, None, Some((&row, 0)), &[])?;
+                let row = if keys.is_empty() {
+                    row
+                } else {
+                    resolve_conflicts(engine, txn, &meta, &keys, row, on_conflict)?
+                };
+                if row.num_rows() > 0 {
+                    inserted += 1;
+                    txn.insert(meta.id, row.clone());
+                    fire(engine, txn, &meta, &after, None, Some((&row, 0)), &[])?;
+                }
+            }
+        }
+        return count_result(inserted);
+    }
+    let mut inserted = 0u64;
+    for b in out {
+        let b = if keys.is_empty() {
+            b
+        } else {
+            resolve_conflicts(engine, txn, &meta, &keys, b, on_conflict)?
+        };
+        inserted += b.num_rows() as u64;
+        if b.num_rows() > 0 {
+            txn.insert(meta.id, b);
+        }
+    }
+    count_result(inserted)
+}
+
+/// What INSERT does with a row that collides on a unique key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnConflict<'a> {
+    /// Update the existing row (`ON CONFLICT ... DO UPDATE`).
+    Update {
+        /// The conflict target, if given.
+        target: Option<&'a ast::ConflictTarget>,
+        /// The SET list and WHERE clause.
+        action: &'a ast::DoUpdate,
+    },
+    /// Fail the statement (IntegrityError).
+    Abort,
+    /// Skip the new row (`INSERT OR IGNORE`, `ON CONFLICT DO NOTHING`).
+    Ignore,
+    /// Delete the old rows, insert the new one (`INSERT OR REPLACE`).
+    Replace,
+}
+
+fn conflict_action(ins: &ast::Insert) -> Result<OnConflict<'_>> {
+    if ins.replace_into {
+        return Ok(OnConflict::Replace);
+    }
+    if ins.ignore {
+        return Ok(OnConflict::Ignore);
+    }
+    if let Some(on) = &ins.on {
+        return match on {
+            ast::OnInsert::OnConflict(ast::OnConflict {
+                action: ast::OnConflictAction::DoNothing,
+                ..
+            }) => Ok(OnConflict::Ignore),
+            ast::OnInsert::OnConflict(ast::OnConflict {
+                conflict_target,
+                action: ast::OnConflictAction::DoUpdate(action),
+            }) => Ok(OnConflict::Update {
+                target: conflict_target.as_ref(),
+                action,
+            }),
+            _ => Err(Error::not_supported(
+                "ON DUPLICATE KEY UPDATE is not supported; use ON CONFLICT ... DO UPDATE",
+            )),
+        };
+    }
+    Ok(match ins.or {
+        None
+        | Some(ast::SqliteOnConflict::Abort)
+        | Some(ast::SqliteOnConflict::Fail)
+        | Some(ast::SqliteOnConflict::Rollback) => OnConflict::Abort,
+        Some(ast::SqliteOnConflict::Ignore) => OnConflict::Ignore,
+        Some(ast::SqliteOnConflict::Replace) => OnConflict::Replace,
+    })
+}
+
+/// Applies the unique keys to a batch about to be inserted: fails, drops
+/// the colliding new rows, or deletes the rows they replace.
+fn resolve_conflicts(
+    engine: &Engine,
+    txn: &mut Transaction,
+    meta: &TableMeta,
+    keys: &[UniqueKey],
+    batch: RecordBatch,
+    action: OnConflict<'_>,
+) -> Result<RecordBatch> {
+    let collisions = find_collisions(txn, meta, keys, &batch)?;
+    if collisions.is_empty() {
+        return Ok(batch);
+    }
+    match action {
+        OnConflict::Update { .. } => Err(Error::internal("upserts run in upsert.rs")),
+        OnConflict::Abort => Err(unique_violation(meta, &keys[collisions[0].key])),
+        OnConflict::Ignore => {
+            let mut keep = vec![true; batch.num_rows()];
+            for c in &collisions {
+                keep[c.new_row] = false;
+            }
+            let mask: arrow_array::BooleanArray = keep.into_iter().map(Some).collect();
+            llkv_executor::eval::filter_batch(&batch, &mask)
+        }
+        OnConflict::Replace => {
+            // A later new row replaces an earlier one with the same key.
+            let mut keep = vec![true; batch.num_rows()];
+            let mut old_rows = Vec::new();
+            for c in &collisions {
+                match c.with {
+                    CollidesWith::Existing(id) => old_rows.push(id),
+                    CollidesWith::Earlier(i) => keep[i] = false,
+                }
+            }
+            old_rows.sort_unstable();
+            old_rows.dedup();
+            engine.delete_rows(txn, meta.id, &old_rows)?;
+            let mask: arrow_array::BooleanArray = keep.into_iter().map(Some).collect();
+            llkv_executor::eval::filter_batch(&batch, &mask)
+        }
+    }
+}
+
+/// Fails with an IntegrityError when `batch` (new versions of rows, already
+/// deleted in their old form) collides on a unique key.
+pub(crate) fn check_unique(
+    txn: &Transaction,
+    meta: &TableMeta,
+    keys: &[UniqueKey],
+    batch: &RecordBatch,
+) -> Result<()> {
+    match find_collisions(txn, meta, keys, batch)?.first() {
+        Some(c) => Err(unique_violation(meta, &keys[c.key])),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn table_arrow_schema(meta: &TableMeta) -> Arc<Schema> {
+    Arc::new(Schema::new(
+        meta.columns
+            .iter()
+            .map(|c| Field::new(&c.name, c.sql_type.arrow_type(), true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Scans `meta` with row ids and keeps rows matching `selection`.
+fn matching_rows(
+    txn: &Transaction,
+    meta: &TableMeta,
+    label: &str,
+    selection: Option<&ast::Expr>,
+    binder: &Binder<'_>,
+) -> Result<(Vec<RecordBatch>, Scope)> {
+    let scope = table_scope(meta, label);
+    let predicate = match selection {
+        Some(w) => Some(binder.bind_expr(
+            w,
+            &mut ExprContext {
+                scope: &scope,
+                agg: None,
+            },
+        )?),
+        None => None,
+    };
+    let subs = binder.take_subqueries();
+    let all: Vec<usize> = (0..meta.columns.len()).collect();
+    let batches = txn.scan_table(meta.id, &all, true)?;
+    let ctx = ExecContext::new(txn, &subs);
+    let mut out = Vec::new();
+    for b in batches {
+        let b = match &predicate {
+            Some(p) => {
+                let mask = llkv_executor::eval::evaluate_predicate(p, &b, &ctx)?;
+                llkv_executor::eval::filter_batch(&b, &mask)?
+            }
+            None => b,
+        };
+        if b.num_rows() > 0 {
+            out.push(b);
+        }
+    }
+    // Keep the subqueries for later expression evaluation by re-registering none;
+    // assignments are bound after this and use their own subqueries.
+    Ok((out, scope))
+}
+
+fn single_table(t: &ast::TableWithJoins) -> Result<(String, String)> {
+    if !t.joins.is_empty() {
+        return Err(Error::not_supported("UPDATE/DELETE with joins"));
+    }
+    match &t.relation {
+        ast::TableFactor::Table { name, alias, .. } => {
+            let n = object_name(name);
+            let label = alias
+                .as_ref()
+                .map(|a| a.name.value.clone())
+                .unwrap_or_else(|| n.clone());
+            Ok((n, label))
+        }
+        _ => Err(Error::not_supported("UPDATE/DELETE of a non-table")),
+    }
+}
+
+pub(crate) fn update(
+    engine: &Engine,
+    txn: &mut Transaction,
+    up: &ast::Update,
+    params: &[Value],
+    check: bool,
+) -> Result<QueryResult> {
+    if up.from.is_some() || up.returning.is_some() {
+        return Err(Error::not_supported(
+            "UPDATE ... FROM/RETURNING is not supported yet",
+        ));
+    }
+    let (name, label) = single_table(&up.table)?;
+    let meta = lookup_table(txn, &name)?;
+    let catalog = txn.catalog().clone();
+    let binder = Binder::new(&catalog, params);
+    let scope = table_scope(&meta, &label);
+    // Bind assignments first so parameters are numbered in statement order.
+    let mut assignments: Vec<(usize, Expr)> = Vec::new();
+    for a in &up.assignments {
+        let idx = assignment_column(&meta, a)?;
+        let e = binder.bind_expr(
+            &a.value,
+            &mut ExprContext {
+                scope: &scope,
+                agg: None,
+            },
+        )?;
+        assignments.push((idx, e));
+    }
+    let assign_subs = binder.take_subqueries();
+    let (rows, _) = matching_rows(txn, &meta, &label, up.selection.as_ref(), &binder)?;
+    check_param_count(&binder, params, check)?;
+    if !assign_subs.is_empty() && assignments.iter().any(|(_, e)| has_subquery(e)) {
+        // Subquery ids in assignments index `assign_subs`.
+    }
+    let schema = table_arrow_schema(&meta);
+    let ctx = ExecContext::new(txn, &assign_subs);
+    let mut ids = Vec::new();
+    let mut new_batches = Vec::new();
+    for b in &rows {
+        let rid = row_id_column(b)?;
+        ids.extend(rid.values().iter().copied());
+        let mut cols = Vec::with_capacity(meta.columns.len());
+        for (i, col) in meta.columns.iter().enumerate() {
+            let arr = match assignments.iter().rev().find(|(t, _)| *t == i) {
+                Some((_, e)) => llkv_executor::eval::evaluate(e, b, &ctx)?,
+                None => b.column(i).clone(),
+            };
+            cols.push(coerce_for_column(&arr, col, &meta.name)?);
+        }
+        new_batches.push(
+            RecordBatch::try_new_with_options(
+                schema.clone(),
+                cols,
+                &RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
+            )
+            .map_err(|e| Error::internal(e.to_string()))?,
+        );
+    }
+    drop(ctx);
+    let keys = txn.catalog().unique_keys(&meta);
+    let (before, after) = triggers_for(txn, &meta, TriggerEvent::Update);
+    if !before.is_empty() || !after.is_empty() {
+        let assigned: Vec<usize> = assignments.iter().map(|(i, _)| *i).collect();
+        for (old, new) in rows.iter().zip(&new_batches) {
+            let rid = row_id_column(old)?;
+            for i in 0..old.num_rows() {
+                let new_row = new.slice(i, 1);
+                fire(
+                    engine,
+                    txn,
+                    &meta,
+                    &before,
+                    Some((old, i)),
+                    Some((&new_row, 0)),
+                    &assigned,
+                )?;
+                engine.delete_rows(txn, meta.id, &[rid.value(i)])?;
+                if !keys.is_empty() {
+                    check_unique(txn, &meta, &keys, &new_row)?;
+                }
+                txn.insert(meta.id, new_row.clone());
+                fire(
+                    engine,
+                    txn,
+                    &meta,
+                    &after,
+                    Some((old, i)),
+                    Some((&new_row, 0)),
+                    &assigned,
+                )?;
+            }
+        }
+        return count_result(ids.len() as u64);
+    }
+    engine.delete_rows(txn, meta.id, &ids)?;
+    if !keys.is_empty() && !new_batches.is_empty() {
+        let all = arrow_select::concat::concat_batches(&schema, &new_batches)
+            .map_err(|e| Error::internal(e.to_string()))?;
+        check_unique(txn, &meta, &keys, &all)?;
+    }
+    for b in new_batches {
+        txn.insert(meta.id, b);
+    }
+    count_result(ids.len() as u64)
+}
+
+fn has_subquery(e: &Expr) -> bool {
+    let mut found = false;
+    e.visit(&mut |x| found |= matches!(x, Expr::Subquery { .. }));
+    found
+}
+
+pub(crate) fn delete(
+    engine: &Engine,
+    txn: &mut Transaction,
+    del: &ast::Delete,
+    params: &[Value],
+    check: bool,
+) -> Result<QueryResult> {
+    if del.returning.is_some() || del.using.is_some() {
+        return Err(Error::not_supported(
+            "DELETE ... USING/RETURNING is not supported yet",
+        ));
+    }
+    let from = match &del.from {
+        ast::FromTable::WithFromKeyword(v) | ast::FromTable::WithoutKeyword(v) => v,
+    };
+    let t = from
+        .first()
+        .ok_or_else(|| Error::programming("DELETE needs a table"))?;
+    let (name, label) = single_table(t)?;
+    let meta = lookup_table(txn, &name)?;
+    let catalog = txn.catalog().clone();
+    let binder = Binder::new(&catalog, params);
+    let (rows, _) = matching_rows(txn, &meta, &label, del.selection.as_ref(), &binder)?;
+    check_param_count(&binder, params, check)?;
+    let mut ids = Vec::new();
+    for b in &rows {
+        ids.extend(row_id_column(b)?.values().iter().copied());
+    }
+    let (before, after) = triggers_for(txn, &meta, TriggerEvent::Delete);
+    if !before.is_empty() || !after.is_empty() {
+        for old in &rows {
+            let rid = row_id_column(old)?;
+            for i in 0..old.num_rows() {
+                fire(engine, txn, &meta, &before, Some((old, i)), None, &[])?;
+                engine.delete_rows(txn, meta.id, &[rid.value(i)])?;
+                fire(engine, txn, &meta, &after, Some((old, i)), None, &[])?;
+            }
+        }
+        return count_result(ids.len() as u64);
+    }
+    engine.delete_rows(txn, meta.id, &ids)?;
+    count_result(ids.len() as u64)
+}

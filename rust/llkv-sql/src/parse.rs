@@ -1,0 +1,75 @@
+//! Parsing: SQL text into statements, with the generic grammar first and
+//! SQLite's as a fallback, plus the few commands sqlparser has no node for.
+
+use llkv_plan::{Error, Result};
+use sqlparser::ast;
+use sqlparser::dialect::GenericDialect;
+use sqlparser::parser::Parser;
+
+/// Deepest expression nesting the parser accepts.
+const PARSER_RECURSION_LIMIT: usize = 400;
+
+/// One parsed statement: sqlparser's, or one of the few SQLite commands
+/// sqlparser has no node for.
+pub(crate) enum Command {
+    /// Any statement sqlparser knows.
+    Sql(Box<ast::Statement>),
+    /// `REINDEX [name]`: rebuild the indexes of a table, or one index.
+    Reindex(Option<ast::ObjectName>),
+}
+
+/// Parses SQL text: the generic grammar first, then SQLite's (which accepts
+/// forms such as `x IN ()`).
+pub(crate) fn parse_commands(sql: &str) -> Result<Vec<Command>> {
+    let parse = |dialect: &dyn sqlparser::dialect::Dialect| {
+        Parser::new(dialect)
+            .with_recursion_limit(PARSER_RECURSION_LIMIT)
+            .try_with_sql(sql)
+            .and_then(|mut p| parse_command_list(&mut p))
+    };
+    match parse(&GenericDialect {}) {
+        Ok(s) => Ok(s),
+        Err(first) => parse(&sqlparser::dialect::SQLiteDialect {})
+            .map_err(|_| Error::programming(format!("syntax error: {first}"))),
+    }
+}
+
+/// Parses SQL text that must hold only statements sqlparser knows.
+pub(crate) fn parse_statements(sql: &str) -> Result<Vec<ast::Statement>> {
+    parse_commands(sql)?
+        .into_iter()
+        .map(|c| match c {
+            Command::Sql(s) => Ok(*s),
+            Command::Reindex(_) => Err(Error::programming("REINDEX is not allowed here")),
+        })
+        .collect()
+}
+
+/// `;`-separated commands, like sqlparser's own statement loop.
+fn parse_command_list(
+    p: &mut Parser<'_>,
+) -> std::result::Result<Vec<Command>, sqlparser::parser::ParserError> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    let mut out = Vec::new();
+    loop {
+        while p.consume_token(&Token::SemiColon) {}
+        if p.peek_token_ref().token == Token::EOF {
+            break;
+        }
+        if p.parse_keyword(Keyword::REINDEX) {
+            let name = match p.peek_token_ref().token {
+                Token::EOF | Token::SemiColon => None,
+                _ => Some(p.parse_object_name(false)?),
+            };
+            out.push(Command::Reindex(name));
+        } else {
+            out.push(Command::Sql(Box::new(p.parse_statement()?)));
+        }
+        match p.peek_token_ref().token {
+            Token::EOF | Token::SemiColon => {}
+            _ => return p.expected_ref("end of statement", p.peek_token_ref()),
+        }
+    }
+    Ok(out)
+}
