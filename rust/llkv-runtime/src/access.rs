@@ -218,6 +218,8 @@ mod tests {
             next_row_id: 0,
             segments: vec![],
             unique_constraints: vec![],
+            checks: vec![],
+            foreign_keys: vec![],
         };
         let mut catalog = Catalog::default();
         catalog.indexes.insert(

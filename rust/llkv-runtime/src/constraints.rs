@@ -77,26 +77,96 @@ pub fn find_collisions(
         if first.is_empty() {
             continue;
         }
-        for stored in candidate_rows(txn, meta, key, batch)? {
-            let ids = row_id_column(&stored)?;
-            let cols: Vec<ArrayRef> = stored.columns()[..key.columns.len()].to_vec();
-            let cols = cols
-                .into_iter()
-                .zip(&new_cols)
-                .map(|(c, n)| llkv_executor::eval::conform(c, n.data_type()))
-                .collect::<Result<Vec<_>>>()?;
-            let stored_rows = conv.convert_columns(&cols).map_err(arrow_err)?;
-            for j in 0..stored.num_rows() {
-                if cols.iter().any(|c| c.is_null(j)) {
-                    continue;
-                }
-                if let Some(new_row) = first.get(stored_rows.row(j).data()) {
-                    out.push(Collision {
-                        key: k,
-                        new_row: *new_row,
-                        with: CollidesWith::Existing(ids.value(j)),
-                    });
-                }
+        let matches = stored_matches(
+            txn,
+            meta,
+            &key.columns,
+            &new_cols,
+            &rows,
+            &first,
+            &key.origin,
+        )?;
+        out.extend(matches.into_iter().map(|(new_row, id)| Collision {
+            key: k,
+            new_row,
+            with: CollidesWith::Existing(id),
+        }));
+    }
+    Ok(out)
+}
+
+/// Rows of `meta`'s table that `txn` sees whose `columns` equal one of the
+/// non-NULL key rows of `keys` (one array per column): pairs of (key row,
+/// row id). A key that occurs in several key rows is reported for each.
+pub fn find_key_matches(
+    txn: &Transaction,
+    meta: &TableMeta,
+    columns: &[usize],
+    keys: &[ArrayRef],
+    origin: &str,
+) -> Result<Vec<(usize, u64)>> {
+    let conv = RowConverter::new(
+        keys.iter()
+            .map(|c| SortField::new(c.data_type().clone()))
+            .collect(),
+    )
+    .map_err(arrow_err)?;
+    let rows = conv.convert_columns(keys).map_err(arrow_err)?;
+    let mut first: HashMap<&[u8], usize> = HashMap::new();
+    let repeats = first_occurrences(keys, &rows, &mut first);
+    if first.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut out = stored_matches(txn, meta, columns, keys, &rows, &first, origin)?;
+    let mut by_first: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (row, earlier) in repeats {
+        by_first.entry(earlier).or_default().push(row);
+    }
+    let mut extra = Vec::new();
+    for (row, id) in &out {
+        for r in by_first.get(row).into_iter().flatten() {
+            extra.push((*r, *id));
+        }
+    }
+    out.extend(extra);
+    Ok(out)
+}
+
+/// Probes the rows `txn` sees with the first occurrences of the new keys:
+/// (new row, stored row id) for each stored row with an equal key.
+fn stored_matches(
+    txn: &Transaction,
+    meta: &TableMeta,
+    columns: &[usize],
+    new_cols: &[ArrayRef],
+    new_rows: &arrow_row::Rows,
+    first: &HashMap<&[u8], usize>,
+    origin: &str,
+) -> Result<Vec<(usize, u64)>> {
+    let conv = RowConverter::new(
+        new_cols
+            .iter()
+            .map(|c| SortField::new(c.data_type().clone()))
+            .collect(),
+    )
+    .map_err(arrow_err)?;
+    debug_assert_eq!(new_rows.num_rows(), new_cols[0].len());
+    let mut out = Vec::new();
+    for stored in candidate_rows(txn, meta, columns, origin, &new_cols[0])? {
+        let ids = row_id_column(&stored)?;
+        let cols: Vec<ArrayRef> = stored.columns()[..columns.len()].to_vec();
+        let cols = cols
+            .into_iter()
+            .zip(new_cols)
+            .map(|(c, n)| llkv_executor::eval::conform(c, n.data_type()))
+            .collect::<Result<Vec<_>>>()?;
+        let stored_rows = conv.convert_columns(&cols).map_err(arrow_err)?;
+        for j in 0..stored.num_rows() {
+            if cols.iter().any(|c| c.is_null(j)) {
+                continue;
+            }
+            if let Some(new_row) = first.get(stored_rows.row(j).data()) {
+                out.push((*new_row, ids.value(j)));
             }
         }
     }
@@ -113,29 +183,30 @@ const LOOKUP_ROWS: usize = 32;
 fn candidate_rows(
     txn: &Transaction,
     meta: &TableMeta,
-    key: &UniqueKey,
-    batch: &RecordBatch,
+    columns: &[usize],
+    origin: &str,
+    first_values: &ArrayRef,
 ) -> Result<Vec<RecordBatch>> {
-    let first = key.columns[0];
-    if batch.num_rows() <= LOOKUP_ROWS {
-        let mut paths = Vec::with_capacity(batch.num_rows());
-        for i in 0..batch.num_rows() {
-            let v = llkv_executor::scalar::value_at(batch.column(first).as_ref(), i);
+    let first = columns[0];
+    if first_values.len() <= LOOKUP_ROWS {
+        let mut paths = Vec::with_capacity(first_values.len());
+        for i in 0..first_values.len() {
+            let v = llkv_executor::scalar::value_at(first_values.as_ref(), i);
             if v.is_null() {
                 continue;
             }
-            match equality_path(meta, first, &v, &key.origin) {
-                AccessPath::FullScan => return txn.scan_table(meta.id, &key.columns, true),
+            match equality_path(meta, first, &v, origin) {
+                AccessPath::FullScan => return txn.scan_table(meta.id, columns, true),
                 path => paths.push(path),
             }
         }
         let mut out = Vec::new();
         for path in &paths {
-            out.extend(txn.scan_with_path(meta.id, &key.columns, true, path)?);
+            out.extend(txn.scan_with_path(meta.id, columns, true, path)?);
         }
         return Ok(out);
     }
-    txn.scan_table(meta.id, &key.columns, true)
+    txn.scan_table(meta.id, columns, true)
 }
 
 /// Fills `first` with each non-NULL key's first row and returns the later

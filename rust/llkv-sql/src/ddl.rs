@@ -110,10 +110,14 @@ pub(crate) fn create_table(
     if columns.is_empty() {
         return Err(Error::programming("a table needs at least one column"));
     }
-    let unique_constraints = table_constraints(&ct.constraints, &mut columns)?;
-    let catalog = txn.catalog_mut();
-    let id = catalog.next_table_id.max(1);
-    catalog.next_table_id = id + 1;
+    let constraints = crate::constraint_ddl::table_constraints(
+        txn.catalog(),
+        &name,
+        &ct.columns,
+        &ct.constraints,
+        &mut columns,
+    )?;
+    let id = txn.catalog().next_table_id.max(1);
     let next_field_id = columns.len() as u32;
     let meta = TableMeta {
         id,
@@ -122,8 +126,15 @@ pub(crate) fn create_table(
         next_field_id,
         next_row_id: 0,
         segments: vec![],
-        unique_constraints,
+        unique_constraints: constraints.unique,
+        checks: constraints.checks,
+        foreign_keys: constraints.foreign_keys,
     };
+    for check in &meta.checks {
+        crate::check::validate(txn, &meta, check)?;
+    }
+    let catalog = txn.catalog_mut();
+    catalog.next_table_id = id + 1;
     catalog.tables.insert(key, meta.clone());
     if let Some(batches) = as_query {
         let schema = table_arrow_schema(&meta);
@@ -147,50 +158,29 @@ pub(crate) fn create_table(
     Ok(other_result())
 }
 
-/// Applies table-level PRIMARY KEY and UNIQUE constraints: flags the
-/// primary key's columns (NOT NULL) and returns the multi-column UNIQUE
-/// constraints as field ids.
-fn table_constraints(
-    constraints: &[ast::TableConstraint],
-    columns: &mut [ColumnMeta],
-) -> Result<Vec<Vec<u32>>> {
-    let positions = |cols: &[ast::IndexColumn], columns: &[ColumnMeta]| {
-        cols.iter()
-            .map(|c| {
-                let name = c.column.expr.to_string();
-                columns
-                    .iter()
-                    .position(|m| m.name.eq_ignore_ascii_case(&name))
-                    .ok_or_else(|| Error::programming(format!("no such column: {name}")))
-            })
-            .collect::<Result<Vec<usize>>>()
-    };
-    let mut unique = Vec::new();
-    let mut has_pk = columns.iter().any(|c| c.primary_key);
-    for c in constraints {
-        match c {
-            ast::TableConstraint::PrimaryKey(pk) => {
-                if has_pk {
-                    return Err(Error::programming("table has more than one primary key"));
-                }
-                has_pk = true;
-                for i in positions(&pk.columns, columns)? {
-                    columns[i].primary_key = true;
-                    columns[i].nullable = false;
-                }
-            }
-            ast::TableConstraint::Unique(u) => {
-                let cols = positions(&u.columns, columns)?;
-                if let [single] = cols[..] {
-                    columns[single].unique = true;
-                } else {
-                    unique.push(cols.iter().map(|i| columns[*i].field_id).collect());
-                }
-            }
-            _ => {}
+/// Fails when a table to drop is the parent of a foreign key of a table
+/// that is not dropped along with it.
+fn refuse_dropping_parents(txn: &Transaction, names: &[ast::ObjectName]) -> Result<()> {
+    let dropped: Vec<String> = names
+        .iter()
+        .map(|n| object_name(n).to_ascii_lowercase())
+        .collect();
+    for child in txn.catalog().tables.values() {
+        if dropped.contains(&child.name.to_ascii_lowercase()) {
+            continue;
+        }
+        if let Some(fk) = child
+            .foreign_keys
+            .iter()
+            .find(|fk| dropped.contains(&fk.parent.to_ascii_lowercase()))
+        {
+            return Err(Error::integrity(format!(
+                "cannot drop table {}: table {} has a foreign key that references it",
+                fk.parent, child.name
+            )));
         }
     }
-    Ok(unique)
+    Ok(())
 }
 
 pub(crate) fn drop_objects(
@@ -199,6 +189,9 @@ pub(crate) fn drop_objects(
     if_exists: bool,
     names: &[ast::ObjectName],
 ) -> Result<QueryResult> {
+    if let ast::ObjectType::Table = kind {
+        refuse_dropping_parents(txn, names)?;
+    }
     for n in names {
         let name = object_name(n);
         let key = name.to_ascii_lowercase();

@@ -11,8 +11,6 @@ use llkv_runtime::constraints::{find_collisions, unique_violation, CollidesWith}
 use llkv_runtime::{row_id_column, Engine, Transaction};
 use llkv_table::{ColumnMeta, TableMeta, TriggerEvent, UniqueKey};
 use sqlparser::ast;
-use sqlparser::dialect::GenericDialect;
-use sqlparser::parser::Parser;
 
 use crate::binder::{object_name, Binder, ExprContext, Scope, ScopeColumn};
 use crate::coerce::coerce_for_column;
@@ -51,14 +49,11 @@ pub(crate) fn lookup_table(txn: &Transaction, name: &str) -> Result<TableMeta> {
         .ok_or_else(|| Error::programming(format!("no such table: {name}")))
 }
 
-fn default_value(col: &ColumnMeta, params: &[Value]) -> Result<Value> {
+pub(crate) fn default_value(col: &ColumnMeta, params: &[Value]) -> Result<Value> {
     match &col.default {
         None => Ok(Value::Null),
         Some(sql) => {
-            let expr = Parser::new(&GenericDialect {})
-                .try_with_sql(sql)
-                .and_then(|mut p| p.parse_expr())
-                .map_err(|e| Error::internal(format!("bad stored default: {e}")))?;
+            let expr = crate::parse::parse_stored_expr(sql)?;
             let catalog = llkv_table::Catalog::default();
             let binder = Binder::new(&catalog, params);
             let scope = Scope::default();
@@ -184,39 +179,56 @@ pub(crate) fn insert(
         return count_result(n);
     }
     let (before, after) = triggers_for(txn, &meta, TriggerEvent::Insert);
-    if !before.is_empty() || !after.is_empty() {
-        let mut inserted = 0u64;
-        for b in out {
+    let per_row = !before.is_empty() || !after.is_empty();
+    let mut replaced = Vec::new();
+    let mut written = Vec::new();
+    for b in out {
+        if per_row {
             for i in 0..b.num_rows() {
                 let row = b.slice(i, 1);
                 fire(engine, txn, &meta, &before, None, Some((&row, 0)), &[])?;
                 let row = if keys.is_empty() {
                     row
                 } else {
-                    resolve_conflicts(engine, txn, &meta, &keys, row, on_conflict)?
+                    resolve_conflicts(engine, txn, &meta, &keys, row, on_conflict, &mut replaced)?
                 };
                 if row.num_rows() > 0 {
-                    inserted += 1;
-                    txn.insert(meta.id, row.clone());
+                    insert_checked(txn, &meta, row.clone())?;
                     fire(engine, txn, &meta, &after, None, Some((&row, 0)), &[])?;
+                    written.push(row);
                 }
             }
+            continue;
         }
-        return count_result(inserted);
-    }
-    let mut inserted = 0u64;
-    for b in out {
         let b = if keys.is_empty() {
             b
         } else {
-            resolve_conflicts(engine, txn, &meta, &keys, b, on_conflict)?
+            resolve_conflicts(engine, txn, &meta, &keys, b, on_conflict, &mut replaced)?
         };
-        inserted += b.num_rows() as u64;
         if b.num_rows() > 0 {
-            txn.insert(meta.id, b);
+            insert_checked(txn, &meta, b.clone())?;
+            written.push(b);
         }
     }
-    count_result(inserted)
+    crate::foreign_key::parent_rows_changed(engine, txn, &meta, &replaced, None)?;
+    count_result(llkv_runtime::transaction::rows_of(&written) as u64)
+}
+
+/// Stores new rows of `meta`'s table (all columns, table order) in the
+/// transaction after checking its CHECK constraints, then checks the
+/// foreign keys the rows hold.
+pub(crate) fn insert_checked(
+    txn: &mut Transaction,
+    meta: &TableMeta,
+    batch: RecordBatch,
+) -> Result<()> {
+    crate::check::check_rows(txn, meta, &batch)?;
+    if meta.foreign_keys.is_empty() {
+        txn.insert(meta.id, batch);
+        return Ok(());
+    }
+    txn.insert(meta.id, batch.clone());
+    crate::foreign_key::check_children(txn, meta, &batch)
 }
 
 /// What INSERT does with a row that collides on a unique key.
@@ -281,6 +293,7 @@ fn resolve_conflicts(
     keys: &[UniqueKey],
     batch: RecordBatch,
     action: OnConflict<'_>,
+    replaced: &mut Vec<RecordBatch>,
 ) -> Result<RecordBatch> {
     let collisions = find_collisions(txn, meta, keys, &batch)?;
     if collisions.is_empty() {
@@ -309,6 +322,10 @@ fn resolve_conflicts(
             }
             old_rows.sort_unstable();
             old_rows.dedup();
+            if crate::foreign_key::is_referenced(txn, meta) {
+                let ids = old_rows.iter().copied().collect();
+                replaced.push(crate::foreign_key::fetch_rows(txn, meta, &ids)?);
+            }
             engine.delete_rows(txn, meta.id, &old_rows)?;
             let mask: arrow_array::BooleanArray = keep.into_iter().map(Some).collect();
             llkv_executor::eval::filter_batch(&batch, &mask)
@@ -479,7 +496,7 @@ pub(crate) fn update(
                 if !keys.is_empty() {
                     check_unique(txn, &meta, &keys, &new_row)?;
                 }
-                txn.insert(meta.id, new_row.clone());
+                insert_checked(txn, &meta, new_row.clone())?;
                 fire(
                     engine,
                     txn,
@@ -491,17 +508,18 @@ pub(crate) fn update(
                 )?;
             }
         }
-        return count_result(ids.len() as u64);
+    } else {
+        engine.delete_rows(txn, meta.id, &ids)?;
+        if !keys.is_empty() && !new_batches.is_empty() {
+            let all = arrow_select::concat::concat_batches(&schema, &new_batches)
+                .map_err(|e| Error::internal(e.to_string()))?;
+            check_unique(txn, &meta, &keys, &all)?;
+        }
+        for b in &new_batches {
+            insert_checked(txn, &meta, b.clone())?;
+        }
     }
-    engine.delete_rows(txn, meta.id, &ids)?;
-    if !keys.is_empty() && !new_batches.is_empty() {
-        let all = arrow_select::concat::concat_batches(&schema, &new_batches)
-            .map_err(|e| Error::internal(e.to_string()))?;
-        check_unique(txn, &meta, &keys, &all)?;
-    }
-    for b in new_batches {
-        txn.insert(meta.id, b);
-    }
+    crate::foreign_key::parent_rows_changed(engine, txn, &meta, &rows, Some(&new_batches))?;
     count_result(ids.len() as u64)
 }
 
@@ -549,8 +567,9 @@ pub(crate) fn delete(
                 fire(engine, txn, &meta, &after, Some((old, i)), None, &[])?;
             }
         }
-        return count_result(ids.len() as u64);
+    } else {
+        engine.delete_rows(txn, meta.id, &ids)?;
     }
-    engine.delete_rows(txn, meta.id, &ids)?;
+    crate::foreign_key::parent_rows_changed(engine, txn, &meta, &rows, None)?;
     count_result(ids.len() as u64)
 }

@@ -2,9 +2,12 @@
 //! dialect's rules, plan, and run statements through the runtime.
 
 pub mod binder;
+mod check;
 pub mod coerce;
+mod constraint_ddl;
 mod ddl;
 mod dml;
+mod foreign_key;
 mod parse;
 pub mod result;
 pub mod session;

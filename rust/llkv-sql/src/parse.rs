@@ -73,3 +73,13 @@ fn parse_command_list(
     }
     Ok(out)
 }
+
+/// Parses one expression stored as SQL text in the catalog (a DEFAULT or
+/// CHECK expression).
+pub(crate) fn parse_stored_expr(sql: &str) -> Result<ast::Expr> {
+    Parser::new(&GenericDialect {})
+        .with_recursion_limit(PARSER_RECURSION_LIMIT)
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .map_err(|e| Error::internal(format!("bad stored expression {sql:?}: {e}")))
+}

@@ -19,7 +19,9 @@ use sqlparser::ast;
 
 use crate::binder::Binder;
 use crate::coerce::coerce_for_column;
-use crate::dml::{assignment_column, check_unique, table_arrow_schema, table_scope};
+use crate::dml::{
+    assignment_column, check_unique, insert_checked, table_arrow_schema, table_scope,
+};
 use crate::trigger::{fire, triggers_for};
 
 /// Runs the upsert for the new rows in `batches` (all table columns, table
@@ -85,7 +87,7 @@ pub fn upsert(
                     &[],
                 )?;
                 check_unique(txn, meta, keys, &proposed)?;
-                txn.insert(meta.id, proposed.clone());
+                insert_checked(txn, meta, proposed.clone())?;
                 fire(
                     engine,
                     txn,
@@ -139,7 +141,14 @@ pub fn upsert(
             )?;
             engine.delete_rows(txn, meta.id, &[row_id])?;
             check_unique(txn, meta, keys, &new_row)?;
-            txn.insert(meta.id, new_row.clone());
+            insert_checked(txn, meta, new_row.clone())?;
+            crate::foreign_key::parent_rows_changed(
+                engine,
+                txn,
+                meta,
+                std::slice::from_ref(&old),
+                Some(std::slice::from_ref(&new_row)),
+            )?;
             fire(
                 engine,
                 txn,

@@ -68,6 +68,56 @@ pub struct TableMeta {
     /// (single-column ones are flagged on the column).
     #[serde(default)]
     pub unique_constraints: Vec<Vec<FieldId>>,
+    /// `CHECK` constraints (column- and table-level).
+    #[serde(default)]
+    pub checks: Vec<CheckMeta>,
+    /// `FOREIGN KEY ... REFERENCES` constraints of this (child) table.
+    #[serde(default)]
+    pub foreign_keys: Vec<ForeignKeyMeta>,
+}
+
+/// A `CHECK (expr)` constraint: every row must make `expr` true or NULL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckMeta {
+    /// Constraint name, if declared with `CONSTRAINT name`.
+    pub name: Option<String>,
+    /// The expression as SQL text, over the table's column names.
+    pub expr: String,
+}
+
+/// What happens to child rows when the parent row they reference is
+/// deleted or its key updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReferentialAction {
+    /// Fail the statement if children still reference the old key at the
+    /// end of the statement (the default).
+    NoAction,
+    /// Fail the statement at once if children reference the row.
+    Restrict,
+    /// Delete the children, or update their keys along.
+    Cascade,
+    /// Set the children's referencing columns to NULL.
+    SetNull,
+    /// Set the children's referencing columns to their defaults.
+    SetDefault,
+}
+
+/// A `FOREIGN KEY (cols) REFERENCES parent (cols)` constraint: every row
+/// whose referencing columns are all non-NULL must match a parent row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForeignKeyMeta {
+    /// Constraint name, if declared with `CONSTRAINT name`.
+    pub name: Option<String>,
+    /// Referencing columns of this table, as field ids.
+    pub columns: Vec<FieldId>,
+    /// The referenced (parent) table's name.
+    pub parent: String,
+    /// The referenced columns of the parent (a primary key or unique key).
+    pub parent_columns: Vec<String>,
+    /// Action when a referenced parent row is deleted.
+    pub on_delete: ReferentialAction,
+    /// Action when a referenced parent key is updated.
+    pub on_update: ReferentialAction,
 }
 
 /// A set of columns whose non-NULL values must be unique among a table's

@@ -9,8 +9,8 @@ pub mod store;
 pub mod types;
 
 pub use catalog::{
-    Catalog, ColumnMeta, FieldId, IndexMeta, TableId, TableMeta, TriggerEvent, TriggerMeta,
-    TriggerTiming, UniqueKey, ViewMeta,
+    Catalog, CheckMeta, ColumnMeta, FieldId, ForeignKeyMeta, IndexMeta, ReferentialAction, TableId,
+    TableMeta, TriggerEvent, TriggerMeta, TriggerTiming, UniqueKey, ViewMeta,
 };
 pub use error::{Result, TableError};
 pub use segment::Segment;
