@@ -18,6 +18,8 @@ Connections to the same file in one process share one engine, so each
 connection below plays one transaction (T1, T2, ...).
 """
 
+import contextlib
+import random
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,9 +47,9 @@ def read_all(con: llkv.Connection) -> Rows:
     return query(con, "SELECT id, value FROM test ORDER BY id")
 
 
-def write(con: llkv.Connection, sql: str) -> int:
+def write(con: llkv.Connection, sql: str, params: Sequence[int] | None = None) -> int:
     """Run an UPDATE/DELETE/INSERT and return the number of rows it affected."""
-    count: int = con.execute(sql).to_pylist()[0]["count"]
+    count: int = con.execute(sql, params).to_pylist()[0]["count"]
     return count
 
 
@@ -450,3 +452,150 @@ def test_g2_two_anti_dependency_edges_are_allowed(db: Path) -> None:
         assert read_all(t1) == table((1, 0), (2, 20))
         commit(t1)
     assert committed(db) == table((1, 0), (2, 25))
+
+
+# --- Beyond Hermitage ----------------------------------------------------------
+
+
+def test_conflicting_statement_is_atomic(db: Path) -> None:
+    """A statement that hits a conflict has no effect, and the transaction's
+    earlier work survives it.
+
+    T1 updates row 2. T2 first updates row 1 on its own, then runs an UPDATE
+    of every row, which conflicts on row 2: none of that statement's changes
+    may remain (row 1 stays at T2's 11, not 111). T2 may still commit its
+    earlier, non-conflicting work. Final: 1 => 11 (T2), 2 => 21 (T1).
+    """
+    with llkv.connect(db) as t1, llkv.connect(db) as t2:
+        assert begin(t1) == INITIAL
+        assert begin(t2) == INITIAL
+        assert write(t1, "update test set value = 21 where id = 2") == 1
+        assert write(t2, "update test set value = 11 where id = 1") == 1
+        with pytest.raises(llkv.TransactionConflictError):
+            t2.execute("update test set value = value + 100")
+        assert t2.in_transaction is True
+        assert read_all(t2) == table((1, 11), (2, 20))
+        commit(t1)
+        commit(t2)
+    assert committed(db) == table((1, 11), (2, 21))
+
+
+class SIModel:
+    """Snapshot isolation, first updater wins, for ``test`` with rows 1..N."""
+
+    def __init__(self, values: dict[int, int]) -> None:
+        self.committed = dict(values)
+        self.clock = 0
+        self.last_commit = dict.fromkeys(values, 0)
+        # Per open transaction (keyed by connection index): snapshot, start time, writes.
+        self.snapshot: dict[int, dict[int, int]] = {}
+        self.start: dict[int, int] = {}
+        self.writes: dict[int, dict[int, int]] = {}
+
+    def begin(self, tx: int) -> None:
+        self.snapshot[tx] = dict(self.committed)
+        self.start[tx] = self.clock
+        self.writes[tx] = {}
+
+    def view(self, tx: int) -> dict[int, int]:
+        return {**self.snapshot[tx], **self.writes[tx]}
+
+    def conflicts(self, tx: int, row: int) -> bool:
+        if self.last_commit[row] > self.start[tx]:
+            return True
+        return any(row in w for other, w in self.writes.items() if other != tx)
+
+    def update(self, tx: int, rows: list[int], delta: int) -> bool:
+        """Add ``delta`` to ``rows``; False (and no effect) on a conflict."""
+        if any(self.conflicts(tx, r) for r in rows):
+            return False
+        view = self.view(tx)
+        for r in rows:
+            self.writes[tx][r] = view[r] + delta
+        return True
+
+    def end(self, tx: int, commit: bool) -> None:
+        writes = self.writes.pop(tx)
+        del self.snapshot[tx], self.start[tx]
+        if commit and writes:
+            self.clock += 1
+            for r, v in writes.items():
+                self.committed[r] = v
+                self.last_commit[r] = self.clock
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_interleavings_match_snapshot_isolation_model(tmp_path: Path, seed: int) -> None:
+    """Random interleavings of BEGIN / SELECT / UPDATE / COMMIT / ROLLBACK (and
+    autocommit UPDATEs) over four connections, checked step by step against a
+    model of snapshot isolation with first-updater-wins: every read returns
+    the model's snapshot plus own writes, every UPDATE conflicts exactly when
+    the model says so (no missed and no spurious conflicts), and the committed
+    table always matches."""
+    rng = random.Random(seed)
+    n_rows, n_cons, steps = 5, 4, 1500
+    path = tmp_path / "model.llkv"
+    values = {r: 10 * r for r in range(1, n_rows + 1)}
+    model = SIModel(values)
+    with contextlib.ExitStack() as stack:
+        cons = [stack.enter_context(llkv.connect(path)) for _ in range(n_cons)]
+        observer = stack.enter_context(llkv.connect(path))
+        cons[0].execute("create table test (id int primary key, value int)")
+        cons[0].execute(
+            "insert into test (id, value) values "
+            + ", ".join(f"({r}, {v})" for r, v in values.items())
+        )
+        stats = {"conflicts": 0, "commits": 0}
+        for step in range(steps):
+            i = rng.randrange(n_cons)
+            con = cons[i]
+            where = f"step {step}, connection {i}"
+            rows = sorted(rng.sample(range(1, n_rows + 1), rng.choice([1, 1, 2])))
+            delta = rng.randint(1, 9)
+            sql = (
+                "update test set value = value + ? where id in (" + ", ".join("?" * len(rows)) + ")"
+            )
+            params = [delta, *rows]
+            if not con.in_transaction:
+                action = "begin" if rng.random() < 0.8 else "autocommit-update"
+            else:
+                action = rng.choices(["select", "update", "commit", "rollback"], [3, 4, 2, 1])[0]
+            if action == "begin":
+                model.begin(i)
+                assert begin(con) == table(*sorted(model.view(i).items())), where
+            elif action == "autocommit-update":
+                # A one-statement transaction of its own.
+                model.begin(i)
+                ok = model.update(i, rows, delta)
+                if ok:
+                    assert write(con, sql, params) == len(rows), where
+                else:
+                    with pytest.raises(llkv.TransactionConflictError):
+                        con.execute(sql, params)
+                    stats["conflicts"] += 1
+                model.end(i, commit=ok)
+                assert con.in_transaction is False, where
+            elif action == "select":
+                assert read_all(con) == table(*sorted(model.view(i).items())), where
+            elif action == "update":
+                if model.update(i, rows, delta):
+                    assert write(con, sql, params) == len(rows), where
+                else:
+                    with pytest.raises(llkv.TransactionConflictError):
+                        con.execute(sql, params)
+                    stats["conflicts"] += 1
+                    # The statement failed; the transaction is intact, then given up.
+                    assert read_all(con) == table(*sorted(model.view(i).items())), where
+                    model.end(i, commit=False)
+                    rollback(con)
+            else:
+                model.end(i, commit=action == "commit")
+                if action == "commit":
+                    commit(con)
+                    stats["commits"] += 1
+                else:
+                    rollback(con)
+            # An autocommit reader sees exactly the committed state.
+            assert read_all(observer) == table(*sorted(model.committed.items())), where
+        assert stats["conflicts"] > 0
+        assert stats["commits"] > 0

@@ -319,7 +319,11 @@ impl FileRun {
         result: &QueryResult,
         letters: &[TypeLetter],
     ) -> Result<Vec<Vec<Cell>>, String> {
-        if result.kind != StatementKind::Query {
+        // DuckDB answers a DML statement run as a query with one row
+        // holding the number of rows changed, which our `count` result is.
+        let dml_count = self.dialect == Dialect::DuckDb
+            && matches!(result.kind, StatementKind::RowsAffected(_));
+        if result.kind != StatementKind::Query && !dml_count {
             return Err(format!(
                 "query record got a {:?} result instead of rows",
                 result.kind

@@ -80,11 +80,6 @@ pub(crate) fn insert(
     params: &[Value],
     check: bool,
 ) -> Result<QueryResult> {
-    if ins.returning.is_some() {
-        return Err(Error::not_supported(
-            "INSERT ... RETURNING is not supported yet",
-        ));
-    }
     let on_conflict = conflict_action(ins)?;
     let name = match &ins.table {
         ast::TableObject::TableName(n) => object_name(n),
@@ -111,6 +106,16 @@ pub(crate) fn insert(
     let catalog = txn.catalog().clone();
     let binder = Binder::new(&catalog, params);
     let plan = binder.bind_query(source)?;
+    let subs = binder.take_subqueries();
+    let label = ins
+        .table_alias
+        .as_ref()
+        .map_or(meta.name.clone(), |a| a.alias.value.clone());
+    let returning = ins
+        .returning
+        .as_ref()
+        .map(|items| crate::returning::bind(&binder, &meta, &label, items))
+        .transpose()?;
     check_param_count(&binder, params, check)?;
     let width = plan.schema().fields().len();
     if width != targets.len() {
@@ -121,7 +126,6 @@ pub(crate) fn insert(
             width
         )));
     }
-    let subs = binder.take_subqueries();
     let batches = run_query(txn, &plan, &subs)?;
     let defaults: Vec<Option<Value>> = meta
         .columns
@@ -162,11 +166,7 @@ pub(crate) fn insert(
     }
     let keys = txn.catalog().unique_keys(&meta);
     if let OnConflict::Update { target, action } = on_conflict {
-        let label = ins
-            .table_alias
-            .as_ref()
-            .map_or(meta.name.clone(), |a| a.alias.value.clone());
-        let n = crate::upsert::upsert(
+        let written = crate::upsert::upsert(
             engine,
             txn,
             &meta,
@@ -176,7 +176,7 @@ pub(crate) fn insert(
             (target, action),
             params,
         )?;
-        return count_result(n);
+        return written_result(txn, &meta, returning.as_ref(), &written);
     }
     let (before, after) = triggers_for(txn, &meta, TriggerEvent::Insert);
     let per_row = !before.is_empty() || !after.is_empty();
@@ -211,7 +211,21 @@ pub(crate) fn insert(
         }
     }
     crate::foreign_key::parent_rows_changed(engine, txn, &meta, &replaced, None)?;
-    count_result(llkv_runtime::transaction::rows_of(&written) as u64)
+    written_result(txn, &meta, returning.as_ref(), &written)
+}
+
+/// A DML statement's result: the RETURNING rows, or the count of rows
+/// written.
+fn written_result(
+    txn: &Transaction,
+    meta: &TableMeta,
+    returning: Option<&crate::returning::Returning>,
+    written: &[RecordBatch],
+) -> Result<QueryResult> {
+    match returning {
+        Some(r) => r.result(txn, meta, written),
+        None => count_result(llkv_runtime::transaction::rows_of(written) as u64),
+    }
 }
 
 /// Stores new rows of `meta`'s table (all columns, table order) in the
@@ -421,10 +435,8 @@ pub(crate) fn update(
     params: &[Value],
     check: bool,
 ) -> Result<QueryResult> {
-    if up.from.is_some() || up.returning.is_some() {
-        return Err(Error::not_supported(
-            "UPDATE ... FROM/RETURNING is not supported yet",
-        ));
+    if up.from.is_some() {
+        return Err(Error::not_supported("UPDATE ... FROM is not supported yet"));
     }
     let (name, label) = single_table(&up.table)?;
     let meta = lookup_table(txn, &name)?;
@@ -446,6 +458,11 @@ pub(crate) fn update(
     }
     let assign_subs = binder.take_subqueries();
     let (rows, _) = matching_rows(txn, &meta, &label, up.selection.as_ref(), &binder)?;
+    let returning = up
+        .returning
+        .as_ref()
+        .map(|items| crate::returning::bind(&binder, &meta, &label, items))
+        .transpose()?;
     check_param_count(&binder, params, check)?;
     if !assign_subs.is_empty() && assignments.iter().any(|(_, e)| has_subquery(e)) {
         // Subquery ids in assignments index `assign_subs`.
@@ -520,7 +537,7 @@ pub(crate) fn update(
         }
     }
     crate::foreign_key::parent_rows_changed(engine, txn, &meta, &rows, Some(&new_batches))?;
-    count_result(ids.len() as u64)
+    written_result(txn, &meta, returning.as_ref(), &new_batches)
 }
 
 fn has_subquery(e: &Expr) -> bool {
@@ -536,9 +553,9 @@ pub(crate) fn delete(
     params: &[Value],
     check: bool,
 ) -> Result<QueryResult> {
-    if del.returning.is_some() || del.using.is_some() {
+    if del.using.is_some() {
         return Err(Error::not_supported(
-            "DELETE ... USING/RETURNING is not supported yet",
+            "DELETE ... USING is not supported yet",
         ));
     }
     let from = match &del.from {
@@ -552,6 +569,11 @@ pub(crate) fn delete(
     let catalog = txn.catalog().clone();
     let binder = Binder::new(&catalog, params);
     let (rows, _) = matching_rows(txn, &meta, &label, del.selection.as_ref(), &binder)?;
+    let returning = del
+        .returning
+        .as_ref()
+        .map(|items| crate::returning::bind(&binder, &meta, &label, items))
+        .transpose()?;
     check_param_count(&binder, params, check)?;
     let mut ids = Vec::new();
     for b in &rows {
@@ -571,5 +593,5 @@ pub(crate) fn delete(
         engine.delete_rows(txn, meta.id, &ids)?;
     }
     crate::foreign_key::parent_rows_changed(engine, txn, &meta, &rows, None)?;
-    count_result(ids.len() as u64)
+    written_result(txn, &meta, returning.as_ref(), &rows)
 }

@@ -10,6 +10,7 @@ mod dml;
 mod foreign_key;
 mod parse;
 pub mod result;
+mod returning;
 pub mod session;
 pub mod trigger;
 pub mod upsert;

@@ -19,7 +19,7 @@ pub(crate) enum Command {
 }
 
 /// Parses SQL text: the generic grammar first, then SQLite's (which accepts
-/// forms such as `x IN ()`).
+/// forms such as `x IN ()`), then PostgreSQL's (`INSERT INTO t AS alias`).
 pub(crate) fn parse_commands(sql: &str) -> Result<Vec<Command>> {
     let parse = |dialect: &dyn sqlparser::dialect::Dialect| {
         Parser::new(dialect)
@@ -30,6 +30,7 @@ pub(crate) fn parse_commands(sql: &str) -> Result<Vec<Command>> {
     match parse(&GenericDialect {}) {
         Ok(s) => Ok(s),
         Err(first) => parse(&sqlparser::dialect::SQLiteDialect {})
+            .or_else(|_| parse(&sqlparser::dialect::PostgreSqlDialect {}))
             .map_err(|_| Error::programming(format!("syntax error: {first}"))),
     }
 }

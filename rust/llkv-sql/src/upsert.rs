@@ -25,7 +25,8 @@ use crate::dml::{
 use crate::trigger::{fire, triggers_for};
 
 /// Runs the upsert for the new rows in `batches` (all table columns, table
-/// order); returns how many rows were inserted or updated.
+/// order); returns the rows inserted or updated (their new versions), in
+/// order.
 #[allow(clippy::too_many_arguments)]
 pub fn upsert(
     engine: &Engine,
@@ -36,7 +37,7 @@ pub fn upsert(
     batches: Vec<RecordBatch>,
     (target, action): (Option<&ast::ConflictTarget>, &ast::DoUpdate),
     params: &[Value],
-) -> Result<u64> {
+) -> Result<Vec<RecordBatch>> {
     if label.eq_ignore_ascii_case("excluded") {
         return Err(Error::programming(
             "ON CONFLICT DO UPDATE: the table is named excluded, so excluded.col is \
@@ -66,7 +67,7 @@ pub fn upsert(
     let (before_update, after_update) = triggers_for(txn, meta, TriggerEvent::Update);
     let assigned: Vec<usize> = assignments.iter().map(|(c, _)| *c).collect();
     let schema = table_arrow_schema(meta);
-    let mut affected = 0u64;
+    let mut written = Vec::new();
     for batch in &batches {
         for i in 0..batch.num_rows() {
             let proposed = batch.slice(i, 1);
@@ -97,7 +98,7 @@ pub fn upsert(
                     Some((&proposed, 0)),
                     &[],
                 )?;
-                affected += 1;
+                written.push(proposed);
                 continue;
             };
             let old = existing_row(txn, meta, &arbiters[key], &proposed, row_id)?;
@@ -158,10 +159,10 @@ pub fn upsert(
                 Some((&new_row, 0)),
                 &assigned,
             )?;
-            affected += 1;
+            written.push(new_row);
         }
     }
-    Ok(affected)
+    Ok(written)
 }
 
 /// The unique keys a conflict target names (all of them when it is

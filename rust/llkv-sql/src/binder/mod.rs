@@ -4,7 +4,7 @@
 
 mod expr;
 mod from;
-mod query;
+pub(crate) mod query;
 pub mod scope;
 
 use std::cell::{Cell, RefCell};

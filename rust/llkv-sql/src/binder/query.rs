@@ -605,7 +605,7 @@ fn output_position(
 
 /// The name of an unaliased output column: the column name for column
 /// references, else the expression's SQL text.
-fn output_name(e: &ast::Expr) -> String {
+pub(crate) fn output_name(e: &ast::Expr) -> String {
     match e {
         ast::Expr::Identifier(id) => id.value.clone(),
         ast::Expr::CompoundIdentifier(parts) => {
