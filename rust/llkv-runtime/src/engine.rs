@@ -124,6 +124,12 @@ impl Engine {
         }
         let _serial = self.commit_lock.lock();
         let latest = self.store.read_view();
+        if txn.catalog.is_none() {
+            if let Err(e) = check_table_layouts(&txn, &latest) {
+                self.rollback(txn);
+                return Err(e);
+            }
+        }
         if latest.csn != txn.view.csn {
             if let Err(e) = recheck_unique_keys(&txn, latest) {
                 self.rollback(txn);
@@ -199,6 +205,28 @@ fn conflict() -> Error {
         ErrorKind::Conflict,
         "transaction conflict: a row was changed by a concurrent transaction; roll back and retry",
     )
+}
+
+/// Fails when a table `txn` wrote was altered (its columns changed) by a
+/// transaction that committed after `txn`'s snapshot: `txn`'s rows are
+/// laid out for the old column list.
+fn check_table_layouts(txn: &Transaction, latest: &llkv_table::ReadView) -> Result<()> {
+    for table in txn.pending.keys() {
+        let mine = txn.view.catalog.table_by_id(*table);
+        let now = latest.catalog.table_by_id(*table);
+        let same = match (mine, now) {
+            (Some(a), Some(b)) => a.columns == b.columns,
+            _ => false,
+        };
+        if !same {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                "transaction conflict: a table it wrote was altered or dropped by a concurrent \
+                 transaction",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks the rows `txn` inserted against rows committed since its

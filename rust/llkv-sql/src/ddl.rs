@@ -14,7 +14,7 @@ use crate::dml::table_arrow_schema;
 use crate::result::QueryResult;
 use crate::session::{other_result, run_query};
 
-fn column_type(dt: &ast::DataType) -> SqlType {
+pub(crate) fn column_type(dt: &ast::DataType) -> SqlType {
     let name = dt.to_string().to_ascii_uppercase();
     if name.starts_with("BOOL") {
         SqlType::Boolean

@@ -1,6 +1,7 @@
 //! The SQL front end: parse with sqlparser, bind names and types under the
 //! dialect's rules, plan, and run statements through the runtime.
 
+mod alter;
 pub mod binder;
 mod check;
 pub mod coerce;

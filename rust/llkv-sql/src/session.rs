@@ -263,6 +263,7 @@ pub(crate) fn run(
             names,
             ..
         } => crate::ddl::drop_objects(txn, object_type, *if_exists, names),
+        ast::Statement::AlterTable(at) => crate::alter::alter_table(engine, txn, at),
         ast::Statement::CreateIndex(ci) => crate::ddl::create_index(txn, ci),
         ast::Statement::CreateView(cv) => crate::ddl::create_view(txn, cv, params),
         other => Err(Error::not_supported(format!(
