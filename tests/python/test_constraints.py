@@ -97,10 +97,14 @@ def test_concurrent_inserts_of_one_key_second_commit_fails(tmp_path: Path) -> No
         # b's snapshot does not see a's row, so the statement itself passes.
         b.execute("INSERT INTO t VALUES (7)")
         a.execute("COMMIT")
-        with pytest.raises(llkv.IntegrityError):
+        # A retryable conflict (issue 6); the retry then sees a's row and
+        # fails with the IntegrityError the insert deserves.
+        with pytest.raises(llkv.TransactionConflictError, match="PRIMARY KEY"):
             b.execute("COMMIT")
         assert b.in_transaction is False
         assert rows(b, "SELECT id FROM t") == [(7,)]
+        with pytest.raises(llkv.IntegrityError):
+            b.execute("INSERT INTO t VALUES (7)")
 
 
 def test_on_conflict_do_update(con: llkv.Connection) -> None:

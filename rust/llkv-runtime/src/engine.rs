@@ -79,6 +79,14 @@ impl Engine {
         }
     }
 
+    /// Moves a transaction that has not read or written anything yet to the
+    /// latest committed snapshot.
+    pub fn refresh_snapshot(&self, txn: &mut Transaction) {
+        if !txn.has_writes() {
+            txn.view = self.store.read_view();
+        }
+    }
+
     /// Marks `row_ids` of `table` deleted by `txn`, failing with a conflict
     /// when another transaction deleted or updated one of them after `txn`'s
     /// snapshot or still holds it.
@@ -267,7 +275,17 @@ fn recheck_unique_keys(txn: &Transaction, latest: llkv_table::ReadView) -> Resul
                     && !p.deleted_pending.contains(&ids.value(c.new_row))
             });
             if let Some(c) = live {
-                return Err(crate::constraints::unique_violation(meta, &keys[c.key]));
+                // Retrying sees the other row and fails with the
+                // IntegrityError this insert deserves.
+                let violation = crate::constraints::unique_violation(meta, &keys[c.key]);
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "transaction conflict: a concurrent transaction committed the same key \
+                         first ({})",
+                        violation.message
+                    ),
+                ));
             }
         }
     }

@@ -50,6 +50,9 @@ impl SqlEngine {
         Session {
             engine: self.engine.clone(),
             txn: None,
+            savepoints: Vec::new(),
+            snapshot_due: false,
+            opened_by_savepoint: false,
         }
     }
 }
@@ -58,6 +61,15 @@ impl SqlEngine {
 pub struct Session {
     engine: Arc<Engine>,
     txn: Option<Transaction>,
+    /// Open savepoints, innermost last, with the transaction state each
+    /// restores.
+    savepoints: Vec<(String, Transaction)>,
+    /// BEGIN ran but no statement yet: the snapshot is taken at the first
+    /// statement of the transaction.
+    snapshot_due: bool,
+    /// The transaction was opened by a SAVEPOINT outside BEGIN (SQLite),
+    /// so releasing that savepoint commits it.
+    opened_by_savepoint: bool,
 }
 
 pub(crate) fn count_result(n: u64) -> Result<QueryResult> {
@@ -150,34 +162,10 @@ impl Session {
         params: &[Value],
         check_params: bool,
     ) -> Result<QueryResult> {
-        match stmt {
-            ast::Statement::StartTransaction { .. } => {
-                if self.txn.is_some() {
-                    return Err(Error::operational(
-                        "cannot start a transaction within a transaction",
-                    ));
-                }
-                self.txn = Some(self.engine.begin(true));
-                return Ok(other_result());
-            }
-            ast::Statement::Commit { .. } => {
-                let txn = self.txn.take().ok_or_else(|| {
-                    Error::operational("cannot commit - no transaction is active")
-                })?;
-                self.engine.commit(txn)?;
-                return Ok(other_result());
-            }
-            ast::Statement::Rollback {
-                savepoint: None, ..
-            } => {
-                let txn = self.txn.take().ok_or_else(|| {
-                    Error::operational("cannot rollback - no transaction is active")
-                })?;
-                self.engine.rollback(txn);
-                return Ok(other_result());
-            }
-            _ => {}
+        if let Some(result) = self.transaction_control(stmt)? {
+            return Ok(result);
         }
+        self.take_due_snapshot();
         match self.txn.take() {
             Some(mut txn) => {
                 let before = txn.clone();
@@ -197,6 +185,95 @@ impl Session {
                         Err(e)
                     }
                 }
+            }
+        }
+    }
+}
+
+impl Session {
+    /// Runs BEGIN, COMMIT, ROLLBACK and the savepoint statements; None for
+    /// any other statement.
+    fn transaction_control(&mut self, stmt: &ast::Statement) -> Result<Option<QueryResult>> {
+        match stmt {
+            ast::Statement::StartTransaction { .. } => {
+                if self.txn.is_some() {
+                    return Err(Error::operational(
+                        "cannot start a transaction within a transaction",
+                    ));
+                }
+                self.txn = Some(self.engine.begin(true));
+                self.snapshot_due = true;
+            }
+            ast::Statement::Commit { .. } => {
+                let txn = self.end_transaction().ok_or_else(|| {
+                    Error::operational("cannot commit - no transaction is active")
+                })?;
+                self.engine.commit(txn)?;
+            }
+            ast::Statement::Rollback {
+                savepoint: None, ..
+            } => {
+                let txn = self.end_transaction().ok_or_else(|| {
+                    Error::operational("cannot rollback - no transaction is active")
+                })?;
+                self.engine.rollback(txn);
+            }
+            ast::Statement::Savepoint { name } => {
+                if self.txn.is_none() {
+                    self.txn = Some(self.engine.begin(true));
+                    self.opened_by_savepoint = true;
+                }
+                self.take_due_snapshot();
+                let state = self
+                    .txn
+                    .clone()
+                    .ok_or_else(|| Error::internal("no transaction"))?;
+                self.savepoints.push((name.value.clone(), state));
+            }
+            ast::Statement::ReleaseSavepoint { name } => {
+                let at = self.savepoint_index(&name.value)?;
+                self.savepoints.truncate(at);
+                if at == 0 && self.opened_by_savepoint {
+                    if let Some(txn) = self.end_transaction() {
+                        self.engine.commit(txn)?;
+                    }
+                }
+            }
+            ast::Statement::Rollback {
+                savepoint: Some(name),
+                ..
+            } => {
+                let at = self.savepoint_index(&name.value)?;
+                self.savepoints.truncate(at + 1);
+                self.txn = Some(self.savepoints[at].1.clone());
+            }
+            _ => return Ok(None),
+        }
+        Ok(Some(other_result()))
+    }
+
+    /// Position of the innermost savepoint named `name`.
+    fn savepoint_index(&self, name: &str) -> Result<usize> {
+        self.savepoints
+            .iter()
+            .rposition(|(n, _)| n.eq_ignore_ascii_case(name))
+            .ok_or_else(|| Error::operational(format!("no such savepoint: {name}")))
+    }
+
+    /// Closes the explicit transaction's bookkeeping and hands it over.
+    fn end_transaction(&mut self) -> Option<Transaction> {
+        self.savepoints.clear();
+        self.snapshot_due = false;
+        self.opened_by_savepoint = false;
+        self.txn.take()
+    }
+
+    /// Takes the snapshot of a transaction whose BEGIN has not run a
+    /// statement yet.
+    fn take_due_snapshot(&mut self) {
+        if std::mem::take(&mut self.snapshot_due) {
+            if let Some(txn) = &mut self.txn {
+                self.engine.refresh_snapshot(txn);
             }
         }
     }
