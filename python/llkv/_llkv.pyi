@@ -3,7 +3,7 @@
 import os
 from collections.abc import Sequence
 from types import TracebackType
-from typing import TypeAlias, final
+from typing import Literal, TypeAlias, final
 
 import pyarrow as pa
 
@@ -31,8 +31,10 @@ class Connection:
     """A connection to an llkv database.
 
     Statements run in autocommit mode unless a transaction is opened with
-    ``BEGIN``; end it with ``COMMIT`` or ``ROLLBACK``. Use the connection as a
-    context manager (``with llkv.connect(path) as con:``) to close it on exit.
+    ``BEGIN``; end it with :meth:`commit` / :meth:`rollback` (or ``COMMIT`` /
+    ``ROLLBACK``). As a context manager (``with llkv.connect(path) as con:``)
+    it commits an open transaction when the block succeeds, rolls it back when
+    the block raises, and closes the connection.
     """
 
     def execute(self, sql: str, params: Sequence[_ParamValue] | None = None) -> pa.Table:
@@ -52,6 +54,22 @@ class Connection:
         """Private debug hook: execute ``sql`` and also return the data-buffer
         address of the first column of each result batch, taken on the Rust side
         before export (to test that results reach pyarrow without a copy)."""
+
+    def commit(self) -> None:
+        """Commit the open transaction; do nothing when none is open.
+
+        A commit that loses to a concurrent transaction raises
+        ``TransactionConflictError`` and rolls the transaction back.
+        """
+
+    def rollback(self) -> None:
+        """Roll the open transaction back; do nothing when none is open."""
+
+    def duplicate(self) -> Connection:
+        """A new connection to the same database with its own transaction.
+
+        For an in-memory database this is the way to a second connection.
+        """
 
     def close(self) -> None:
         """Close the connection; an open transaction is rolled back.
@@ -76,15 +94,18 @@ class Connection:
         exc_type: type[BaseException] | None,
         exc_value: BaseException | None,
         traceback: TracebackType | None,
-    ) -> bool:
-        """Close the connection; exceptions propagate."""
+    ) -> Literal[False]:
+        """Commit (or, if the block raised, roll back) an open transaction,
+        then close the connection; exceptions propagate."""
 
 def connect(path: str | os.PathLike[str] | None = None) -> Connection:
     """Open a connection to an llkv database.
 
     ``path`` names a database file, created if absent; None or ``":memory:"``
-    opens a new private in-memory database. Connections to the same file in
-    one process share one database (each has its own transaction). Raises
+    opens a new private in-memory database; ``":memory:NAME"`` opens the
+    in-memory database NAME shared by all its connections in this process.
+    Connections to the same file in one process share one database (each has
+    its own transaction). Raises
     ``OperationalError`` when the file cannot be opened or another process
     holds it.
     """

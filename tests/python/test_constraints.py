@@ -127,5 +127,9 @@ def test_on_conflict_do_update(con: llkv.Connection) -> None:
     assert rows(con, "SELECT qty FROM stock WHERE sku = 'b'") == [(2,)]
     with pytest.raises(llkv.ProgrammingError, match="does not match"):
         con.execute("INSERT INTO stock VALUES ('a', 1, '') ON CONFLICT (qty) DO UPDATE SET qty = 0")
-    with pytest.raises(llkv.NotSupportedError):
-        con.execute("INSERT INTO stock VALUES ('q', 1, '') RETURNING sku")
+    returned = con.execute(
+        "INSERT INTO stock VALUES ('q', 1, ''), ('a', 7, '') "
+        "ON CONFLICT (sku) DO UPDATE SET qty = stock.qty + excluded.qty RETURNING sku, qty"
+    )
+    assert returned.column_names == ["sku", "qty"]
+    assert returned.to_pylist() == [{"sku": "q", "qty": 1}, {"sku": "a", "qty": 23}]

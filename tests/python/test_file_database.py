@@ -43,10 +43,11 @@ def test_rolled_back_rows_do_not_persist(db_path: Path) -> None:
 
 
 def test_open_transaction_is_discarded_on_close(db_path: Path) -> None:
-    with llkv.connect(db_path) as con:
-        con.execute("CREATE TABLE t (a INTEGER)")
-        con.execute("BEGIN")
-        con.execute("INSERT INTO t VALUES (1)")
+    con = llkv.connect(db_path)
+    con.execute("CREATE TABLE t (a INTEGER)")
+    con.execute("BEGIN")
+    con.execute("INSERT INTO t VALUES (1)")
+    con.close()
     with llkv.connect(db_path) as con:
         assert con.execute("SELECT COUNT(*) AS n FROM t").to_pylist() == [{"n": 0}]
 

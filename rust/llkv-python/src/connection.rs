@@ -19,24 +19,34 @@ use crate::{databases, params, result};
 /// An open connection: the database handle plus this connection's session.
 struct Open {
     /// Kept so the database lives exactly as long as its open connections.
-    _database: Arc<llkv::Database>,
+    database: Arc<llkv::Database>,
     session: llkv::Connection,
+}
+
+impl Open {
+    fn on(database: Arc<llkv::Database>) -> Open {
+        let session = database.connect();
+        Open { database, session }
+    }
 }
 
 /// A connection to an llkv database.
 ///
 /// Statements run in autocommit mode unless a transaction is opened with
-/// `BEGIN`; end it with `COMMIT` or `ROLLBACK`. Use the connection as a context
-/// manager (`with llkv.connect(path) as con:`) to close it on exit.
+/// `BEGIN`; end it with `commit()` / `rollback()` (or `COMMIT` / `ROLLBACK`).
+/// As a context manager (`with llkv.connect(path) as con:`) it commits an open
+/// transaction when the block succeeds, rolls it back when the block raises,
+/// and closes the connection.
 #[pyclass(module = "llkv", name = "Connection", frozen)]
 pub struct Connection {
     /// `None` once closed. Locked only while the GIL is released.
     state: Mutex<Option<Open>>,
 }
 
-/// Opens a connection to the database file at `path` (created if absent), or
-/// to a new private in-memory database when `path` is None or ":memory:".
-/// Connections to the same file in one process share one database.
+/// Opens a connection to the database file at `path` (created if absent), to a
+/// new private in-memory database when `path` is None or ":memory:", or to the
+/// shared in-memory database `name` for ":memory:name". Connections to the
+/// same file (or name) in one process share one database.
 ///
 /// Returns an `llkv.Connection`; raises `llkv.OperationalError` when the file
 /// cannot be opened.
@@ -46,15 +56,17 @@ pub fn connect(py: Python<'_>, path: Option<PathBuf>) -> PyResult<Connection> {
     let path = path.filter(|p| p.as_os_str() != ":memory:");
     let open = py.detach(move || {
         guarded(|| {
-            let database = match path {
-                Some(path) => databases::open_file(&path)?,
-                None => databases::open_in_memory()?,
+            let named = path
+                .as_ref()
+                .and_then(|p| p.to_str())
+                .and_then(|p| p.strip_prefix(":memory:"))
+                .map(str::to_owned);
+            let database = match (named, path) {
+                (Some(name), _) => databases::open_named_memory(&name)?,
+                (None, Some(path)) => databases::open_file(&path)?,
+                (None, None) => databases::open_in_memory()?,
             };
-            let session = database.connect();
-            Ok(Open {
-                _database: database,
-                session,
-            })
+            Ok(Open::on(database))
         })
     })?;
     Ok(Connection {
@@ -100,6 +112,31 @@ impl Connection {
         Ok((table, PyList::new(py, addresses)?))
     }
 
+    /// Commits the open transaction; does nothing when none is open (PEP 249).
+    /// A failed commit (e.g. `TransactionConflictError`) rolls it back.
+    fn commit(&self, py: Python<'_>) -> PyResult<()> {
+        self.end_transaction(py, "COMMIT")
+    }
+
+    /// Rolls the open transaction back; does nothing when none is open.
+    fn rollback(&self, py: Python<'_>) -> PyResult<()> {
+        self.end_transaction(py, "ROLLBACK")
+    }
+
+    /// A new connection to the same database, with its own transaction
+    /// state (for in-memory databases, the way to a second connection).
+    fn duplicate(&self, py: Python<'_>) -> PyResult<Connection> {
+        let open = py.detach(|| {
+            let guard = self.state.lock();
+            let open = guard.as_ref().ok_or_else(closed_error)?;
+            let database = open.database.clone();
+            guarded(move || Ok(Open::on(database)))
+        })?;
+        Ok(Connection {
+            state: Mutex::new(Some(open)),
+        })
+    }
+
     /// Closes the connection; an open transaction is rolled back. Closing an
     /// already closed connection does nothing.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
@@ -133,15 +170,25 @@ impl Connection {
         slf
     }
 
-    /// Closes the connection; exceptions propagate.
+    /// Commits an open transaction when the block succeeded, rolls it back
+    /// when it raised, then closes the connection; exceptions propagate.
     fn __exit__(
         &self,
         py: Python<'_>,
-        _exc_type: Option<&Bound<'_, PyAny>>,
+        exc_type: Option<&Bound<'_, PyAny>>,
         _exc_value: Option<&Bound<'_, PyAny>>,
         _traceback: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        self.close(py)?;
+        if !self.closed(py) {
+            let ended = if exc_type.is_none() {
+                self.commit(py)
+            } else {
+                self.rollback(py)
+            };
+            let closed = self.close(py);
+            ended?;
+            closed?;
+        }
         Ok(false)
     }
 
@@ -155,6 +202,20 @@ impl Connection {
 }
 
 impl Connection {
+    /// Runs `COMMIT` or `ROLLBACK` when a transaction is open.
+    fn end_transaction(&self, py: Python<'_>, sql: &str) -> PyResult<()> {
+        py.detach(|| {
+            let mut guard = self.state.lock();
+            let open = guard.as_mut().ok_or_else(closed_error)?;
+            guarded(|| {
+                if open.session.in_transaction() {
+                    open.session.execute(sql, &[])?;
+                }
+                Ok(())
+            })
+        })
+    }
+
     /// Runs one statement with the GIL released and panics caught.
     fn run(
         &self,

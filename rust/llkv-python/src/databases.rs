@@ -29,9 +29,27 @@ pub fn open_file(path: &Path) -> llkv::Result<Arc<llkv::Database>> {
     Ok(database)
 }
 
+/// Named in-memory databases (`":memory:name"`); entries die with their
+/// last connection.
+static NAMED_MEMORY: LazyLock<Mutex<HashMap<String, Weak<llkv::Database>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
 /// A new private in-memory database (never shared).
 pub fn open_in_memory() -> llkv::Result<Arc<llkv::Database>> {
     Ok(Arc::new(llkv::Database::open_in_memory()?))
+}
+
+/// The in-memory database called `name` in this process, created on first
+/// use, shared by every `connect(":memory:name")` while one stays open.
+pub fn open_named_memory(name: &str) -> llkv::Result<Arc<llkv::Database>> {
+    let mut open = NAMED_MEMORY.lock();
+    if let Some(database) = open.get(name).and_then(Weak::upgrade) {
+        return Ok(database);
+    }
+    let database = open_in_memory()?;
+    open.retain(|_, weak| weak.strong_count() > 0);
+    open.insert(name.to_owned(), Arc::downgrade(&database));
+    Ok(database)
 }
 
 /// The path under which a file is registered: canonical, so `./a.llkv`,
