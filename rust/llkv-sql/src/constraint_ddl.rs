@@ -79,8 +79,12 @@ pub(crate) fn table_constraints(
     Ok(out)
 }
 
-fn index_column_name(c: &ast::IndexColumn) -> String {
-    c.column.expr.to_string()
+/// The column an index or key column names (unquoted).
+pub(crate) fn index_column_name(c: &ast::IndexColumn) -> String {
+    match &c.column.expr {
+        ast::Expr::Identifier(id) => id.value.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Positions of `names` among `columns` (case-insensitive).

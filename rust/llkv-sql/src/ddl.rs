@@ -244,7 +244,7 @@ pub(crate) fn create_index(txn: &mut Transaction, ci: &ast::CreateIndex) -> Resu
         .clone();
     let mut columns = Vec::new();
     for c in &ci.columns {
-        let name = c.column.expr.to_string();
+        let name = crate::constraint_ddl::index_column_name(c);
         if meta.column_index(&name).is_none() {
             return Err(Error::programming(format!("no such column: {name}")));
         }

@@ -99,10 +99,12 @@ pub(crate) fn insert(
             })
             .collect::<Result<_>>()?
     };
-    let source = ins
-        .source
-        .as_ref()
-        .ok_or_else(|| Error::not_supported("INSERT without a source (DEFAULT VALUES)"))?;
+    let rewritten = crate::dml_rewrite::insert_source(&meta, &targets, ins.source.as_deref())?;
+    let source = match (&rewritten, &ins.source) {
+        (Some(q), _) => q,
+        (None, Some(q)) => q.as_ref(),
+        (None, None) => return Err(Error::internal("INSERT without a source")),
+    };
     let catalog = txn.catalog().clone();
     let binder = Binder::new(&catalog, params);
     let plan = binder.bind_query(source)?;
@@ -447,8 +449,9 @@ pub(crate) fn update(
     let mut assignments: Vec<(usize, Expr)> = Vec::new();
     for a in &up.assignments {
         let idx = assignment_column(&meta, a)?;
+        let default = crate::dml_rewrite::assignment_value(&meta, idx, &a.value)?;
         let e = binder.bind_expr(
-            &a.value,
+            default.as_ref().unwrap_or(&a.value),
             &mut ExprContext {
                 scope: &scope,
                 agg: None,
@@ -553,10 +556,8 @@ pub(crate) fn delete(
     params: &[Value],
     check: bool,
 ) -> Result<QueryResult> {
-    if del.using.is_some() {
-        return Err(Error::not_supported(
-            "DELETE ... USING is not supported yet",
-        ));
+    if let Some(rewritten) = crate::dml_rewrite::delete_using(del)? {
+        return delete(engine, txn, &rewritten, params, check);
     }
     let from = match &del.from {
         ast::FromTable::WithFromKeyword(v) | ast::FromTable::WithoutKeyword(v) => v,

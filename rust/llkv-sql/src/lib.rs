@@ -8,6 +8,7 @@ pub mod coerce;
 mod constraint_ddl;
 mod ddl;
 mod dml;
+mod dml_rewrite;
 mod foreign_key;
 mod parse;
 pub mod result;

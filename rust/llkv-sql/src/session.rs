@@ -53,6 +53,7 @@ impl SqlEngine {
             savepoints: Vec::new(),
             snapshot_due: false,
             opened_by_savepoint: false,
+            read_only: false,
         }
     }
 }
@@ -70,6 +71,8 @@ pub struct Session {
     /// The transaction was opened by a SAVEPOINT outside BEGIN (SQLite),
     /// so releasing that savepoint commits it.
     opened_by_savepoint: bool,
+    /// The transaction was opened with `BEGIN ... READ ONLY`.
+    read_only: bool,
 }
 
 pub(crate) fn count_result(n: u64) -> Result<QueryResult> {
@@ -165,6 +168,11 @@ impl Session {
         if let Some(result) = self.transaction_control(stmt)? {
             return Ok(result);
         }
+        if self.read_only && !matches!(stmt, ast::Statement::Query(_)) {
+            return Err(Error::operational(
+                "cannot change the database in a read-only transaction",
+            ));
+        }
         self.take_due_snapshot();
         match self.txn.take() {
             Some(mut txn) => {
@@ -195,7 +203,7 @@ impl Session {
     /// any other statement.
     fn transaction_control(&mut self, stmt: &ast::Statement) -> Result<Option<QueryResult>> {
         match stmt {
-            ast::Statement::StartTransaction { .. } => {
+            ast::Statement::StartTransaction { modes, .. } => {
                 if self.txn.is_some() {
                     return Err(Error::operational(
                         "cannot start a transaction within a transaction",
@@ -203,6 +211,12 @@ impl Session {
                 }
                 self.txn = Some(self.engine.begin(true));
                 self.snapshot_due = true;
+                self.read_only = modes.iter().any(|m| {
+                    matches!(
+                        m,
+                        ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly)
+                    )
+                });
             }
             ast::Statement::Commit { .. } => {
                 let txn = self.end_transaction().ok_or_else(|| {
@@ -265,6 +279,7 @@ impl Session {
         self.savepoints.clear();
         self.snapshot_due = false;
         self.opened_by_savepoint = false;
+        self.read_only = false;
         self.txn.take()
     }
 
@@ -331,6 +346,16 @@ pub(crate) fn run(
         ast::Statement::Insert(ins) => crate::dml::insert(engine, txn, ins, params, check),
         ast::Statement::Update(up) => crate::dml::update(engine, txn, up, params, check),
         ast::Statement::Delete(del) => crate::dml::delete(engine, txn, del, params, check),
+        ast::Statement::Truncate(t) => {
+            let mut removed = 0;
+            for del in crate::dml_rewrite::truncate(t)? {
+                let result = crate::dml::delete(engine, txn, &del, params, check)?;
+                if let StatementKind::RowsAffected(n) = result.kind {
+                    removed += n;
+                }
+            }
+            count_result(removed)
+        }
         ast::Statement::CreateTable(ct) => crate::ddl::create_table(txn, ct, params),
         ast::Statement::CreateTrigger(ct) => crate::trigger::create_trigger(txn, ct),
         ast::Statement::DropTrigger(dt) => crate::trigger::drop_trigger(txn, dt),
