@@ -133,3 +133,58 @@ def test_on_conflict_do_update(con: llkv.Connection) -> None:
     )
     assert returned.column_names == ["sku", "qty"]
     assert returned.to_pylist() == [{"sku": "q", "qty": 1}, {"sku": "a", "qty": 23}]
+
+
+def test_check_constraint_violation_names_table_and_expression(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE acct (id INTEGER, bal INTEGER, CONSTRAINT nonneg CHECK (bal >= 0))")
+    con.execute("INSERT INTO acct VALUES (1, 5)")
+    with pytest.raises(llkv.IntegrityError, match=r"CHECK constraint failed: nonneg on table acct"):
+        con.execute("UPDATE acct SET bal = bal - 10")
+    with pytest.raises(llkv.IntegrityError, match="CHECK"):
+        con.execute("INSERT INTO acct VALUES (2, 1), (3, -1)")
+    assert rows(con, "SELECT id, bal FROM acct") == [(1, 5)]
+    with pytest.raises(llkv.ProgrammingError, match="subqueries"):
+        con.execute("CREATE TABLE bad (x INTEGER CHECK (x IN (SELECT 1)))")
+
+
+def test_foreign_key_violations_and_cascade(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT)")
+    con.execute(
+        "CREATE TABLE book (id INTEGER PRIMARY KEY, "
+        "author INTEGER REFERENCES author (id) ON DELETE CASCADE)"
+    )
+    con.execute("CREATE TABLE loan (book INTEGER REFERENCES book (id))")
+    con.execute("INSERT INTO author VALUES (1, 'a'), (2, 'b')")
+    con.execute("INSERT INTO book VALUES (10, 1), (11, 1), (20, 2)")
+    with pytest.raises(llkv.IntegrityError, match=r"FOREIGN KEY constraint failed: book\(author\)"):
+        con.execute("INSERT INTO book VALUES (30, 3)")
+    con.execute("INSERT INTO loan VALUES (20)")
+    # Deleting author 2 would cascade into book 20, which a loan references.
+    with pytest.raises(llkv.IntegrityError, match="still referenced by loan"):
+        con.execute("DELETE FROM author WHERE id = 2")
+    assert rows(con, "SELECT id FROM book ORDER BY id") == [(10,), (11,), (20,)]
+    con.execute("DELETE FROM author WHERE id = 1")
+    assert rows(con, "SELECT id FROM book ORDER BY id") == [(20,)]
+    with pytest.raises(llkv.IntegrityError, match="cannot drop table book"):
+        con.execute("DROP TABLE book")
+
+
+def test_returning_gives_rows_with_names(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+    inserted = con.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b') RETURNING id, name AS n")
+    assert inserted.column_names == ["id", "n"]
+    assert inserted.to_pylist() == [{"id": 1, "n": "a"}, {"id": 2, "n": "b"}]
+    deleted = con.execute("DELETE FROM t WHERE id = ? RETURNING *", [2])
+    assert deleted.to_pylist() == [{"id": 2, "name": "b"}]
+
+
+def test_alter_table_is_transactional(con: llkv.Connection) -> None:
+    con.execute("CREATE TABLE t (a INTEGER)")
+    con.execute("INSERT INTO t VALUES (1)")
+    con.execute("BEGIN")
+    con.execute("ALTER TABLE t ADD COLUMN b TEXT DEFAULT 'x'")
+    assert rows(con, "SELECT a, b FROM t") == [(1, "x")]
+    con.rollback()
+    assert con.execute("SELECT * FROM t").column_names == ["a"]
+    with pytest.raises(llkv.ProgrammingError, match="no such column"):
+        con.execute("ALTER TABLE t RENAME COLUMN nope TO other")

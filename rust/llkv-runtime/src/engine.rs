@@ -38,6 +38,9 @@ pub struct Engine {
     store: TableStore,
     /// Row locks: (table, row id) → id of the open transaction that deleted it.
     locks: Mutex<HashMap<(TableId, u64), u64>>,
+    /// Snapshot CSN of every open transaction, by transaction id: rows
+    /// deleted before the oldest are dead and may be dropped from storage.
+    snapshots: Mutex<HashMap<u64, u64>>,
     /// Serializes commits, so unique keys can be checked against the latest
     /// committed state right before a commit lands.
     commit_lock: Mutex<()>,
@@ -62,6 +65,7 @@ impl Engine {
         Ok(Arc::new(Engine {
             store,
             locks: Mutex::new(HashMap::new()),
+            snapshots: Mutex::new(HashMap::new()),
             commit_lock: Mutex::new(()),
             next_txn: AtomicU64::new(1),
         }))
@@ -69,9 +73,15 @@ impl Engine {
 
     /// Starts a transaction on the latest committed snapshot.
     pub fn begin(&self, explicit: bool) -> Transaction {
+        let id = self.next_txn.fetch_add(1, Ordering::Relaxed);
+        // Registered under the lock so a concurrent commit's horizon cannot
+        // pass this snapshot between reading it and registering it.
+        let mut snapshots = self.snapshots.lock();
+        let view = self.store.read_view();
+        snapshots.insert(id, view.csn);
         Transaction {
-            id: self.next_txn.fetch_add(1, Ordering::Relaxed),
-            view: self.store.read_view(),
+            id,
+            view,
             catalog: None,
             pending: HashMap::new(),
             next_pending_row: 0,
@@ -79,11 +89,51 @@ impl Engine {
         }
     }
 
+    /// Rows physically stored for `table` (live ones and dead versions not
+    /// yet dropped) in the latest committed state; None for no such table.
+    pub fn stored_rows(&self, table: &str) -> Option<u64> {
+        let view = self.store.read_view();
+        let id = view.catalog.table(table)?.id;
+        Some(
+            view.tables
+                .get(&id)
+                .map_or(0, |segs| segs.iter().map(|s| s.len() as u64).sum()),
+        )
+    }
+
+    /// The oldest snapshot open transactions other than `except` read.
+    fn horizon(&self, except: u64) -> Option<u64> {
+        self.snapshots
+            .lock()
+            .iter()
+            .filter(|(id, _)| **id != except)
+            .map(|(_, csn)| *csn)
+            .min()
+    }
+
+    /// Drops every dead row version (deleted before the oldest open
+    /// snapshot) from storage: `VACUUM`.
+    pub fn vacuum(&self) -> Result<()> {
+        let _serial = self.commit_lock.lock();
+        let change = Commit {
+            horizon: self.horizon(u64::MAX),
+            vacuum: true,
+            base_schema_version: self.store.read_view().catalog.schema_version,
+            ..Commit::default()
+        };
+        self.store.commit(change).map(|_| ()).map_err(|e| match e {
+            CommitError::Table(e) => table_err(e),
+            other => Error::internal(format!("vacuum: {other:?}")),
+        })
+    }
+
     /// Moves a transaction that has not read or written anything yet to the
     /// latest committed snapshot.
     pub fn refresh_snapshot(&self, txn: &mut Transaction) {
         if !txn.has_writes() {
+            let mut snapshots = self.snapshots.lock();
             txn.view = self.store.read_view();
+            snapshots.insert(txn.id, txn.view.csn);
         }
     }
 
@@ -127,6 +177,13 @@ impl Engine {
     /// Commits `txn`; returns its commit sequence number (or the snapshot's
     /// when it wrote nothing).
     pub fn commit(&self, txn: Transaction) -> Result<u64> {
+        let id = txn.id;
+        let out = self.commit_writes(txn);
+        self.snapshots.lock().remove(&id);
+        out
+    }
+
+    fn commit_writes(&self, txn: Transaction) -> Result<u64> {
         if !txn.has_writes() {
             return Ok(txn.view.csn);
         }
@@ -149,6 +206,7 @@ impl Engine {
         let mut change = Commit {
             catalog: txn.catalog,
             base_schema_version,
+            horizon: self.horizon(id),
             ..Commit::default()
         };
         let mut locked = Vec::new();
@@ -196,6 +254,7 @@ impl Engine {
             .flat_map(|(t, p)| p.deleted.iter().map(move |r| (*t, *r)))
             .collect();
         self.release(txn.id, &locked);
+        self.snapshots.lock().remove(&txn.id);
     }
 
     fn release(&self, txn: u64, rows: &[(TableId, u64)]) {

@@ -167,6 +167,14 @@ pub(crate) fn insert(
         );
     }
     let keys = txn.catalog().unique_keys(&meta);
+    if let OnConflict::Ignore {
+        target: target @ Some(_),
+    } = on_conflict
+    {
+        // A target that names no unique key is an error even without a
+        // conflict.
+        crate::upsert::arbiter_keys(&meta, &keys, target)?;
+    }
     if let OnConflict::Update { target, action } = on_conflict {
         let written = crate::upsert::upsert(
             engine,
@@ -259,8 +267,12 @@ enum OnConflict<'a> {
     },
     /// Fail the statement (IntegrityError).
     Abort,
-    /// Skip the new row (`INSERT OR IGNORE`, `ON CONFLICT DO NOTHING`).
-    Ignore,
+    /// Skip the new row (`INSERT OR IGNORE`, `ON CONFLICT DO NOTHING`);
+    /// with a conflict target, only collisions on that key are skipped.
+    Ignore {
+        /// The conflict target, if given.
+        target: Option<&'a ast::ConflictTarget>,
+    },
     /// Delete the old rows, insert the new one (`INSERT OR REPLACE`).
     Replace,
 }
@@ -270,14 +282,16 @@ fn conflict_action(ins: &ast::Insert) -> Result<OnConflict<'_>> {
         return Ok(OnConflict::Replace);
     }
     if ins.ignore {
-        return Ok(OnConflict::Ignore);
+        return Ok(OnConflict::Ignore { target: None });
     }
     if let Some(on) = &ins.on {
         return match on {
             ast::OnInsert::OnConflict(ast::OnConflict {
+                conflict_target,
                 action: ast::OnConflictAction::DoNothing,
-                ..
-            }) => Ok(OnConflict::Ignore),
+            }) => Ok(OnConflict::Ignore {
+                target: conflict_target.as_ref(),
+            }),
             ast::OnInsert::OnConflict(ast::OnConflict {
                 conflict_target,
                 action: ast::OnConflictAction::DoUpdate(action),
@@ -295,7 +309,7 @@ fn conflict_action(ins: &ast::Insert) -> Result<OnConflict<'_>> {
         | Some(ast::SqliteOnConflict::Abort)
         | Some(ast::SqliteOnConflict::Fail)
         | Some(ast::SqliteOnConflict::Rollback) => OnConflict::Abort,
-        Some(ast::SqliteOnConflict::Ignore) => OnConflict::Ignore,
+        Some(ast::SqliteOnConflict::Ignore) => OnConflict::Ignore { target: None },
         Some(ast::SqliteOnConflict::Replace) => OnConflict::Replace,
     })
 }
@@ -318,9 +332,16 @@ fn resolve_conflicts(
     match action {
         OnConflict::Update { .. } => Err(Error::internal("upserts run in upsert.rs")),
         OnConflict::Abort => Err(unique_violation(meta, &keys[collisions[0].key])),
-        OnConflict::Ignore => {
+        OnConflict::Ignore { target } => {
+            let arbiters = match target {
+                Some(_) => crate::upsert::arbiter_keys(meta, keys, target)?,
+                None => keys.to_vec(),
+            };
             let mut keep = vec![true; batch.num_rows()];
             for c in &collisions {
+                if !arbiters.iter().any(|a| a.columns == keys[c.key].columns) {
+                    return Err(unique_violation(meta, &keys[c.key]));
+                }
                 keep[c.new_row] = false;
             }
             let mask: arrow_array::BooleanArray = keep.into_iter().map(Some).collect();

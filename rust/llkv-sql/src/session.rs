@@ -45,6 +45,12 @@ impl SqlEngine {
         })
     }
 
+    /// Rows physically stored for `table`, live rows and dead versions not
+    /// yet dropped (for monitoring space use); None for no such table.
+    pub fn stored_rows(&self, table: &str) -> Option<u64> {
+        self.engine.stored_rows(table)
+    }
+
     /// Starts a new session (one connection's transaction state).
     pub fn session(&self) -> Session {
         Session {
@@ -231,6 +237,14 @@ impl Session {
                     Error::operational("cannot rollback - no transaction is active")
                 })?;
                 self.engine.rollback(txn);
+            }
+            ast::Statement::Vacuum(_) => {
+                if self.txn.is_some() {
+                    return Err(Error::operational(
+                        "cannot VACUUM from within a transaction",
+                    ));
+                }
+                self.engine.vacuum()?;
             }
             ast::Statement::Savepoint { name } => {
                 if self.txn.is_none() {

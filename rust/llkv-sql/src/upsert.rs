@@ -167,7 +167,7 @@ pub fn upsert(
 
 /// The unique keys a conflict target names (all of them when it is
 /// omitted, as SQLite allows).
-fn arbiter_keys(
+pub(crate) fn arbiter_keys(
     meta: &TableMeta,
     keys: &[UniqueKey],
     target: Option<&ast::ConflictTarget>,

@@ -107,6 +107,47 @@ impl Segment {
         )
     }
 
+    /// Number of rows deleted at or before `horizon` (no snapshot at or
+    /// after `horizon` sees them).
+    pub fn dead_rows(&self, horizon: u64) -> usize {
+        self.deleted
+            .iter()
+            .filter(|d| **d != 0 && **d <= horizon)
+            .count()
+    }
+
+    /// The segment without its rows deleted at or before `horizon`; None
+    /// when every row is dead. Row ids, creation and pending deletion CSNs
+    /// of the kept rows are unchanged.
+    pub fn without_dead(&self, horizon: u64) -> Option<Segment> {
+        let keep: BooleanArray = self
+            .deleted
+            .iter()
+            .map(|d| Some(*d == 0 || *d > horizon))
+            .collect();
+        if keep.true_count() == 0 {
+            return None;
+        }
+        let filter = |a: &dyn arrow_array::Array| arrow_select::filter::filter(a, &keep).ok();
+        let columns = self
+            .columns
+            .iter()
+            .map(|(f, a)| Some((*f, filter(a.as_ref())?)))
+            .collect::<Option<HashMap<_, _>>>()?;
+        let deleted: Vec<u64> = self
+            .deleted
+            .iter()
+            .copied()
+            .filter(|d| *d == 0 || *d > horizon)
+            .collect();
+        Some(Segment::new(
+            columns,
+            filter(self.row_ids.as_ref())?,
+            filter(self.created.as_ref())?,
+            deleted,
+        ))
+    }
+
     /// Offset of `row_id` in this segment.
     pub fn offset_of(&self, row_id: u64) -> Option<usize> {
         self.row_ids.values().binary_search(&row_id).ok()

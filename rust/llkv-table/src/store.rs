@@ -49,6 +49,13 @@ pub struct Commit {
     pub inserts: Vec<(TableId, Vec<RecordBatch>)>,
     /// Row ids to delete, per table.
     pub deletes: Vec<(TableId, Vec<u64>)>,
+    /// The oldest snapshot CSN any open transaction reads (None: no other
+    /// transaction is open). Rows deleted at or before it are dead to every
+    /// reader, present and future, and may be dropped from storage.
+    pub horizon: Option<u64>,
+    /// Compact every segment holding dead rows (VACUUM), not only the
+    /// segments this commit touches that are at least half dead.
+    pub vacuum: bool,
 }
 
 /// Why a commit was refused.
@@ -181,7 +188,8 @@ impl TableStore {
                 dirty.entry(*table).or_default().insert(si);
             }
         }
-        let mut new_segments: HashMap<TableId, Vec<usize>> = HashMap::new();
+        let horizon = change.horizon.unwrap_or(current.csn).min(current.csn);
+        compact(&mut tables, &mut dirty, &mut freed, horizon, change.vacuum);
         for (table, batches) in change.inserts {
             let meta = catalog
                 .tables
@@ -198,19 +206,17 @@ impl TableStore {
             segs.push(Arc::new(segment));
             merge_tail(segs, &mut freed);
             let idx = segs.len() - 1;
-            new_segments.entry(table).or_default().push(idx);
             if let Some(d) = dirty.get_mut(&table) {
                 d.retain(|i| *i < idx);
             }
         }
-        // Persist: new segments in full, dirty ones by their delete chunk.
-        for (table, idxs) in &new_segments {
-            let segs = tables
-                .get_mut(table)
-                .ok_or(TableError::UnknownTable(*table))?;
-            for i in idxs {
-                let seg = Arc::make_mut(&mut segs[*i]);
-                write_segment(&self.store, seg)?;
+        // Persist: segments never written (new, merged or compacted) in
+        // full, dirty ones by their delete chunk.
+        for segs in tables.values_mut() {
+            for seg in segs.iter_mut() {
+                if seg.meta.row_id_key == 0 {
+                    write_segment(&self.store, Arc::make_mut(seg))?;
+                }
             }
         }
         for (table, idxs) in &dirty {
@@ -253,6 +259,48 @@ impl TableStore {
             tables: Arc::new(tables),
         };
         Ok(csn)
+    }
+}
+
+/// Drops dead rows (deleted at or before `horizon`) from storage: from
+/// every segment holding any with `all`, else from the segments this commit
+/// deleted rows in once at least half of their rows are dead (so a segment
+/// is rewritten after its rows were deleted, not on every delete). Emptied
+/// segments go; compacted ones are left unwritten (keys 0) for the caller
+/// to write, and their old chunks are freed.
+fn compact(
+    tables: &mut HashMap<TableId, Vec<Arc<Segment>>>,
+    dirty: &mut HashMap<TableId, HashSet<usize>>,
+    freed: &mut Vec<u64>,
+    horizon: u64,
+    all: bool,
+) {
+    for (table, segs) in tables.iter_mut() {
+        let touched = dirty.remove(table).unwrap_or_default();
+        let mut kept: Vec<Arc<Segment>> = Vec::with_capacity(segs.len());
+        let mut still_dirty = HashSet::new();
+        for (i, seg) in segs.drain(..).enumerate() {
+            let dead = if all || touched.contains(&i) {
+                seg.dead_rows(horizon)
+            } else {
+                0
+            };
+            if dead == 0 || (!all && dead * 2 < seg.len()) {
+                if touched.contains(&i) {
+                    still_dirty.insert(kept.len());
+                }
+                kept.push(seg);
+                continue;
+            }
+            freed.extend(segment_keys(&seg.meta));
+            if let Some(compacted) = seg.without_dead(horizon) {
+                kept.push(Arc::new(compacted));
+            }
+        }
+        *segs = kept;
+        if !still_dirty.is_empty() {
+            dirty.insert(*table, still_dirty);
+        }
     }
 }
 
