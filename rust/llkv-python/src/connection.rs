@@ -90,9 +90,39 @@ impl Connection {
         sql: &str,
         params: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let values = params::to_values(params)?;
+        let values = params::to_params(params)?;
         let output = self.run(py, sql, values)?;
         result::to_pyarrow(py, output)
+    }
+
+    /// Private hook of `llkv.Cursor`: executes like `execute` and also
+    /// returns the PEP 249 row count (rows changed by INSERT, UPDATE or
+    /// DELETE without RETURNING; -1 for anything else).
+    #[pyo3(signature = (sql, params = None))]
+    fn _execute_cursor<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<(Bound<'py, PyAny>, i64)> {
+        let values = params::to_params(params)?;
+        let output = self.run(py, sql, values)?;
+        let rowcount = match output.kind {
+            llkv::StatementKind::RowsAffected(n) => i64::try_from(n).unwrap_or(i64::MAX),
+            _ => -1,
+        };
+        Ok((result::to_pyarrow(py, output)?, rowcount))
+    }
+
+    /// A new `llkv.Cursor` on this connection (PEP 249).
+    fn cursor<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        if slf.get().closed(slf.py()) {
+            return Err(closed_error());
+        }
+        slf.py()
+            .import("llkv._cursor")?
+            .getattr("Cursor")?
+            .call1((slf,))
     }
 
     /// Private debug hook for the zero-copy tests: executes `sql` and returns
@@ -105,7 +135,7 @@ impl Connection {
         sql: &str,
         params: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyList>)> {
-        let values = params::to_values(params)?;
+        let values = params::to_params(params)?;
         let output = self.run(py, sql, values)?;
         let addresses = result::first_column_data_addresses(&output.batches);
         let table = result::to_pyarrow(py, output)?;
@@ -221,12 +251,15 @@ impl Connection {
         &self,
         py: Python<'_>,
         sql: &str,
-        values: Vec<llkv::Value>,
+        params: params::Params,
     ) -> PyResult<llkv::QueryResult> {
         py.detach(|| {
             let mut guard = self.state.lock();
             let open = guard.as_mut().ok_or_else(closed_error)?;
-            guarded(|| open.session.execute(sql, &values))
+            guarded(|| match &params {
+                params::Params::Positional(values) => open.session.execute(sql, values),
+                params::Params::Named(named) => open.session.execute_named(sql, named),
+            })
         })
     }
 }

@@ -1,17 +1,51 @@
-//! Statement parameters: a Python sequence of `None`, `bool`, `int`, `float`,
-//! `str` and `bytes`/`bytearray` becomes a `Vec<llkv::Value>` for the `?`
-//! placeholders.
+//! Statement parameters: a Python sequence (for `?`, `?N`, `$N`
+//! placeholders) or a mapping (for `:name`) of `None`, `bool`, `int`,
+//! `float`, `str`, `bytes`/`bytearray` or NumPy scalars becomes engine
+//! values.
 
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyMapping, PySequence, PyString};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyMapping, PySequence, PyString,
+};
 
 use crate::errors::{DataError, NotSupportedError, ProgrammingError};
 
-/// Converts the `params` argument of `execute` (a sequence, or `None` for no
-/// parameters) into engine values, in placeholder order.
-pub fn to_values(params: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<llkv::Value>> {
+/// Parameters by position or by name.
+pub enum Params {
+    /// For `?`, `?N` and `$N` placeholders.
+    Positional(Vec<llkv::Value>),
+    /// For `:name` placeholders.
+    Named(Vec<(String, llkv::Value)>),
+}
+
+/// Converts the `params` argument of `execute`: a sequence, a mapping
+/// (named parameters) or `None` for no parameters.
+pub fn to_params(params: Option<&Bound<'_, PyAny>>) -> PyResult<Params> {
+    match params {
+        Some(p) if p.cast::<PyDict>().is_ok() => {
+            let dict = p.cast::<PyDict>()?;
+            let mut named = Vec::with_capacity(dict.len());
+            for (key, value) in dict.iter() {
+                let name: String = key.extract().map_err(|_| {
+                    ProgrammingError::new_err(format!(
+                        "named parameters need str keys, got {}",
+                        type_name(&key)
+                    ))
+                })?;
+                let value = to_value(&value, &format!(":{name}"))?;
+                named.push((name, value));
+            }
+            Ok(Params::Named(named))
+        }
+        other => to_values(other).map(Params::Positional),
+    }
+}
+
+/// Converts a sequence of parameters (or `None`) into engine values, in
+/// placeholder order.
+fn to_values(params: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<llkv::Value>> {
     let Some(params) = params else {
         return Ok(Vec::new());
     };
@@ -30,9 +64,10 @@ pub fn to_values(params: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<llkv::Value>
         )));
     }
     if params.cast::<PyMapping>().is_ok() && params.cast::<PySequence>().is_err() {
-        return Err(NotSupportedError::new_err(
-            "named parameters are not supported; use ? placeholders with a list or tuple",
-        ));
+        return Err(ProgrammingError::new_err(format!(
+            "named parameters must be a dict, got {}",
+            type_name(params)
+        )));
     }
     let sequence = params.cast::<PySequence>().map_err(|_| {
         ProgrammingError::new_err(format!(
@@ -44,13 +79,14 @@ pub fn to_values(params: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<llkv::Value>
     let mut values = Vec::with_capacity(len);
     for index in 0..len {
         let item = sequence.get_item(index)?;
-        values.push(to_value(&item, index + 1)?);
+        values.push(to_value(&item, &(index + 1).to_string())?);
     }
     Ok(values)
 }
 
-/// Converts one parameter; `position` is 1-based, as in the error messages.
-fn to_value(obj: &Bound<'_, PyAny>, position: usize) -> PyResult<llkv::Value> {
+/// Converts one parameter; `position` names it in error messages (a 1-based
+/// position or `:name`).
+fn to_value(obj: &Bound<'_, PyAny>, position: &str) -> PyResult<llkv::Value> {
     if obj.is_none() {
         return Ok(llkv::Value::Null);
     }
@@ -77,6 +113,19 @@ fn to_value(obj: &Bound<'_, PyAny>, position: usize) -> PyResult<llkv::Value> {
     }
     if let Ok(b) = obj.cast::<PyByteArray>() {
         return Ok(llkv::Value::Blob(Arc::from(b.to_vec())));
+    }
+    // NumPy scalars (np.int64, np.float32, np.bool_, np.str_ ...) convert
+    // through their Python equivalent.
+    let is_numpy = obj
+        .get_type()
+        .module()
+        .is_ok_and(|m| m.to_str().is_ok_and(|m| m == "numpy"));
+    if is_numpy {
+        if let Ok(plain) = obj.call_method0("item") {
+            if !plain.get_type().is(obj.get_type()) {
+                return to_value(&plain, position);
+            }
+        }
     }
     Err(NotSupportedError::new_err(format!(
         "parameter {position}: unsupported type {}; use None, bool, int, float, str or bytes",

@@ -112,9 +112,21 @@ impl Session {
     /// returns the result of the last one.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
         let commands = parse_commands(sql)?;
+        self.run_commands(&commands, params)
+    }
+
+    /// Like [`Session::execute`], with parameters given by name for
+    /// `:name` (or `$name`) placeholders; unused names are ignored.
+    pub fn execute_named(&mut self, sql: &str, named: &[(String, Value)]) -> Result<QueryResult> {
+        let mut commands = parse_commands(sql)?;
+        let params = crate::named_params::renumber(&mut commands, named)?;
+        self.run_commands(&commands, &params)
+    }
+
+    fn run_commands(&mut self, commands: &[Command], params: &[Value]) -> Result<QueryResult> {
         let single = commands.len() == 1;
         let mut last = other_result();
-        for command in &commands {
+        for command in commands {
             last = match command {
                 Command::Sql(stmt) => self.execute_statement(stmt, params, single)?,
                 Command::Reindex(name) => self.reindex(name.as_ref())?,

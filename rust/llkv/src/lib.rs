@@ -55,6 +55,12 @@ impl Connection {
         self.session.execute(sql, params)
     }
 
+    /// Like [`Connection::execute`], with parameters given by name for
+    /// `:name` placeholders.
+    pub fn execute_named(&mut self, sql: &str, named: &[(String, Value)]) -> Result<QueryResult> {
+        self.session.execute_named(sql, named)
+    }
+
     /// True while an explicit transaction is open.
     pub fn in_transaction(&self) -> bool {
         self.session.in_transaction()
