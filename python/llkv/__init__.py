@@ -10,12 +10,20 @@ Open a database with :func:`connect` and run SQL with
         con.execute("INSERT INTO t VALUES (?, ?)", [1, "x"])
         table = con.execute("SELECT a, b FROM t WHERE a > ?", [0])
 
+For the PEP 249 interface, :meth:`Connection.cursor` returns a
+:class:`Cursor` that fetches rows as tuples (or as Arrow, pandas, polars or
+NumPy data)::
+
+    cur = con.cursor()
+    rows = cur.execute("SELECT a, b FROM t").fetchall()  # [(1, 'x')]
+
 Errors are raised as the PEP 249 exception classes exported here
 (:class:`ProgrammingError`, :class:`IntegrityError`, ...).
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
+from llkv._cursor import Cursor
 from llkv._llkv import (
     Connection,
     DatabaseError,
@@ -46,6 +54,7 @@ paramstyle = "qmark"
 
 __all__ = [
     "Connection",
+    "Cursor",
     "DataError",
     "DatabaseError",
     "Error",

@@ -5,7 +5,10 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Literal, TypeAlias, final
 
+import numpy as np
 import pyarrow as pa
+
+from llkv._cursor import Cursor
 
 __all__ = [
     "Connection",
@@ -23,8 +26,11 @@ __all__ = [
     "connect",
 ]
 
-#: A value that can be bound to a ``?`` placeholder.
-_ParamValue: TypeAlias = bool | int | float | str | bytes | bytearray | None
+#: A value that can be bound to a placeholder.
+_ParamValue: TypeAlias = bool | int | float | str | bytes | bytearray | np.generic | None
+#: Parameters: a sequence for ``?``, ``?NNN`` and ``$NNN`` placeholders, a dict
+#: for named ``:name`` placeholders.
+_Params: TypeAlias = Sequence[_ParamValue] | dict[str, _ParamValue]
 
 @final
 class Connection:
@@ -37,15 +43,28 @@ class Connection:
     the block raises, and closes the connection.
     """
 
-    def execute(self, sql: str, params: Sequence[_ParamValue] | None = None) -> pa.Table:
-        """Execute SQL with ``?`` placeholders bound from ``params``.
+    def execute(self, sql: str, params: _Params | None = None) -> pa.Table:
+        """Execute SQL with its placeholders bound from ``params``.
 
         ``sql`` is one statement, or several separated by ``;`` (the result of
         the last is returned). ``params`` is a list or tuple of None, bool,
-        int, float or str. Returns a ``pyarrow.Table``: the rows of a query;
-        for INSERT, UPDATE and DELETE one int64 column ``count`` holding the
-        number of rows affected; an empty table for other statements. The GIL
-        is released while the statement runs.
+        int, float, str or bytes for ``?``, ``?NNN`` and ``$NNN``
+        placeholders, or a dict of them for named ``:name`` placeholders.
+        Returns a ``pyarrow.Table``: the rows of a query; for INSERT, UPDATE
+        and DELETE one int64 column ``count`` holding the number of rows
+        affected; an empty table for other statements. The GIL is released
+        while the statement runs.
+        """
+
+    def _execute_cursor(self, sql: str, params: _Params | None = None) -> tuple[pa.Table, int]:
+        """Private hook of :class:`Cursor`: execute like :meth:`execute` and also
+        return the PEP 249 row count (rows changed by INSERT, UPDATE or DELETE
+        without RETURNING; -1 for anything else)."""
+
+    def cursor(self) -> Cursor:
+        """A new PEP 249 :class:`Cursor` on this connection.
+
+        Raises ``ProgrammingError`` when the connection is closed.
         """
 
     def _execute_debug_addresses(
@@ -98,16 +117,25 @@ class Connection:
         """Commit (or, if the block raised, roll back) an open transaction,
         then close the connection; exceptions propagate."""
 
-def connect(path: str | os.PathLike[str] | None = None) -> Connection:
+def connect(
+    path: str | os.PathLike[str] | None = None,
+    synchronous: Literal["full", "normal", "off"] | None = None,
+) -> Connection:
     """Open a connection to an llkv database.
 
     ``path`` names a database file, created if absent; None or ``":memory:"``
     opens a new private in-memory database; ``":memory:NAME"`` opens the
     in-memory database NAME shared by all its connections in this process.
     Connections to the same file in one process share one database (each has
-    its own transaction). Raises
-    ``OperationalError`` when the file cannot be opened or another process
-    holds it.
+    its own transaction). Raises ``OperationalError`` when the file cannot be
+    opened or another process holds it.
+
+    ``synchronous`` sets, for the whole database, how hard a commit works to
+    reach stable storage (also ``PRAGMA synchronous = ...``): ``"full"`` (the
+    default) fsyncs so that a commit survives power loss; ``"normal"`` keeps
+    commits atomic and the file consistent, but a power loss may drop the
+    most recent commits; ``"off"`` never fsyncs, so a power loss may corrupt
+    the file. A process crash loses no commit in any mode.
     """
 
 class Warning(Exception):

@@ -135,3 +135,15 @@ class TestErrors:
             con.execute("SELECT * FROM nope")
         con.execute("CREATE TABLE t (a INTEGER)")
         assert con.execute("INSERT INTO t VALUES (1)").to_pylist() == [{"count": 1}]
+
+
+def test_numpy_scalars_are_parameters(con: llkv.Connection) -> None:
+    import numpy as np
+
+    table = con.execute(
+        "SELECT ? AS i, ? AS f, ? AS b, typeof(?) AS t",
+        [np.int64(7), np.float32(0.5), np.bool_(True), np.int32(3)],
+    )
+    assert table.to_pylist() == [{"i": 7, "f": 0.5, "b": True, "t": "integer"}]
+    with pytest.raises(llkv.NotSupportedError, match="unsupported type"):
+        con.execute("SELECT ?", [np.array([1, 2])])  # type: ignore[list-item]

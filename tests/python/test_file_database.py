@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import llkv
 
 
@@ -100,3 +102,51 @@ def test_second_process_gets_operational_error(db_path: Path) -> None:
         check=True,
     ).stdout
     assert out.strip() == "1"
+
+
+@pytest.mark.parametrize("level", ["full", "normal", "off"])
+def test_synchronous_levels_keep_committed_data(db_path: Path, level: str) -> None:
+    with llkv.connect(db_path, synchronous=level) as con:  # type: ignore[arg-type]
+        con.execute("CREATE TABLE t (a INTEGER)")
+        for i in range(20):
+            con.execute("INSERT INTO t VALUES (?)", [i])
+        code = {"full": 2, "normal": 1, "off": 0}[level]
+        assert con.execute("PRAGMA synchronous").to_pylist() == [{"synchronous": code}]
+    with llkv.connect(db_path) as con:
+        assert con.execute("SELECT count(*) AS n FROM t").to_pylist() == [{"n": 20}]
+
+
+def test_synchronous_pragma_and_bad_values(db_path: Path) -> None:
+    with llkv.connect(db_path) as con:
+        assert con.execute("PRAGMA synchronous").to_pylist() == [{"synchronous": 2}]
+        con.execute("PRAGMA synchronous = NORMAL")
+        assert con.execute("PRAGMA synchronous").to_pylist() == [{"synchronous": 1}]
+        con.execute("PRAGMA synchronous = 0")
+        assert con.execute("PRAGMA synchronous").to_pylist() == [{"synchronous": 0}]
+        with pytest.raises(llkv.ProgrammingError, match="full, normal or off"):
+            con.execute("PRAGMA synchronous = sometimes")
+        with pytest.raises(llkv.NotSupportedError, match="PRAGMA"):
+            con.execute("PRAGMA no_such_setting")
+    with pytest.raises(llkv.ProgrammingError, match="full, normal or off"):
+        llkv.connect(db_path, synchronous="always")  # type: ignore[arg-type]
+
+
+def test_vacuum_keeps_live_rows(db_path: Path) -> None:
+    with llkv.connect(db_path) as con:
+        con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+        con.execute("INSERT INTO t VALUES (1, 0), (2, 0), (3, 0)")
+        for i in range(50):
+            con.execute("UPDATE t SET v = ? WHERE id = 2", [i])
+        con.execute("DELETE FROM t WHERE id = 3")
+        con.execute("VACUUM")
+        with pytest.raises(llkv.OperationalError, match="VACUUM"):
+            con.execute("BEGIN")
+            try:
+                con.execute("VACUUM")
+            finally:
+                con.rollback()
+    with llkv.connect(db_path) as con:
+        assert con.execute("SELECT id, v FROM t ORDER BY id").to_pylist() == [
+            {"id": 1, "v": 0},
+            {"id": 2, "v": 49},
+        ]

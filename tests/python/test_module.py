@@ -154,9 +154,8 @@ def test_string_as_parameter_list_is_programming_error(con: llkv.Connection) -> 
         con.execute("SELECT ?", "abc")
 
 
-def test_named_parameters_are_not_supported(con: llkv.Connection) -> None:
-    with pytest.raises(llkv.NotSupportedError, match="named parameters"):
-        con.execute("SELECT :a", {"a": 1})  # type: ignore[arg-type]
+def test_named_parameters_from_a_dict(con: llkv.Connection) -> None:
+    assert con.execute("SELECT :a + :b AS s", {"a": 1, "b": 2}).to_pylist() == [{"s": 3}]
 
 
 def test_connect_to_missing_directory_is_operational_error(tmp_path: Path) -> None:

@@ -46,13 +46,19 @@ pub struct Connection {
 /// Opens a connection to the database file at `path` (created if absent), to a
 /// new private in-memory database when `path` is None or ":memory:", or to the
 /// shared in-memory database `name` for ":memory:name". Connections to the
-/// same file (or name) in one process share one database.
+/// same file (or name) in one process share one database. `synchronous`
+/// ("full", the default, "normal" or "off") sets how hard commits work to
+/// reach stable storage, for the whole database.
 ///
 /// Returns an `llkv.Connection`; raises `llkv.OperationalError` when the file
 /// cannot be opened.
 #[pyfunction]
-#[pyo3(signature = (path = None))]
-pub fn connect(py: Python<'_>, path: Option<PathBuf>) -> PyResult<Connection> {
+#[pyo3(signature = (path = None, synchronous = None))]
+pub fn connect(
+    py: Python<'_>,
+    path: Option<PathBuf>,
+    synchronous: Option<String>,
+) -> PyResult<Connection> {
     let path = path.filter(|p| p.as_os_str() != ":memory:");
     let open = py.detach(move || {
         guarded(|| {
@@ -66,6 +72,9 @@ pub fn connect(py: Python<'_>, path: Option<PathBuf>) -> PyResult<Connection> {
                 (None, Some(path)) => databases::open_file(&path)?,
                 (None, None) => databases::open_in_memory()?,
             };
+            if let Some(level) = &synchronous {
+                database.set_synchronous(level)?;
+            }
             Ok(Open::on(database))
         })
     })?;

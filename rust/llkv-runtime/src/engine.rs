@@ -89,6 +89,16 @@ impl Engine {
         }
     }
 
+    /// The commit durability level (`PRAGMA synchronous`).
+    pub fn synchronous(&self) -> llkv_table::Synchronous {
+        self.store.synchronous()
+    }
+
+    /// Sets the commit durability level for later commits.
+    pub fn set_synchronous(&self, level: llkv_table::Synchronous) {
+        self.store.set_synchronous(level);
+    }
+
     /// Rows physically stored for `table` (live ones and dead versions not
     /// yet dropped) in the latest committed state; None for no such table.
     pub fn stored_rows(&self, table: &str) -> Option<u64> {

@@ -12,6 +12,7 @@ mod dml_rewrite;
 mod foreign_key;
 mod named_params;
 mod parse;
+pub mod pragma;
 pub mod result;
 mod returning;
 pub mod session;

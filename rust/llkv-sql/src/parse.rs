@@ -16,6 +16,13 @@ pub(crate) enum Command {
     Sql(Box<ast::Statement>),
     /// `REINDEX [name]`: rebuild the indexes of a table, or one index.
     Reindex(Option<ast::ObjectName>),
+    /// `PRAGMA name [= value]` (value as written: a word, number or string).
+    Pragma {
+        /// The setting.
+        name: String,
+        /// The new value, if one is given.
+        value: Option<String>,
+    },
 }
 
 /// Parses SQL text: the generic grammar first, then SQLite's (which accepts
@@ -41,7 +48,9 @@ pub(crate) fn parse_statements(sql: &str) -> Result<Vec<ast::Statement>> {
         .into_iter()
         .map(|c| match c {
             Command::Sql(s) => Ok(*s),
-            Command::Reindex(_) => Err(Error::programming("REINDEX is not allowed here")),
+            Command::Reindex(_) | Command::Pragma { .. } => Err(Error::programming(
+                "REINDEX and PRAGMA are not allowed here",
+            )),
         })
         .collect()
 }
@@ -51,7 +60,7 @@ fn parse_command_list(
     p: &mut Parser<'_>,
 ) -> std::result::Result<Vec<Command>, sqlparser::parser::ParserError> {
     use sqlparser::keywords::Keyword;
-    use sqlparser::tokenizer::Token;
+    use sqlparser::tokenizer::{Token, TokenWithSpan};
     let mut out = Vec::new();
     loop {
         while p.consume_token(&Token::SemiColon) {}
@@ -64,6 +73,29 @@ fn parse_command_list(
                 _ => Some(p.parse_object_name(false)?),
             };
             out.push(Command::Reindex(name));
+        } else if p.parse_keyword(Keyword::PRAGMA) {
+            let name = p.parse_identifier()?.value;
+            let value = if p.consume_token(&Token::Eq) || p.peek_token_ref().token == Token::LParen
+            {
+                let parens = p.consume_token(&Token::LParen);
+                let value = match p.next_token().token {
+                    Token::Word(w) => w.value,
+                    Token::Number(n, _) => n,
+                    Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => s,
+                    Token::Minus => match p.next_token().token {
+                        Token::Number(n, _) => format!("-{n}"),
+                        other => return p.expected("a value", TokenWithSpan::wrap(other)),
+                    },
+                    other => return p.expected("a value", TokenWithSpan::wrap(other)),
+                };
+                if parens {
+                    p.expect_token(&Token::RParen)?;
+                }
+                Some(value)
+            } else {
+                None
+            };
+            out.push(Command::Pragma { name, value });
         } else {
             out.push(Command::Sql(Box::new(p.parse_statement()?)));
         }

@@ -45,6 +45,14 @@ impl SqlEngine {
         })
     }
 
+    /// Sets the commit durability level (also `PRAGMA synchronous = ..`):
+    /// `full`, `normal` or `off`.
+    pub fn set_synchronous(&self, level: &str) -> Result<()> {
+        self.engine
+            .set_synchronous(crate::pragma::parse_synchronous(level)?);
+        Ok(())
+    }
+
     /// Rows physically stored for `table`, live rows and dead versions not
     /// yet dropped (for monitoring space use); None for no such table.
     pub fn stored_rows(&self, table: &str) -> Option<u64> {
@@ -130,6 +138,9 @@ impl Session {
             last = match command {
                 Command::Sql(stmt) => self.execute_statement(stmt, params, single)?,
                 Command::Reindex(name) => self.reindex(name.as_ref())?,
+                Command::Pragma { name, value } => {
+                    crate::pragma::pragma(&self.engine, name, value.as_deref())?
+                }
             };
         }
         Ok(last)

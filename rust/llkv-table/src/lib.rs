@@ -15,5 +15,5 @@ pub use catalog::{
 pub use error::{Result, TableError};
 pub use segment::Segment;
 pub use segment_index::RangeBound;
-pub use store::{Commit, CommitError, ReadView, TableStore};
+pub use store::{Commit, CommitError, ReadView, Synchronous, TableStore};
 pub use types::SqlType;

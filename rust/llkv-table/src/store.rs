@@ -86,9 +86,71 @@ pub struct TableStore {
     store: ColumnStore,
     view: RwLock<ReadView>,
     commit_lock: Mutex<()>,
+    synchronous: std::sync::atomic::AtomicU8,
+    /// Chunks the last commit stopped referencing, under NORMAL: freed once
+    /// a later sync has made the root that no longer references them
+    /// durable (freeing them earlier could leave the durable, older root
+    /// pointing at freed chunks after a power loss).
+    deferred_frees: Mutex<Vec<u64>>,
+}
+
+impl Drop for TableStore {
+    fn drop(&mut self) {
+        // Best effort: make the last root durable, then free what it no
+        // longer references (else those chunks stay allocated in the file).
+        let deferred = std::mem::take(&mut *self.deferred_frees.lock());
+        if !deferred.is_empty() && self.store.sync().is_ok() {
+            let _ = self.store.free_chunks(&deferred);
+        }
+    }
+}
+
+/// How hard a commit on a persistent pager works to reach stable storage
+/// (SQLite's `PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// A commit returns once durable: new chunks are synced, then the
+    /// catalog root is written and synced. Survives power loss.
+    Full,
+    /// The chunk sync before the root stays (commits remain atomic and the
+    /// file consistent), the sync after it goes: after a power loss the
+    /// most recent commits may be missing. A process crash loses nothing.
+    Normal,
+    /// No syncs: the operating system writes back when it likes. A process
+    /// crash loses nothing; a power loss may corrupt the file.
+    Off,
+}
+
+impl Synchronous {
+    fn code(self) -> u8 {
+        match self {
+            Synchronous::Full => 2,
+            Synchronous::Normal => 1,
+            Synchronous::Off => 0,
+        }
+    }
+
+    fn from_code(code: u8) -> Synchronous {
+        match code {
+            0 => Synchronous::Off,
+            1 => Synchronous::Normal,
+            _ => Synchronous::Full,
+        }
+    }
 }
 
 impl TableStore {
+    /// The commit durability level in force.
+    pub fn synchronous(&self) -> Synchronous {
+        Synchronous::from_code(self.synchronous.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Sets the commit durability level for later commits.
+    pub fn set_synchronous(&self, level: Synchronous) {
+        self.synchronous
+            .store(level.code(), std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Opens the store over `store`, loading the catalog and all segments.
     pub fn open(store: ColumnStore) -> Result<TableStore> {
         let catalog = match store.get_root(CATALOG_ROOT_KEY)? {
@@ -115,6 +177,8 @@ impl TableStore {
                 tables: Arc::new(tables),
             }),
             commit_lock: Mutex::new(()),
+            synchronous: std::sync::atomic::AtomicU8::new(Synchronous::Full.code()),
+            deferred_frees: Mutex::new(Vec::new()),
         })
     }
 
@@ -243,14 +307,23 @@ impl TableStore {
         // that references them is written, or a power loss could keep the
         // root and lose a chunk (a cache writes back in any order). The
         // second sync makes the commit itself durable.
-        if self.store.is_persistent() {
+        let synchronous = self.synchronous();
+        let persistent = self.store.is_persistent();
+        if persistent && synchronous != Synchronous::Off {
             self.store.sync()?;
         }
+        // That sync also made the previous root durable.
+        let deferred = std::mem::take(&mut *self.deferred_frees.lock());
         self.store.put_root(CATALOG_ROOT_KEY, catalog.to_bytes())?;
-        if self.store.is_persistent() {
+        if persistent && synchronous == Synchronous::Full {
             self.store.sync()?;
         }
-        self.store.free_chunks(&freed)?;
+        self.store.free_chunks(&deferred)?;
+        if persistent && synchronous == Synchronous::Normal {
+            self.deferred_frees.lock().extend(freed);
+        } else {
+            self.store.free_chunks(&freed)?;
+        }
         let tables: HashMap<TableId, Segments> =
             tables.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
         *self.view.write() = ReadView {

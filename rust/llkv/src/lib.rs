@@ -35,6 +35,14 @@ impl Database {
         })
     }
 
+    /// Sets how hard commits work to reach stable storage: `"full"` (the
+    /// default: durable and atomic), `"normal"` (atomic; a power loss may
+    /// drop the latest commits) or `"off"` (no fsync; a power loss may
+    /// corrupt the file). Also `PRAGMA synchronous = ...`.
+    pub fn set_synchronous(&self, level: &str) -> Result<()> {
+        self.engine.set_synchronous(level)
+    }
+
     /// Opens a new connection with its own transaction state.
     pub fn connect(&self) -> Connection {
         Connection {
