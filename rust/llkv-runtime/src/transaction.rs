@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array, UInt64Array};
 use llkv_executor::eval::{arrow_err, filter_batch};
 use llkv_executor::{BatchIter, TableProvider};
@@ -142,23 +141,13 @@ impl Transaction {
                     cols.push(seg.row_ids.clone() as ArrayRef);
                 }
                 let batch = make_batch(&schema, cols, seg.len())?;
-                let mask = seg.visibility(self.view.csn, pending.map(|p| &p.deleted));
+                let own = pending.map(|p| &p.deleted);
                 let (batch, mask) = match &positions {
-                    None => (batch, mask),
-                    Some(p) => {
-                        let taken =
-                            arrow_select::take::take_record_batch(&batch, p).map_err(arrow_err)?;
-                        let mask = match mask {
-                            Some(m) => Some(
-                                arrow_select::take::take(&m, p, None)
-                                    .map_err(arrow_err)?
-                                    .as_boolean()
-                                    .clone(),
-                            ),
-                            None => None,
-                        };
-                        (taken, mask)
-                    }
+                    None => (batch, seg.visibility(self.view.csn, own)),
+                    Some(p) => (
+                        arrow_select::take::take_record_batch(&batch, p).map_err(arrow_err)?,
+                        Some(seg.visibility_at(self.view.csn, own, p.values())),
+                    ),
                 };
                 let batch = match mask {
                     Some(mask) => filter_batch(&batch, &mask)?,

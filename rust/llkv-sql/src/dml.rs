@@ -414,7 +414,17 @@ fn matching_rows(
     };
     let subs = binder.take_subqueries();
     let all: Vec<usize> = (0..meta.columns.len()).collect();
-    let batches = txn.scan_table(meta.id, &all, true)?;
+    // An indexed-column range in the WHERE clause reads only that range.
+    let path = match &predicate {
+        Some(p) => llkv_runtime::access::choose_access_path(
+            txn.catalog(),
+            meta,
+            &all,
+            std::slice::from_ref(p),
+        ),
+        None => llkv_runtime::access::AccessPath::FullScan,
+    };
+    let batches = txn.scan_with_path(meta.id, &all, true, &path)?;
     let ctx = ExecContext::new(txn, &subs);
     let mut out = Vec::new();
     for b in batches {

@@ -30,6 +30,9 @@ pub struct Segment {
     pub deleted: Arc<Vec<u64>>,
     /// Largest CSN in `created`.
     pub max_created: u64,
+    /// Smallest non-zero CSN in `deleted` (0: no row deleted), so scans of
+    /// segments without deletions visible to them skip the per-row check.
+    pub min_deleted: u64,
     /// Sorted runs of indexed columns, built on first use (shared by
     /// clones, which have the same column data).
     pub(crate) sorted: Arc<crate::segment_index::SortedRuns>,
@@ -46,6 +49,12 @@ impl Segment {
         let row_ids = Arc::new(row_ids.as_primitive::<UInt64Type>().clone());
         let created = Arc::new(created.as_primitive::<UInt64Type>().clone());
         let max_created = created.values().iter().copied().max().unwrap_or(0);
+        let min_deleted = deleted
+            .iter()
+            .copied()
+            .filter(|d| *d != 0)
+            .min()
+            .unwrap_or(0);
         let n = row_ids.len() as u64;
         let range = if n == 0 {
             (0, 0)
@@ -66,6 +75,7 @@ impl Segment {
             created,
             deleted: Arc::new(deleted),
             max_created,
+            min_deleted,
             sorted: Arc::default(),
         }
     }
@@ -82,29 +92,68 @@ impl Segment {
 
     /// Which rows a snapshot at `csn` sees, minus the rows in `own_deletes`
     /// (deleted by the reading transaction itself). `None` means all rows.
+    /// Costs one pass over the segment only when rows were created or
+    /// deleted around the snapshot; the reader's own deletions are applied
+    /// by binary search.
     pub fn visibility(&self, csn: u64, own_deletes: Option<&HashSet<u64>>) -> Option<BooleanArray> {
-        let any_deleted = self.deleted.iter().any(|d| *d != 0 && *d <= csn);
-        let own = own_deletes.filter(|s| {
-            !s.is_empty()
-                && s.iter()
-                    .any(|r| *r >= self.meta.row_id_range.0 && *r <= self.meta.row_id_range.1)
-        });
-        if self.max_created <= csn && !any_deleted && own.is_none() {
+        let (lo, hi) = self.meta.row_id_range;
+        let own: Vec<usize> = match own_deletes {
+            Some(set) if !set.is_empty() && !self.is_empty() => set
+                .iter()
+                .filter(|r| **r >= lo && **r <= hi)
+                .filter_map(|r| self.offset_of(*r))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let any_deleted = self.min_deleted != 0 && self.min_deleted <= csn;
+        if self.max_created <= csn && !any_deleted && own.is_empty() {
             return None;
         }
+        let mut mask = arrow_buffer::BooleanBufferBuilder::new(self.len());
+        if self.max_created <= csn && !any_deleted {
+            mask.append_n(self.len(), true);
+        } else {
+            let created = self.created.values();
+            for (c, d) in created.iter().zip(self.deleted.iter()) {
+                mask.append(*c <= csn && (*d == 0 || *d > csn));
+            }
+        }
+        for i in own {
+            mask.set_bit(i, false);
+        }
+        Some(BooleanArray::new(mask.finish(), None))
+    }
+
+    /// Like [`Segment::visibility`], for the rows at `offsets` only (in that
+    /// order): what an index range scan needs, at a cost in the rows read.
+    pub fn visibility_at(
+        &self,
+        csn: u64,
+        own_deletes: Option<&HashSet<u64>>,
+        offsets: &[u32],
+    ) -> BooleanArray {
         let created = self.created.values();
         let row_ids = self.row_ids.values();
-        Some(
-            (0..self.len())
-                .map(|i| {
-                    let d = self.deleted[i];
-                    let visible = created[i] <= csn
+        offsets
+            .iter()
+            .map(|o| {
+                let i = *o as usize;
+                let d = self.deleted[i];
+                Some(
+                    created[i] <= csn
                         && (d == 0 || d > csn)
-                        && own.is_none_or(|s| !s.contains(&row_ids[i]));
-                    Some(visible)
-                })
-                .collect(),
-        )
+                        && own_deletes.is_none_or(|s| !s.contains(&row_ids[i])),
+                )
+            })
+            .collect()
+    }
+
+    /// Marks the row at `offset` deleted at `csn`.
+    pub fn mark_deleted(&mut self, offset: usize, csn: u64) {
+        Arc::make_mut(&mut self.deleted)[offset] = csn;
+        if self.min_deleted == 0 || csn < self.min_deleted {
+            self.min_deleted = csn;
+        }
     }
 
     /// Number of rows deleted at or before `horizon` (no snapshot at or

@@ -248,7 +248,7 @@ impl TableStore {
                 if seg.deleted[off] != 0 {
                     return Err(CommitError::WriteConflict);
                 }
-                Arc::make_mut(&mut seg.deleted)[off] = csn;
+                seg.mark_deleted(off, csn);
                 dirty.entry(*table).or_default().insert(si);
             }
         }
