@@ -61,6 +61,20 @@ class Connection:
         return the PEP 249 row count (rows changed by INSERT, UPDATE or DELETE
         without RETURNING; -1 for anything else)."""
 
+    def insert_arrow(self, table: str, data: object, create: bool = False) -> int:
+        """Append Arrow data to ``table`` by column name; return the rows added.
+
+        The fast way to load data. ``data`` is anything that exports Arrow:
+        a pyarrow Table, RecordBatch or RecordBatchReader, a pandas or polars
+        DataFrame, or any object with ``__arrow_c_stream__`` /
+        ``__arrow_c_array__``. Columns missing from ``data`` get their
+        defaults; integer, float, string, binary and boolean Arrow types are
+        widened to the column type. With ``create=True`` a missing table is
+        created from the data's schema. Rows are checked like INSERT rows
+        (``IntegrityError``, ``DataError``) and land in the open transaction,
+        or commit on their own; on error nothing is added.
+        """
+
     def cursor(self) -> Cursor:
         """A new PEP 249 :class:`Cursor` on this connection.
 

@@ -74,8 +74,8 @@ def test_bad_input_raises_the_right_errors(con: llkv.Connection) -> None:
         con.insert_arrow("t", pa.table({"a": pa.array([2**63], pa.uint64())}))
     with pytest.raises(llkv.NotSupportedError, match="Arrow type"):
         con.insert_arrow("t", pa.table({"a": pa.array([[1]], pa.list_(pa.int64()))}))
-    with pytest.raises(TypeError):
-        con.insert_arrow("t", [1, 2, 3])  # type: ignore[arg-type]
+    with pytest.raises(llkv.ProgrammingError, match=r"needs Arrow data.*got list"):
+        con.insert_arrow("t", [1, 2, 3])
 
 
 def test_runs_inside_the_open_transaction(tmp_path: Path) -> None:

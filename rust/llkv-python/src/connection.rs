@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use crate::errors::{to_py_err, InternalError, ProgrammingError};
+use crate::errors::{to_py_err, DataError, InternalError, ProgrammingError};
 use crate::{databases, params, result};
 
 /// An open connection: the database handle plus this connection's session.
@@ -121,6 +121,43 @@ impl Connection {
             _ => -1,
         };
         Ok((result::to_pyarrow(py, output)?, rowcount))
+    }
+
+    /// Appends Arrow data to `table` by column name and returns the number of
+    /// rows added: the fast way to load data. `data` is anything Arrow
+    /// exports (pyarrow Table/RecordBatch/RecordBatchReader, pandas or
+    /// polars DataFrame, any `__arrow_c_stream__` object). With
+    /// `create=True` a missing table is created from the data's schema.
+    /// Rows are checked like INSERT rows and land in the open transaction
+    /// (or commit on their own); on error nothing is added.
+    #[pyo3(signature = (table, data, create = false))]
+    fn insert_arrow(
+        &self,
+        py: Python<'_>,
+        table: &str,
+        data: &Bound<'_, PyAny>,
+        create: bool,
+    ) -> PyResult<u64> {
+        let data: pyo3_arrow::input::AnyRecordBatch = data.extract().map_err(|_| {
+            ProgrammingError::new_err(format!(
+                "insert_arrow needs Arrow data (a pyarrow Table/RecordBatch/RecordBatchReader, \
+                 a pandas or polars DataFrame, or an object with __arrow_c_stream__), got {}",
+                data.get_type()
+                    .qualname()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })?;
+        let reader = data.into_reader()?;
+        let schema = reader.schema();
+        let batches = reader
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| DataError::new_err(format!("reading the Arrow data failed: {e}")))?;
+        py.detach(|| {
+            let mut guard = self.state.lock();
+            let open = guard.as_mut().ok_or_else(closed_error)?;
+            guarded(|| open.session.insert_arrow(table, &schema, &batches, create))
+        })
     }
 
     /// A new `llkv.Cursor` on this connection (PEP 249).

@@ -203,16 +203,46 @@ impl Session {
             ));
         }
         self.take_due_snapshot();
+        self.with_transaction(|engine, txn| run(engine, txn, stmt, params, check_params))
+    }
+
+    /// Appends Arrow `batches` (of `schema`) to `table`, creating it from
+    /// the schema when absent and `create` is set: the bulk ingest path.
+    /// Runs in the open transaction, or as its own autocommit transaction.
+    pub fn insert_arrow(
+        &mut self,
+        table: &str,
+        schema: &arrow_schema::Schema,
+        batches: &[RecordBatch],
+        create: bool,
+    ) -> Result<u64> {
+        if self.read_only {
+            return Err(Error::operational(
+                "cannot change the database in a read-only transaction",
+            ));
+        }
+        self.take_due_snapshot();
+        self.with_transaction(|_, txn| {
+            crate::ingest::insert_batches(txn, table, schema, batches, create)
+        })
+    }
+
+    /// Runs `f` in the open transaction (restoring it as it was when `f`
+    /// fails: statement-level atomicity) or in an autocommit transaction.
+    fn with_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&Engine, &mut Transaction) -> Result<T>,
+    ) -> Result<T> {
         match self.txn.take() {
             Some(mut txn) => {
                 let before = txn.clone();
-                let out = run(&self.engine, &mut txn, stmt, params, check_params);
+                let out = f(&self.engine, &mut txn);
                 self.txn = Some(if out.is_ok() { txn } else { before });
                 out
             }
             None => {
                 let mut txn = self.engine.begin(false);
-                match run(&self.engine, &mut txn, stmt, params, check_params) {
+                match f(&self.engine, &mut txn) {
                     Ok(r) => {
                         self.engine.commit(txn)?;
                         Ok(r)

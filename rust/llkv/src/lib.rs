@@ -69,6 +69,20 @@ impl Connection {
         self.session.execute_named(sql, named)
     }
 
+    /// Appends Arrow record batches (all of `schema`) to `table`, by
+    /// column name, creating the table from the schema when absent and
+    /// `create` is set; returns the number of rows added. The fast path
+    /// for loading data.
+    pub fn insert_arrow(
+        &mut self,
+        table: &str,
+        schema: &arrow_schema::Schema,
+        batches: &[arrow_array::RecordBatch],
+        create: bool,
+    ) -> Result<u64> {
+        self.session.insert_arrow(table, schema, batches, create)
+    }
+
     /// True while an explicit transaction is open.
     pub fn in_transaction(&self) -> bool {
         self.session.in_transaction()
