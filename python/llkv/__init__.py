@@ -38,6 +38,7 @@ from llkv._llkv import (
     TransactionConflictError,
     Warning,
     connect,
+    split_sql,
 )
 
 try:
@@ -70,5 +71,6 @@ __all__ = [
     "apilevel",
     "connect",
     "paramstyle",
+    "split_sql",
     "threadsafety",
 ]

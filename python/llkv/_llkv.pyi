@@ -24,6 +24,7 @@ __all__ = [
     "TransactionConflictError",
     "Warning",
     "connect",
+    "split_sql",
 ]
 
 #: A value that can be bound to a placeholder.
@@ -130,6 +131,13 @@ class Connection:
     ) -> Literal[False]:
         """Commit (or, if the block raised, roll back) an open transaction,
         then close the connection; exceptions propagate."""
+
+def split_sql(sql: str) -> list[str]:
+    """Split SQL text into its statements, each rendered back as SQL.
+
+    Uses llkv's own parser, so ``;`` inside strings, comments and trigger
+    bodies do not split; raises ``ProgrammingError`` on a syntax error.
+    """
 
 def connect(
     path: str | os.PathLike[str] | None = None,

@@ -83,6 +83,13 @@ pub fn connect(
     })
 }
 
+/// Splits SQL text into its statements (each rendered back as SQL), using
+/// llkv's own parser; raises `ProgrammingError` on a syntax error.
+#[pyfunction]
+pub fn split_sql(py: Python<'_>, sql: &str) -> PyResult<Vec<String>> {
+    py.detach(|| guarded(|| llkv::split_statements(sql)))
+}
+
 #[pymethods]
 impl Connection {
     /// Executes one SQL statement (or several separated by `;`, returning the

@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _llkv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(connection::connect, m)?)?;
+    m.add_function(wrap_pyfunction!(connection::split_sql, m)?)?;
     m.add_class::<connection::Connection>()?;
     errors::register(m)?;
     Ok(())

@@ -12,7 +12,7 @@ mod dml_rewrite;
 mod foreign_key;
 mod ingest;
 mod named_params;
-mod parse;
+pub mod parse;
 pub mod pragma;
 pub mod result;
 mod returning;
@@ -21,5 +21,6 @@ pub mod trigger;
 pub mod upsert;
 
 pub use llkv_plan::{Error, ErrorKind, Result, Value};
+pub use parse::split_statements;
 pub use result::{QueryResult, StatementKind};
 pub use session::{Session, SqlEngine};

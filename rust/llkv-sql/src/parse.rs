@@ -116,3 +116,21 @@ pub(crate) fn parse_stored_expr(sql: &str) -> Result<ast::Expr> {
         .and_then(|mut p| p.parse_expr())
         .map_err(|e| Error::internal(format!("bad stored expression {sql:?}: {e}")))
 }
+
+/// Splits SQL text into its statements, each rendered back as SQL (for
+/// tools that run a script one statement at a time, like the CLI).
+pub fn split_statements(sql: &str) -> Result<Vec<String>> {
+    Ok(parse_commands(sql)?
+        .into_iter()
+        .map(|c| match c {
+            Command::Sql(stmt) => stmt.to_string(),
+            Command::Reindex(None) => "REINDEX".to_owned(),
+            Command::Reindex(Some(name)) => format!("REINDEX {name}"),
+            Command::Pragma { name, value: None } => format!("PRAGMA {name}"),
+            Command::Pragma {
+                name,
+                value: Some(v),
+            } => format!("PRAGMA {name} = '{}'", v.replace('\'', "''")),
+        })
+        .collect())
+}

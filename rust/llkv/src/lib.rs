@@ -10,7 +10,7 @@
 //! # Ok::<(), llkv::Error>(())
 //! ```
 
-pub use llkv_sql::{Error, ErrorKind, QueryResult, Result, StatementKind, Value};
+pub use llkv_sql::{split_statements, Error, ErrorKind, QueryResult, Result, StatementKind, Value};
 
 use std::path::Path;
 

@@ -192,6 +192,9 @@ fn values_batch(
     schema: &SchemaRef,
     ctx: &ExecContext<'_>,
 ) -> Result<RecordBatch> {
+    if rows.is_empty() {
+        return Ok(RecordBatch::new_empty(schema.clone()));
+    }
     let one = empty_rows_batch(1);
     let mut columns: Vec<Vec<ArrayRef>> =
         vec![Vec::with_capacity(rows.len()); schema.fields().len()];

@@ -384,6 +384,10 @@ impl Binder<'_> {
                     let plan = rename_columns(plan, &view.columns);
                     return Ok(derived_scope(plan, &label, alias));
                 }
+                if self.catalog.table(&tname).is_none() && super::system::is_schema_view(&tname) {
+                    let plan = super::system::schema_view(self.catalog);
+                    return Ok(derived_scope(plan, &label, alias));
+                }
                 let meta = self
                     .catalog
                     .table(&tname)

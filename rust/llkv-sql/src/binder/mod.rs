@@ -6,6 +6,7 @@ mod expr;
 mod from;
 pub(crate) mod query;
 pub mod scope;
+pub mod system;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
