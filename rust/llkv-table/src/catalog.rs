@@ -47,7 +47,17 @@ pub struct SegmentMeta {
     pub created_key: u64,
     /// Chunk holding (offset, commit sequence number) pairs of deleted rows.
     pub deleted_key: Option<u64>,
+    /// Chunks of (offset, commit sequence number) pairs deleted since
+    /// `deleted_key` was written, oldest first: a commit that deletes a few
+    /// rows of a large segment appends a small delta instead of rewriting
+    /// every pair, and the deltas are folded into `deleted_key` once there
+    /// are [`MAX_DELETE_DELTAS`] of them.
+    #[serde(default)]
+    pub deleted_deltas: Vec<u64>,
 }
+
+/// Delete deltas a segment keeps before they are folded into one chunk.
+pub const MAX_DELETE_DELTAS: usize = 8;
 
 /// A table's definition and storage manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

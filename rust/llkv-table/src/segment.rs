@@ -69,6 +69,7 @@ impl Segment {
                 row_id_key: 0,
                 created_key: 0,
                 deleted_key: None,
+                deleted_deltas: Vec::new(),
             },
             columns,
             row_ids,
@@ -204,11 +205,20 @@ impl Segment {
 
     /// The deleted-rows chunk: (offset, csn) pairs flattened.
     pub fn deleted_pairs(&self) -> Option<ArrayRef> {
+        self.deleted_pairs_where(|d| d != 0)
+    }
+
+    /// The pairs of the rows deleted by the commit `csn` only (a delta).
+    pub fn deleted_pairs_at(&self, csn: u64) -> Option<ArrayRef> {
+        self.deleted_pairs_where(|d| d == csn)
+    }
+
+    fn deleted_pairs_where(&self, keep: impl Fn(u64) -> bool) -> Option<ArrayRef> {
         let pairs: Vec<u64> = self
             .deleted
             .iter()
             .enumerate()
-            .filter(|(_, d)| **d != 0)
+            .filter(|(_, d)| keep(**d))
             .flat_map(|(i, d)| [i as u64, *d])
             .collect();
         if pairs.is_empty() {
@@ -218,10 +228,11 @@ impl Segment {
         }
     }
 
-    /// Rebuilds the full-length deleted vector from stored pairs.
-    pub fn deleted_from_pairs(len: usize, pairs: Option<&ArrayRef>) -> Vec<u64> {
+    /// Rebuilds the full-length deleted vector from stored pair chunks
+    /// (the full chunk, then the deltas in order).
+    pub fn deleted_from_pairs(len: usize, chunks: &[ArrayRef]) -> Vec<u64> {
         let mut out = vec![0u64; len];
-        if let Some(p) = pairs {
+        for p in chunks {
             let v = p.as_primitive::<UInt64Type>().values();
             for c in v.chunks_exact(2) {
                 if let Some(slot) = out.get_mut(c[0] as usize) {

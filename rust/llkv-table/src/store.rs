@@ -15,7 +15,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
 use llkv_column_map::ColumnStore;
 use parking_lot::{Mutex, RwLock};
 
-use crate::catalog::{Catalog, FieldId, SegmentMeta, TableId, TableMeta};
+use crate::catalog::{Catalog, FieldId, SegmentMeta, TableId, TableMeta, MAX_DELETE_DELTAS};
 use crate::error::{Result, TableError};
 use crate::segment::Segment;
 
@@ -289,9 +289,16 @@ impl TableStore {
                 .ok_or(TableError::UnknownTable(*table))?;
             for i in idxs {
                 let seg = Arc::make_mut(&mut segs[*i]);
-                if let Some(old) = seg.meta.deleted_key.take() {
-                    freed.push(old);
+                if seg.meta.deleted_deltas.len() < MAX_DELETE_DELTAS {
+                    // Only this commit's deletions, appended as a delta.
+                    if let Some(delta) = seg.deleted_pairs_at(csn) {
+                        let key = self.store.write_chunks(&[delta])?[0];
+                        seg.meta.deleted_deltas.push(key);
+                    }
+                    continue;
                 }
+                freed.extend(seg.meta.deleted_key.take());
+                freed.append(&mut seg.meta.deleted_deltas);
                 if let Some(pairs) = seg.deleted_pairs() {
                     seg.meta.deleted_key = Some(self.store.write_chunks(&[pairs])?[0]);
                 }
@@ -382,6 +389,7 @@ fn segment_keys(m: &SegmentMeta) -> Vec<u64> {
     keys.push(m.row_id_key);
     keys.push(m.created_key);
     keys.extend(m.deleted_key);
+    keys.extend(m.deleted_deltas.iter().copied());
     keys.retain(|k| *k != 0);
     keys
 }
@@ -461,6 +469,7 @@ fn write_segment(store: &ColumnStore, seg: &mut Segment) -> Result<()> {
     seg.meta.row_id_key = keys[fields.len()];
     seg.meta.created_key = keys[fields.len() + 1];
     seg.meta.deleted_key = deleted.map(|_| keys[fields.len() + 2]);
+    seg.meta.deleted_deltas.clear();
     Ok(())
 }
 
@@ -469,6 +478,7 @@ fn load_segment(store: &ColumnStore, m: &SegmentMeta) -> Result<Segment> {
     keys.push(m.row_id_key);
     keys.push(m.created_key);
     keys.extend(m.deleted_key);
+    keys.extend(m.deleted_deltas.iter().copied());
     let arrays = store.read_chunks(&keys)?;
     let n = m.columns.len();
     let columns = m
@@ -484,7 +494,7 @@ fn load_segment(store: &ColumnStore, m: &SegmentMeta) -> Result<Segment> {
     {
         return Err(TableError::CorruptCatalog("bad MVCC column type".into()));
     }
-    let deleted = Segment::deleted_from_pairs(row_ids.len(), arrays.get(n + 2));
+    let deleted = Segment::deleted_from_pairs(row_ids.len(), &arrays[n + 2..]);
     let mut seg = Segment::new(columns, row_ids, created, deleted);
     seg.meta = m.clone();
     Ok(seg)
