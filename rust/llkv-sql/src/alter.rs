@@ -15,12 +15,12 @@ use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use llkv_executor::eval::arrow_err;
 use llkv_plan::{Error, Result};
 use llkv_runtime::{row_id_column, Engine, Transaction};
-use llkv_table::{ColumnMeta, TableMeta};
+use llkv_table::TableMeta;
 use sqlparser::ast;
 
 use crate::binder::object_name;
 use crate::coerce::coerce_for_column;
-use crate::ddl::column_type;
+use crate::ddl::{column_meta, column_type};
 use crate::dml::{default_value, table_arrow_schema};
 use crate::parse::parse_stored_expr;
 use crate::result::QueryResult;
@@ -125,27 +125,19 @@ fn add_column(
             def.name.value
         )));
     }
-    let mut column = ColumnMeta {
-        name: def.name.value.clone(),
-        sql_type: column_type(&def.data_type),
-        nullable: true,
-        field_id: meta.next_field_id,
-        primary_key: false,
-        unique: false,
-        default: None,
-    };
-    for opt in &def.options {
-        match &opt.option {
-            ast::ColumnOption::Null => {}
-            ast::ColumnOption::NotNull => column.nullable = false,
-            ast::ColumnOption::Default(e) => column.default = Some(e.to_string()),
-            other => {
-                return Err(Error::not_supported(format!(
-                    "ALTER TABLE ADD COLUMN with {other} is not supported"
-                )))
-            }
-        }
+    let unsupported = def.options.iter().find(|o| {
+        !matches!(
+            o.option,
+            ast::ColumnOption::Null | ast::ColumnOption::NotNull | ast::ColumnOption::Default(_)
+        )
+    });
+    if let Some(opt) = unsupported {
+        return Err(Error::not_supported(format!(
+            "ALTER TABLE ADD COLUMN with {} is not supported",
+            opt.option
+        )));
     }
+    let column = column_meta(def, meta.next_field_id);
     let fill = default_value(&column, &[])?;
     if !column.nullable && fill.is_null() {
         return Err(Error::integrity(format!(

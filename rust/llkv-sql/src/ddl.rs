@@ -14,6 +14,35 @@ use crate::dml::table_arrow_schema;
 use crate::result::QueryResult;
 use crate::session::{other_result, run_query};
 
+/// A column as declared: name, type, NULL/NOT NULL, DEFAULT, and the
+/// PRIMARY KEY / UNIQUE flags (CHECK and REFERENCES are table constraints,
+/// collected separately).
+pub(crate) fn column_meta(def: &ast::ColumnDef, field_id: u32) -> ColumnMeta {
+    let mut meta = ColumnMeta {
+        name: def.name.value.clone(),
+        sql_type: column_type(&def.data_type),
+        nullable: true,
+        field_id,
+        primary_key: false,
+        unique: false,
+        default: None,
+    };
+    for opt in &def.options {
+        match &opt.option {
+            ast::ColumnOption::NotNull => meta.nullable = false,
+            ast::ColumnOption::Null => meta.nullable = true,
+            ast::ColumnOption::Default(e) => meta.default = Some(e.to_string()),
+            ast::ColumnOption::PrimaryKey(_) => {
+                meta.primary_key = true;
+                meta.nullable = false;
+            }
+            ast::ColumnOption::Unique(_) => meta.unique = true,
+            _ => {}
+        }
+    }
+    meta
+}
+
 pub(crate) fn column_type(dt: &ast::DataType) -> SqlType {
     let name = dt.to_string().to_ascii_uppercase();
     if name.starts_with("BOOL") {
@@ -83,28 +112,7 @@ pub(crate) fn create_table(
                 c.name.value
             )));
         }
-        let mut meta = ColumnMeta {
-            name: c.name.value.clone(),
-            sql_type: column_type(&c.data_type),
-            nullable: true,
-            field_id: i as u32,
-            primary_key: false,
-            unique: false,
-            default: None,
-        };
-        for opt in &c.options {
-            match &opt.option {
-                ast::ColumnOption::NotNull => meta.nullable = false,
-                ast::ColumnOption::Null => meta.nullable = true,
-                ast::ColumnOption::Default(e) => meta.default = Some(e.to_string()),
-                ast::ColumnOption::PrimaryKey(_) => {
-                    meta.primary_key = true;
-                    meta.nullable = false;
-                }
-                ast::ColumnOption::Unique(_) => meta.unique = true,
-                _ => {}
-            }
-        }
+        let meta = column_meta(c, i as u32);
         columns.push(meta);
     }
     if columns.is_empty() {

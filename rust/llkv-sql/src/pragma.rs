@@ -1,16 +1,12 @@
 //! `PRAGMA name` / `PRAGMA name = value`: database settings. Supported:
 //! `synchronous` (FULL = 2, NORMAL = 1, OFF = 0), as in SQLite.
 
-use std::sync::Arc;
-
-use arrow_array::{Int64Array, RecordBatch};
-use arrow_schema::{DataType, Field, Schema};
 use llkv_plan::{Error, Result};
 use llkv_runtime::Engine;
 use llkv_table::Synchronous;
 
 use crate::result::{QueryResult, StatementKind};
-use crate::session::other_result;
+use crate::session::{other_result, single_value_result};
 
 /// Parses a `synchronous` level: `full`/`normal`/`off` or 2/1/0.
 pub fn parse_synchronous(text: &str) -> Result<Synchronous> {
@@ -38,19 +34,5 @@ pub(crate) fn pragma(engine: &Engine, name: &str, value: Option<&str>) -> Result
         Synchronous::Normal => 1,
         Synchronous::Off => 0,
     };
-    let schema = Arc::new(Schema::new(vec![Field::new(
-        "synchronous",
-        DataType::Int64,
-        false,
-    )]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![Arc::new(Int64Array::from(vec![level]))],
-    )
-    .map_err(|e| Error::internal(e.to_string()))?;
-    Ok(QueryResult {
-        schema,
-        batches: vec![batch],
-        kind: StatementKind::Query,
-    })
+    single_value_result("synchronous", level, StatementKind::Query)
 }

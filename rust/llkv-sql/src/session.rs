@@ -90,20 +90,25 @@ pub struct Session {
 }
 
 pub(crate) fn count_result(n: u64) -> Result<QueryResult> {
-    let schema = Arc::new(Schema::new(vec![Field::new(
-        "count",
-        DataType::Int64,
-        false,
-    )]));
+    single_value_result("count", n as i64, StatementKind::RowsAffected(n))
+}
+
+/// A one-row, one-column int64 result.
+pub(crate) fn single_value_result(
+    name: &str,
+    value: i64,
+    kind: StatementKind,
+) -> Result<QueryResult> {
+    let schema = Arc::new(Schema::new(vec![Field::new(name, DataType::Int64, false)]));
     let batch = RecordBatch::try_new(
         schema.clone(),
-        vec![Arc::new(Int64Array::from(vec![n as i64]))],
+        vec![Arc::new(Int64Array::from(vec![value]))],
     )
     .map_err(|e| Error::internal(e.to_string()))?;
     Ok(QueryResult {
         schema,
         batches: vec![batch],
-        kind: StatementKind::RowsAffected(n),
+        kind,
     })
 }
 
