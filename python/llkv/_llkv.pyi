@@ -76,6 +76,19 @@ class Connection:
         or commit on their own; on error nothing is added.
         """
 
+    def register(self, name: str, data: object) -> None:
+        """Make Arrow data queryable as the read-only table ``name``.
+
+        ``data`` is anything :meth:`insert_arrow` takes. Columns of types llkv
+        computes on (int64, float64, string, bool, binary) are read in place,
+        without a copy; other integer, float, string and binary types are
+        widened. The registration belongs to this connection and shadows a
+        stored table of the same name until :meth:`unregister`.
+        """
+
+    def unregister(self, name: str) -> None:
+        """Forget a registration; ``ProgrammingError`` if there is none."""
+
     def cursor(self) -> Cursor:
         """A new PEP 249 :class:`Cursor` on this connection.
 

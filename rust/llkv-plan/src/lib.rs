@@ -9,6 +9,7 @@ pub mod value;
 pub use error::{Error, ErrorKind, Result};
 pub use expr::{BinaryOp, Expr, ScalarFunction, SubqueryKind, UnaryOp};
 pub use plan::{
-    AggregateExpr, AggregateFunction, JoinKind, LogicalPlan, QueryPlan, SetOpKind, SortKey, TableId,
+    AggregateExpr, AggregateFunction, JoinKind, LogicalPlan, QueryPlan, Relation, Relations,
+    SetOpKind, SortKey, TableId,
 };
 pub use value::Value;

@@ -8,6 +8,21 @@ use crate::Value;
 /// Identifies a stored table in the catalog.
 pub type TableId = u32;
 
+/// Arrow data a connection registered under a name (`register`): queryable
+/// like a read-only table, read in place.
+#[derive(Debug, Clone)]
+pub struct Relation {
+    /// The name as registered.
+    pub name: String,
+    /// Its schema.
+    pub schema: SchemaRef,
+    /// Its rows.
+    pub batches: std::sync::Arc<[arrow_array::RecordBatch]>,
+}
+
+/// A connection's registered relations by lower-case name.
+pub type Relations = std::sync::Arc<std::collections::BTreeMap<String, Relation>>;
+
 /// A relational operator tree. Every node knows its output schema.
 #[derive(Debug, Clone)]
 pub enum LogicalPlan {
@@ -20,6 +35,13 @@ pub enum LogicalPlan {
         /// Conjuncts over the *output* columns, applied while scanning.
         filters: Vec<Expr>,
         /// Output schema.
+        schema: SchemaRef,
+    },
+    /// Arrow data registered by a connection (`register`), read in place.
+    Batches {
+        /// The batches, shared with the registration (no copy).
+        batches: std::sync::Arc<[arrow_array::RecordBatch]>,
+        /// Output schema (the batches' own).
         schema: SchemaRef,
     },
     /// Literal rows (`VALUES`, and the single empty row of a FROM-less SELECT).
@@ -185,6 +207,7 @@ impl LogicalPlan {
     pub fn schema(&self) -> SchemaRef {
         match self {
             LogicalPlan::Scan { schema, .. }
+            | LogicalPlan::Batches { schema, .. }
             | LogicalPlan::Values { schema, .. }
             | LogicalPlan::Project { schema, .. }
             | LogicalPlan::Aggregate { schema, .. }
@@ -202,6 +225,7 @@ impl LogicalPlan {
     pub fn visit_exprs(&self, f: &mut impl FnMut(&Expr)) {
         match self {
             LogicalPlan::Scan { filters, .. } => filters.iter().for_each(|e| e.visit(f)),
+            LogicalPlan::Batches { .. } => {}
             LogicalPlan::Values { rows, .. } => {
                 rows.iter().flatten().for_each(|e| e.visit(f));
             }

@@ -145,26 +145,42 @@ impl Connection {
         data: &Bound<'_, PyAny>,
         create: bool,
     ) -> PyResult<u64> {
-        let data: pyo3_arrow::input::AnyRecordBatch = data.extract().map_err(|_| {
-            ProgrammingError::new_err(format!(
-                "insert_arrow needs Arrow data (a pyarrow Table/RecordBatch/RecordBatchReader, \
-                 a pandas or polars DataFrame, or an object with __arrow_c_stream__), got {}",
-                data.get_type()
-                    .qualname()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
-            ))
-        })?;
-        let reader = data.into_reader()?;
-        let schema = reader.schema();
-        let batches = reader
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| DataError::new_err(format!("reading the Arrow data failed: {e}")))?;
+        let (schema, batches) = read_arrow(data, "insert_arrow")?;
         py.detach(|| {
             let mut guard = self.state.lock();
             let open = guard.as_mut().ok_or_else(closed_error)?;
             guarded(|| open.session.insert_arrow(table, &schema, &batches, create))
         })
+    }
+
+    /// Makes Arrow data queryable by `name` on this connection, as a
+    /// read-only table read in place (no copy for int64, float64, string,
+    /// bool and binary columns). `data` is anything `insert_arrow` takes.
+    /// The name shadows a stored table of the same name until `unregister`.
+    fn register(&self, py: Python<'_>, name: &str, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (schema, batches) = read_arrow(data, "register")?;
+        py.detach(|| {
+            let mut guard = self.state.lock();
+            let open = guard.as_mut().ok_or_else(closed_error)?;
+            guarded(|| open.session.register(name, &schema, &batches))
+        })
+    }
+
+    /// Removes a name `register` made queryable; raises `ProgrammingError`
+    /// when nothing is registered under it.
+    fn unregister(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        let removed = py.detach(|| {
+            let mut guard = self.state.lock();
+            let open = guard.as_mut().ok_or_else(closed_error)?;
+            Ok::<_, PyErr>(open.session.unregister(name))
+        })?;
+        if removed {
+            Ok(())
+        } else {
+            Err(ProgrammingError::new_err(format!(
+                "nothing is registered as {name}"
+            )))
+        }
     }
 
     /// A new `llkv.Cursor` on this connection (PEP 249).
@@ -315,6 +331,30 @@ impl Connection {
             })
         })
     }
+}
+
+/// Reads Arrow data (anything with `__arrow_c_stream__` or
+/// `__arrow_c_array__`) into its schema and batches.
+fn read_arrow(
+    data: &Bound<'_, PyAny>,
+    method: &str,
+) -> PyResult<(arrow_schema::SchemaRef, Vec<arrow_array::RecordBatch>)> {
+    let data: pyo3_arrow::input::AnyRecordBatch = data.extract().map_err(|_| {
+        ProgrammingError::new_err(format!(
+            "{method} needs Arrow data (a pyarrow Table/RecordBatch/RecordBatchReader, \
+             a pandas or polars DataFrame, or an object with __arrow_c_stream__), got {}",
+            data.get_type()
+                .qualname()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    let reader = data.into_reader()?;
+    let schema = reader.schema();
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| DataError::new_err(format!("reading the Arrow data failed: {e}")))?;
+    Ok((schema, batches))
 }
 
 /// The error for any use of a closed connection.

@@ -86,6 +86,7 @@ impl Engine {
             pending: HashMap::new(),
             next_pending_row: 0,
             explicit,
+            relations: Default::default(),
         }
     }
 
@@ -336,6 +337,7 @@ fn recheck_unique_keys(txn: &Transaction, latest: llkv_table::ReadView) -> Resul
             )]),
             next_pending_row: 0,
             explicit: false,
+            relations: Default::default(),
         };
         for (batch, ids) in &p.inserts {
             let collisions = crate::constraints::find_collisions(&checker, meta, &keys, batch)?;

@@ -42,6 +42,8 @@ pub struct Transaction {
     pub next_pending_row: u64,
     /// Opened by BEGIN (as opposed to an autocommit statement).
     pub explicit: bool,
+    /// Arrow data the connection registered, queryable by name.
+    pub relations: llkv_plan::Relations,
 }
 
 impl Transaction {

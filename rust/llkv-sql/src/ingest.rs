@@ -196,3 +196,54 @@ pub(crate) fn insert_batches(
     }
     Ok(added)
 }
+
+/// `data` as llkv reads it: columns of types llkv computes on (Int64,
+/// Float64, Utf8, Boolean, Binary) are kept as they are (no copy); other
+/// integer, float, string and binary types are widened (copied). For
+/// `register`.
+pub(crate) fn normalize(
+    schema: &Schema,
+    batches: &[RecordBatch],
+) -> Result<(arrow_schema::SchemaRef, Vec<RecordBatch>)> {
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    for f in schema.fields() {
+        let wide = widened(f.data_type()).ok_or_else(|| {
+            Error::not_supported(format!(
+                "column {}: Arrow type {} is not supported",
+                f.name(),
+                f.data_type()
+            ))
+        })?;
+        fields.push(arrow_schema::Field::new(f.name(), wide, true));
+    }
+    let out_schema = std::sync::Arc::new(Schema::new(fields));
+    let strict = CastOptions {
+        safe: false,
+        ..CastOptions::default()
+    };
+    let mut out = Vec::with_capacity(batches.len());
+    for b in batches {
+        let columns = b
+            .columns()
+            .iter()
+            .zip(out_schema.fields())
+            .map(|(a, f)| {
+                if a.data_type() == f.data_type() {
+                    Ok(a.clone())
+                } else {
+                    cast_with_options(a, f.data_type(), &strict)
+                        .map_err(|e| Error::data(format!("column {}: {e}", f.name())))
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out.push(
+            RecordBatch::try_new_with_options(
+                out_schema.clone(),
+                columns,
+                &RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
+            )
+            .map_err(arrow_err)?,
+        );
+    }
+    Ok((out_schema, out))
+}

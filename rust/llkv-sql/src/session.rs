@@ -68,6 +68,7 @@ impl SqlEngine {
             snapshot_due: false,
             opened_by_savepoint: false,
             read_only: false,
+            relations: Default::default(),
         }
     }
 }
@@ -87,6 +88,8 @@ pub struct Session {
     opened_by_savepoint: bool,
     /// The transaction was opened with `BEGIN ... READ ONLY`.
     read_only: bool,
+    /// Arrow data registered on this connection (`register`).
+    relations: llkv_plan::Relations,
 }
 
 pub(crate) fn count_result(n: u64) -> Result<QueryResult> {
@@ -232,12 +235,50 @@ impl Session {
         })
     }
 
+    /// Makes Arrow data (`batches` of `schema`) queryable as the read-only
+    /// relation `name` on this connection, in place where the column types
+    /// allow (Int64, Float64, Utf8, Boolean, Binary; other integer, float,
+    /// string and binary types are widened). It shadows a table of the same
+    /// name until [`Session::unregister`].
+    pub fn register(
+        &mut self,
+        name: &str,
+        schema: &arrow_schema::Schema,
+        batches: &[RecordBatch],
+    ) -> Result<()> {
+        let (schema, batches) = crate::ingest::normalize(schema, batches)?;
+        let mut relations = (*self.relations).clone();
+        relations.insert(
+            name.to_ascii_lowercase(),
+            llkv_plan::Relation {
+                name: name.to_owned(),
+                schema,
+                batches: batches.into(),
+            },
+        );
+        self.relations = Arc::new(relations);
+        Ok(())
+    }
+
+    /// Removes a registered relation; false when there was none.
+    pub fn unregister(&mut self, name: &str) -> bool {
+        let mut relations = (*self.relations).clone();
+        let removed = relations.remove(&name.to_ascii_lowercase()).is_some();
+        self.relations = Arc::new(relations);
+        removed
+    }
+
     /// Runs `f` in the open transaction (restoring it as it was when `f`
     /// fails: statement-level atomicity) or in an autocommit transaction.
     fn with_transaction<T>(
         &mut self,
         f: impl FnOnce(&Engine, &mut Transaction) -> Result<T>,
     ) -> Result<T> {
+        let relations = self.relations.clone();
+        let f = move |engine: &Engine, txn: &mut Transaction| {
+            txn.relations = relations;
+            f(engine, txn)
+        };
         match self.txn.take() {
             Some(mut txn) => {
                 let before = txn.clone();
@@ -404,7 +445,7 @@ pub(crate) fn run(
     match stmt {
         ast::Statement::Query(q) => {
             let catalog = txn.catalog().clone();
-            let binder = Binder::new(&catalog, params);
+            let binder = Binder::new(&catalog, params).with_relations(txn.relations.clone());
             let plan = binder.bind_query(q)?;
             check_param_count(&binder, params, check)?;
             let subs = binder.take_subqueries();

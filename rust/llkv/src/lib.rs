@@ -83,6 +83,22 @@ impl Connection {
         self.session.insert_arrow(table, schema, batches, create)
     }
 
+    /// Makes Arrow data queryable as the read-only relation `name` on this
+    /// connection, read in place where the column types allow.
+    pub fn register(
+        &mut self,
+        name: &str,
+        schema: &arrow_schema::Schema,
+        batches: &[arrow_array::RecordBatch],
+    ) -> Result<()> {
+        self.session.register(name, schema, batches)
+    }
+
+    /// Removes a registered relation; false when there was none.
+    pub fn unregister(&mut self, name: &str) -> bool {
+        self.session.unregister(name)
+    }
+
     /// True while an explicit transaction is open.
     pub fn in_transaction(&self) -> bool {
         self.session.in_transaction()

@@ -47,6 +47,19 @@ pub fn execute<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<Ba
                 stream.filter(|b| !matches!(b, Ok(b) if b.num_rows() == 0)),
             ))
         }
+        LogicalPlan::Batches { batches, schema } => {
+            let schema = schema.clone();
+            let batches = batches.clone();
+            Ok(Box::new((0..batches.len()).map(move |i| {
+                // The registered batch itself, under the plan's field names.
+                RecordBatch::try_new_with_options(
+                    schema.clone(),
+                    batches[i].columns().to_vec(),
+                    &RecordBatchOptions::new().with_row_count(Some(batches[i].num_rows())),
+                )
+                .map_err(arrow_err)
+            })))
+        }
         LogicalPlan::Values { rows, schema } => {
             let batch = values_batch(rows, schema, ctx)?;
             Ok(Box::new(std::iter::once(Ok(batch))))

@@ -384,6 +384,13 @@ impl Binder<'_> {
                     let plan = rename_columns(plan, &view.columns);
                     return Ok(derived_scope(plan, &label, alias));
                 }
+                if let Some(rel) = self.relation(&tname) {
+                    let plan = LogicalPlan::Batches {
+                        batches: rel.batches.clone(),
+                        schema: rel.schema.clone(),
+                    };
+                    return Ok(derived_scope(plan, &label, alias));
+                }
                 if self.catalog.table(&tname).is_none() && super::system::is_schema_view(&tname) {
                     let plan = super::system::schema_view(self.catalog);
                     return Ok(derived_scope(plan, &label, alias));

@@ -34,6 +34,7 @@ pub struct Binder<'a> {
     outer: RefCell<Vec<Scope>>,
     correlated: RefCell<Vec<bool>>,
     ctes: RefCell<Vec<HashMap<String, ast::Query>>>,
+    relations: llkv_plan::Relations,
 }
 
 impl<'a> Binder<'a> {
@@ -49,7 +50,19 @@ impl<'a> Binder<'a> {
             outer: RefCell::new(Vec::new()),
             correlated: RefCell::new(Vec::new()),
             ctes: RefCell::new(Vec::new()),
+            relations: Default::default(),
         }
+    }
+
+    /// Makes the connection's registered Arrow data resolvable by name.
+    pub fn with_relations(mut self, relations: llkv_plan::Relations) -> Self {
+        self.relations = relations;
+        self
+    }
+
+    /// The registered relation called `name`, if any.
+    pub(crate) fn relation(&self, name: &str) -> Option<&llkv_plan::Relation> {
+        self.relations.get(&name.to_ascii_lowercase())
     }
 
     /// Number of parameters the bound statement used.
