@@ -498,9 +498,7 @@ pub(crate) fn update(
         .map(|items| crate::returning::bind(&binder, &meta, &label, items))
         .transpose()?;
     check_param_count(&binder, params, check)?;
-    if !assign_subs.is_empty() && assignments.iter().any(|(_, e)| has_subquery(e)) {
-        // Subquery ids in assignments index `assign_subs`.
-    }
+    // Subquery ids in the assignments index `assign_subs`.
     let schema = table_arrow_schema(&meta);
     let ctx = ExecContext::new(txn, &assign_subs);
     let mut ids = Vec::new();
@@ -572,12 +570,6 @@ pub(crate) fn update(
     }
     crate::foreign_key::parent_rows_changed(engine, txn, &meta, &rows, Some(&new_batches))?;
     written_result(txn, &meta, returning.as_ref(), &new_batches)
-}
-
-fn has_subquery(e: &Expr) -> bool {
-    let mut found = false;
-    e.visit(&mut |x| found |= matches!(x, Expr::Subquery { .. }));
-    found
 }
 
 pub(crate) fn delete(
