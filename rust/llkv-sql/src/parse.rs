@@ -11,6 +11,7 @@ const PARSER_RECURSION_LIMIT: usize = 400;
 
 /// One parsed statement: sqlparser's, or one of the few SQLite commands
 /// sqlparser has no node for.
+#[derive(Clone)]
 pub(crate) enum Command {
     /// Any statement sqlparser knows.
     Sql(Box<ast::Statement>),
@@ -133,4 +134,53 @@ pub fn split_statements(sql: &str) -> Result<Vec<String>> {
             } => format!("PRAGMA {name} = '{}'", v.replace('\'', "''")),
         })
         .collect())
+}
+
+/// Recently parsed SQL texts of one session, so that a statement run again
+/// and again (a point lookup, a single-row INSERT with parameters) is
+/// parsed once. Parsing depends on the text alone, so entries never go
+/// stale; long texts (bulk literal INSERTs) are not kept.
+#[derive(Default)]
+pub(crate) struct ParseCache {
+    entries: std::collections::HashMap<String, std::sync::Arc<Vec<Command>>>,
+}
+
+/// Texts kept at most; the cache is emptied when it is full.
+const PARSE_CACHE_ENTRIES: usize = 128;
+/// Longest text kept, in bytes.
+const PARSE_CACHE_MAX_SQL: usize = 4096;
+
+impl ParseCache {
+    /// The commands of `sql`, parsed now or earlier.
+    pub(crate) fn commands(&mut self, sql: &str) -> Result<std::sync::Arc<Vec<Command>>> {
+        if let Some(hit) = self.entries.get(sql) {
+            return Ok(hit.clone());
+        }
+        let parsed = std::sync::Arc::new(parse_commands(sql)?);
+        if sql.len() <= PARSE_CACHE_MAX_SQL {
+            if self.entries.len() >= PARSE_CACHE_ENTRIES {
+                self.entries.clear();
+            }
+            self.entries.insert(sql.to_owned(), parsed.clone());
+        }
+        Ok(parsed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_parses_a_text_once_and_skips_long_texts() {
+        let mut cache = ParseCache::default();
+        let a = cache.commands("SELECT ?").unwrap();
+        let b = cache.commands("SELECT ?").unwrap();
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        let long = format!("SELECT {}", vec!["1"; 3000].join(" + "));
+        let c = cache.commands(&long).unwrap();
+        let d = cache.commands(&long).unwrap();
+        assert!(!std::sync::Arc::ptr_eq(&c, &d));
+        assert!(cache.commands("SELEC 1").is_err());
+    }
 }

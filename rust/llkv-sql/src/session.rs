@@ -14,7 +14,7 @@ use llkv_table::TableMeta;
 use sqlparser::ast;
 
 use crate::binder::{object_name, Binder};
-use crate::parse::{parse_commands, Command};
+use crate::parse::Command;
 use crate::result::{QueryResult, StatementKind};
 
 /// A database shared by all of its sessions.
@@ -69,6 +69,7 @@ impl SqlEngine {
             opened_by_savepoint: false,
             read_only: false,
             relations: Default::default(),
+            parsed: Default::default(),
         }
     }
 }
@@ -90,6 +91,8 @@ pub struct Session {
     read_only: bool,
     /// Arrow data registered on this connection (`register`).
     relations: llkv_plan::Relations,
+    /// Recently parsed statement texts.
+    parsed: crate::parse::ParseCache,
 }
 
 pub(crate) fn count_result(n: u64) -> Result<QueryResult> {
@@ -127,14 +130,14 @@ impl Session {
     /// Executes one or more `;`-separated statements with `?` parameters and
     /// returns the result of the last one.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
-        let commands = parse_commands(sql)?;
+        let commands = self.parsed.commands(sql)?;
         self.run_commands(&commands, params)
     }
 
     /// Like [`Session::execute`], with parameters given by name for
     /// `:name` (or `$name`) placeholders; unused names are ignored.
     pub fn execute_named(&mut self, sql: &str, named: &[(String, Value)]) -> Result<QueryResult> {
-        let mut commands = parse_commands(sql)?;
+        let mut commands = (*self.parsed.commands(sql)?).clone();
         let params = crate::named_params::renumber(&mut commands, named)?;
         self.run_commands(&commands, &params)
     }
