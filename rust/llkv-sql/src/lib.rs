@@ -10,6 +10,7 @@ mod ddl;
 mod dml;
 mod dml_rewrite;
 mod foreign_key;
+mod grammar;
 mod ingest;
 mod named_params;
 pub mod parse;

@@ -1,10 +1,12 @@
-//! Parsing: SQL text into statements, with the generic grammar first and
+//! Parsing: SQL text into statements, with our grammar (sqlparser's generic
+//! one, slightly changed: see `grammar.rs`) first and
 //! SQLite's as a fallback, plus the few commands sqlparser has no node for.
 
 use llkv_plan::{Error, Result};
 use sqlparser::ast;
-use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
+
+use crate::grammar::LlkvGrammar;
 
 /// Deepest expression nesting the parser accepts.
 const PARSER_RECURSION_LIMIT: usize = 400;
@@ -35,7 +37,7 @@ pub(crate) fn parse_commands(sql: &str) -> Result<Vec<Command>> {
             .try_with_sql(sql)
             .and_then(|mut p| parse_command_list(&mut p))
     };
-    match parse(&GenericDialect {}) {
+    match parse(&LlkvGrammar::default()) {
         Ok(s) => Ok(s),
         Err(first) => parse(&sqlparser::dialect::SQLiteDialect {})
             .or_else(|_| parse(&sqlparser::dialect::PostgreSqlDialect {}))
@@ -111,7 +113,7 @@ fn parse_command_list(
 /// Parses one expression stored as SQL text in the catalog (a DEFAULT or
 /// CHECK expression).
 pub(crate) fn parse_stored_expr(sql: &str) -> Result<ast::Expr> {
-    Parser::new(&GenericDialect {})
+    Parser::new(&LlkvGrammar::default())
         .with_recursion_limit(PARSER_RECURSION_LIMIT)
         .try_with_sql(sql)
         .and_then(|mut p| p.parse_expr())

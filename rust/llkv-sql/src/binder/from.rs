@@ -546,7 +546,7 @@ fn derived_scope(
 
 /// Parses stored SQL text of a query (views).
 pub fn parse_query(sql: &str) -> Result<ast::Query> {
-    let dialect = sqlparser::dialect::GenericDialect {};
+    let dialect = crate::grammar::LlkvGrammar::default();
     let mut stmts = sqlparser::parser::Parser::parse_sql(&dialect, sql)
         .map_err(|e| Error::programming(e.to_string()))?;
     match stmts.pop() {
