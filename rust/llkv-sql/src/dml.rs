@@ -18,10 +18,16 @@ use crate::result::QueryResult;
 use crate::session::{check_param_count, count_result, run_query};
 use crate::trigger::{fire, triggers_for};
 
-/// The table column an `UPDATE`/upsert `SET col = ...` assigns.
+/// The table column an `UPDATE`/upsert `SET col = ...` assigns. The column
+/// name stands alone: SQLite, PostgreSQL and DuckDB all reject `SET t.col`.
 pub(crate) fn assignment_column(meta: &TableMeta, a: &ast::Assignment) -> Result<usize> {
     let target = match &a.target {
-        ast::AssignmentTarget::ColumnName(n) => object_name(n),
+        ast::AssignmentTarget::ColumnName(n) if n.0.len() == 1 => object_name(n),
+        ast::AssignmentTarget::ColumnName(n) => {
+            return Err(Error::programming(format!(
+                "qualified column names in UPDATE ... SET are not supported: {n}"
+            )))
+        }
         ast::AssignmentTarget::Tuple(_) => return Err(Error::not_supported("tuple assignment")),
     };
     meta.column_index(&target)
@@ -283,6 +289,19 @@ fn conflict_action(ins: &ast::Insert) -> Result<OnConflict<'_>> {
     }
     if ins.ignore {
         return Ok(OnConflict::Ignore { target: None });
+    }
+    if let Some(ast::OnInsert::OnConflict(ast::OnConflict {
+        conflict_target: Some(ast::ConflictTarget::Columns {
+            predicate: Some(_), ..
+        }),
+        ..
+    })) = &ins.on
+    {
+        // The predicate picks a partial unique index as the arbiter; there
+        // are no partial indexes, so ignoring it would change the meaning.
+        return Err(Error::not_supported(
+            "ON CONFLICT (...) WHERE: partial unique indexes are not supported",
+        ));
     }
     if let Some(on) = &ins.on {
         return match on {

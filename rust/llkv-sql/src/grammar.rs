@@ -1,8 +1,8 @@
 //! The SQL grammar we parse with: sqlparser's generic dialect with two
 //! changes. `ON` never becomes a select-item alias, so that
 //! `INSERT ... SELECT 1 ON CONFLICT ...` parses as PostgreSQL and DuckDB
-//! read it, and a trailing comma is accepted after the last column of a
-//! CREATE TABLE, as DuckDB does.
+//! read it, and a trailing comma is accepted at the end of a list (the
+//! columns of a CREATE TABLE, a VALUES row, a select list), as DuckDB does.
 
 use std::any::TypeId;
 
@@ -49,6 +49,10 @@ impl Dialect for LlkvGrammar {
     }
 
     fn supports_column_definition_trailing_commas(&self) -> bool {
+        true
+    }
+
+    fn supports_trailing_commas(&self) -> bool {
         true
     }
 
