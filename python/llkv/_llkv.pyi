@@ -116,6 +116,7 @@ class Connection:
         """A new connection to the same database with its own transaction.
 
         For an in-memory database this is the way to a second connection.
+        It follows the same dialect as this one.
         """
 
     def close(self) -> None:
@@ -155,6 +156,7 @@ def split_sql(sql: str) -> list[str]:
 def connect(
     path: str | os.PathLike[str] | None = None,
     synchronous: Literal["full", "normal", "off"] | None = None,
+    dialect: Literal["sqlite", "duckdb"] | None = None,
 ) -> Connection:
     """Open a connection to an llkv database.
 
@@ -171,6 +173,13 @@ def connect(
     commits atomic and the file consistent, but a power loss may drop the
     most recent commits; ``"off"`` never fsyncs, so a power loss may corrupt
     the file. A process crash loses no commit in any mode.
+
+    ``dialect`` chooses whose semantics this connection follows where SQLite
+    and DuckDB differ (also ``PRAGMA dialect = ...``): ``"sqlite"`` (the
+    default) or ``"duckdb"``, under which a failed statement aborts the
+    open transaction until ROLLBACK, ``INSERT OR REPLACE`` updates the
+    conflicting row in place, and ``ON CONFLICT DO UPDATE`` must name its
+    target when the table has several unique keys.
     """
 
 class Warning(Exception):

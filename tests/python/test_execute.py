@@ -35,6 +35,24 @@ def test_update_and_delete_return_rows_affected(con: llkv.Connection) -> None:
     ]
 
 
+def test_update_from_keeps_parameter_positions(con: llkv.Connection) -> None:
+    # UPDATE ... FROM copies the WHERE clause into subqueries; each `?`
+    # must still read its own parameter.
+    con.execute("CREATE TABLE t (id INTEGER, v INTEGER)")
+    con.execute("CREATE TABLE d (id INTEGER, add_v INTEGER)")
+    con.execute("INSERT INTO t VALUES (1, 10), (2, 20), (3, 30)")
+    con.execute("INSERT INTO d VALUES (1, 1), (2, 2), (3, 3)")
+    result = con.execute(
+        "UPDATE t SET v = v + add_v * ? FROM d WHERE d.id = t.id AND d.id >= ?", [100, 2]
+    )
+    assert result.to_pylist() == [{"count": 2}]
+    assert con.execute("SELECT id, v FROM t ORDER BY id").to_pylist() == [
+        {"id": 1, "v": 10},
+        {"id": 2, "v": 220},
+        {"id": 3, "v": 330},
+    ]
+
+
 def test_select_with_qmark_parameter(any_con: llkv.Connection) -> None:
     any_con.execute("CREATE TABLE t (a INTEGER, b TEXT)")
     any_con.execute("INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, NULL)")

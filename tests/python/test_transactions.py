@@ -143,3 +143,24 @@ def test_connections_in_threads_see_snapshots(tmp_path: Path) -> None:
         assert a.execute("SELECT count(*) AS n FROM t").to_pylist() == [{"n": 1}]
         a.commit()
         assert a.execute("SELECT count(*) AS n FROM t").to_pylist() == [{"n": 2}]
+
+
+def test_duckdb_dialect_aborts_the_transaction_on_error() -> None:
+    con = llkv.connect(dialect="duckdb")
+    con.execute("CREATE TABLE t (k INTEGER PRIMARY KEY)")
+    con.execute("BEGIN")
+    con.execute("INSERT INTO t VALUES (1)")
+    with pytest.raises(llkv.IntegrityError):
+        con.execute("INSERT INTO t VALUES (1)")
+    with pytest.raises(llkv.OperationalError, match="transaction is aborted"):
+        con.execute("SELECT 1")
+    # The copy follows the same dialect; its own transaction is unaffected.
+    other = con.duplicate()
+    assert other.execute("PRAGMA dialect").to_pylist() == [{"dialect": "duckdb"}]
+    con.commit()  # rolls back, as DuckDB does
+    assert con.execute("SELECT count(*) AS n FROM t").to_pylist() == [{"n": 0}]
+
+
+def test_unknown_dialect_is_a_programming_error() -> None:
+    with pytest.raises(llkv.ProgrammingError, match="sqlite or duckdb"):
+        llkv.connect(dialect="oracle")  # type: ignore[arg-type]

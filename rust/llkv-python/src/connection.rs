@@ -48,16 +48,19 @@ pub struct Connection {
 /// shared in-memory database `name` for ":memory:name". Connections to the
 /// same file (or name) in one process share one database. `synchronous`
 /// ("full", the default, "normal" or "off") sets how hard commits work to
-/// reach stable storage, for the whole database.
+/// reach stable storage, for the whole database. `dialect` ("sqlite", the
+/// default, or "duckdb") chooses whose semantics this connection follows
+/// where the two differ (also `PRAGMA dialect = ...`).
 ///
 /// Returns an `llkv.Connection`; raises `llkv.OperationalError` when the file
 /// cannot be opened.
 #[pyfunction]
-#[pyo3(signature = (path = None, synchronous = None))]
+#[pyo3(signature = (path = None, synchronous = None, dialect = None))]
 pub fn connect(
     py: Python<'_>,
     path: Option<PathBuf>,
     synchronous: Option<String>,
+    dialect: Option<String>,
 ) -> PyResult<Connection> {
     let path = path.filter(|p| p.as_os_str() != ":memory:");
     let open = py.detach(move || {
@@ -75,7 +78,11 @@ pub fn connect(
             if let Some(level) = &synchronous {
                 database.set_synchronous(level)?;
             }
-            Ok(Open::on(database))
+            let mut open = Open::on(database);
+            if let Some(name) = &dialect {
+                open.session.set_dialect(name)?;
+            }
+            Ok(open)
         })
     })?;
     Ok(Connection {
@@ -229,7 +236,12 @@ impl Connection {
             let guard = self.state.lock();
             let open = guard.as_ref().ok_or_else(closed_error)?;
             let database = open.database.clone();
-            guarded(move || Ok(Open::on(database)))
+            let dialect = open.session.dialect();
+            guarded(move || {
+                let mut copy = Open::on(database);
+                copy.session.set_dialect(dialect)?;
+                Ok(copy)
+            })
         })?;
         Ok(Connection {
             state: Mutex::new(Some(open)),

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use llkv::{Connection, Database, QueryResult};
 
+use crate::dialect::Dialect;
 use crate::panics;
 
 /// Where a test file's database lives.
@@ -35,13 +36,16 @@ impl std::str::FromStr for Pager {
 /// temporary directory holding its file.
 pub struct TestDatabase {
     connections: HashMap<sqllogictest::Connection, Connection>,
+    /// Run on each connection when it opens (the session's SQL dialect).
+    setup: &'static str,
     database: Database,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl TestDatabase {
-    /// Opens a fresh database on `pager`; a panic while opening is an error.
-    pub fn open(pager: Pager) -> Result<Self, String> {
+    /// Opens a fresh database on `pager` whose connections follow the SQL
+    /// semantics of `dialect`'s corpus; a panic while opening is an error.
+    pub fn open(pager: Pager, dialect: Dialect) -> Result<Self, String> {
         let (database, dir) = match pager {
             Pager::Mem => (
                 panics::catch(Database::open_in_memory)?.map_err(|e| e.to_string())?,
@@ -56,8 +60,13 @@ impl TestDatabase {
                 (database, Some(dir))
             }
         };
+        let setup = match dialect {
+            Dialect::Sqlite => "PRAGMA dialect = sqlite",
+            Dialect::DuckDb => "PRAGMA dialect = duckdb",
+        };
         Ok(TestDatabase {
             connections: HashMap::new(),
+            setup,
             database,
             _dir: dir,
         })
@@ -75,7 +84,10 @@ impl TestDatabase {
         let con = match self.connections.entry(connection.clone()) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::hash_map::Entry::Vacant(entry) => {
-                entry.insert(panics::catch(|| database.connect())?)
+                let mut con = panics::catch(|| database.connect())?;
+                con.execute(self.setup, &[])
+                    .map_err(|e| format!("{:?}: {e}", e.kind))?;
+                entry.insert(con)
             }
         };
         panics::catch(|| con.execute(sql, &[]))?.map_err(|e| format!("{:?}: {e}", e.kind))

@@ -105,7 +105,7 @@ pub fn run_file(
     };
     match script::load_file(path) {
         Ok(records) => {
-            let mut database = TestDatabase::open(options.pager);
+            let mut database = TestDatabase::open(options.pager, dialect);
             run.run_records(&records, &mut database);
         }
         Err(error) => run.fail_unparsable(path, &error.to_string()),

@@ -291,9 +291,10 @@ fn conflict_action(ins: &ast::Insert) -> Result<OnConflict<'_>> {
         return Ok(OnConflict::Ignore { target: None });
     }
     if let Some(ast::OnInsert::OnConflict(ast::OnConflict {
-        conflict_target: Some(ast::ConflictTarget::Columns {
-            predicate: Some(_), ..
-        }),
+        conflict_target:
+            Some(ast::ConflictTarget::Columns {
+                predicate: Some(_), ..
+            }),
         ..
     })) = &ins.on
     {
@@ -487,8 +488,8 @@ pub(crate) fn update(
     params: &[Value],
     check: bool,
 ) -> Result<QueryResult> {
-    if up.from.is_some() {
-        return Err(Error::not_supported("UPDATE ... FROM is not supported yet"));
+    if let Some(rewritten) = crate::dml_rewrite::update_from(up)? {
+        return update(engine, txn, &rewritten, params, check);
     }
     let (name, label) = single_table(&up.table)?;
     let meta = lookup_table(txn, &name)?;

@@ -1,10 +1,13 @@
 //! Syntax-level rewrites of DML forms into ones the executor runs:
 //! `DEFAULT` in VALUES and SET, `INSERT ... DEFAULT VALUES`,
-//! `DELETE ... USING` and `TRUNCATE`.
+//! `DELETE ... USING`, `UPDATE ... FROM`, `WITH` before a data change,
+//! and `TRUNCATE`.
+
+use std::ops::ControlFlow;
 
 use llkv_plan::{Error, Result};
 use llkv_table::TableMeta;
-use sqlparser::ast;
+use sqlparser::ast::{self, VisitMut, VisitorMut};
 
 use crate::parse::{parse_statements, parse_stored_expr};
 
@@ -102,6 +105,118 @@ pub(crate) fn delete_using(del: &ast::Delete) -> Result<Option<ast::Delete>> {
         negated: false,
     });
     Ok(Some(out))
+}
+
+/// `UPDATE t SET c = e, ... FROM f WHERE cond` as
+/// `UPDATE t SET c = (SELECT e FROM f WHERE cond LIMIT 1), ...
+/// WHERE EXISTS (SELECT 1 FROM f WHERE cond)`: a row of `t` changes when
+/// some row of `f` matches it, taking its new values from one matching row
+/// (which one is unspecified when several match, as in PostgreSQL).
+pub(crate) fn update_from(up: &ast::Update) -> Result<Option<ast::Update>> {
+    let Some(from) = &up.from else {
+        return Ok(None);
+    };
+    let (ast::UpdateTableFromKind::BeforeSet(tables) | ast::UpdateTableFromKind::AfterSet(tables)) =
+        from;
+    let mut out = up.clone();
+    // The condition is copied into several subqueries: give each `?` its
+    // number first so the copies read the same parameter.
+    number_anonymous_placeholders(&mut out);
+    let from_sql = tables
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let condition = out
+        .selection
+        .as_ref()
+        .map_or_else(|| "TRUE".to_owned(), |s| s.to_string());
+    for a in &mut out.assignments {
+        if is_default_keyword(&a.value) {
+            continue;
+        }
+        let value = parse_query(&format!(
+            "SELECT {} FROM {from_sql} WHERE {condition} LIMIT 1",
+            a.value
+        ))?;
+        a.value = ast::Expr::Subquery(Box::new(value));
+    }
+    out.from = None;
+    out.selection = Some(ast::Expr::Exists {
+        subquery: Box::new(parse_query(&format!(
+            "SELECT 1 FROM {from_sql} WHERE {condition}"
+        ))?),
+        negated: false,
+    });
+    Ok(Some(out))
+}
+
+/// Rewrites each `?` to `?N` in text order, N counting the `?`s as the
+/// binder does, so that copying an expression keeps its parameters.
+fn number_anonymous_placeholders(up: &mut ast::Update) {
+    struct Numbering(usize);
+    impl VisitorMut for Numbering {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &mut ast::Expr) -> ControlFlow<()> {
+            if let ast::Expr::Value(v) = expr {
+                if let ast::Value::Placeholder(p) = &mut v.value {
+                    if p == "?" {
+                        self.0 += 1;
+                        *p = format!("?{}", self.0);
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = up.visit(&mut Numbering(0));
+}
+
+/// `WITH c AS (...) INSERT/UPDATE/DELETE ...` as the data change alone,
+/// with the common table expressions attached to every query inside it
+/// (its subqueries and INSERT source), where a query's own CTEs of the same
+/// name take precedence. `UPDATE ... FROM` and `DELETE ... USING` are
+/// rewritten first, so that their tables may name the CTEs. None when
+/// `query` is not a data change.
+pub(crate) fn with_data_change(query: &ast::Query) -> Result<Option<ast::Statement>> {
+    let mut change = match query.body.as_ref() {
+        ast::SetExpr::Update(ast::Statement::Update(up)) => match update_from(up)? {
+            Some(rewritten) => ast::Statement::Update(rewritten),
+            None => ast::Statement::Update(up.clone()),
+        },
+        ast::SetExpr::Delete(ast::Statement::Delete(del)) => match delete_using(del)? {
+            Some(rewritten) => ast::Statement::Delete(rewritten),
+            None => ast::Statement::Delete(del.clone()),
+        },
+        ast::SetExpr::Insert(s) | ast::SetExpr::Update(s) | ast::SetExpr::Delete(s) => s.clone(),
+        _ => return Ok(None),
+    };
+    if let Some(with) = &query.with {
+        // After a query's children, so the attached CTEs are not visited
+        // (and attached to) in turn.
+        struct Attach<'a>(&'a ast::With);
+        impl VisitorMut for Attach<'_> {
+            type Break = ();
+            fn post_visit_query(&mut self, q: &mut ast::Query) -> ControlFlow<()> {
+                match &mut q.with {
+                    None => q.with = Some(self.0.clone()),
+                    Some(own) => {
+                        let outer = self.0.cte_tables.iter().filter(|c| {
+                            !own.cte_tables.iter().any(|o| {
+                                o.alias.name.value.eq_ignore_ascii_case(&c.alias.name.value)
+                            })
+                        });
+                        let mut tables: Vec<ast::Cte> = outer.cloned().collect();
+                        tables.append(&mut own.cte_tables);
+                        own.cte_tables = tables;
+                    }
+                }
+                ControlFlow::Continue(())
+            }
+        }
+        let _ = change.visit(&mut Attach(with));
+    }
+    Ok(Some(change))
 }
 
 /// `TRUNCATE [TABLE] a, b` as one `DELETE FROM` per table.

@@ -7,6 +7,7 @@ mod check;
 pub mod coerce;
 mod constraint_ddl;
 mod ddl;
+pub mod dialect;
 mod dml;
 mod dml_rewrite;
 mod foreign_key;

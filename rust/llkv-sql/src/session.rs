@@ -14,6 +14,7 @@ use llkv_table::TableMeta;
 use sqlparser::ast;
 
 use crate::binder::{object_name, Binder};
+use crate::dialect::Dialect;
 use crate::parse::Command;
 use crate::result::{QueryResult, StatementKind};
 
@@ -70,6 +71,8 @@ impl SqlEngine {
             read_only: false,
             relations: Default::default(),
             parsed: Default::default(),
+            dialect: Dialect::default(),
+            aborted: false,
         }
     }
 }
@@ -93,6 +96,11 @@ pub struct Session {
     relations: llkv_plan::Relations,
     /// Recently parsed statement texts.
     parsed: crate::parse::ParseCache,
+    /// Whose semantics the session follows where SQLite and DuckDB differ.
+    dialect: Dialect,
+    /// A statement failed in the open transaction under the DuckDB
+    /// dialect: only ROLLBACK (or COMMIT, which rolls back) may follow.
+    aborted: bool,
 }
 
 pub(crate) fn count_result(n: u64) -> Result<QueryResult> {
@@ -115,6 +123,21 @@ pub(crate) fn single_value_result(
         schema,
         batches: vec![batch],
         kind,
+    })
+}
+
+/// A one-row, one-column text result.
+pub(crate) fn single_text_result(name: &str, value: &str) -> Result<QueryResult> {
+    let schema = Arc::new(Schema::new(vec![Field::new(name, DataType::Utf8, false)]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(arrow_array::StringArray::from(vec![value]))],
+    )
+    .map_err(|e| Error::internal(e.to_string()))?;
+    Ok(QueryResult {
+        schema,
+        batches: vec![batch],
+        kind: StatementKind::Query,
     })
 }
 
@@ -149,6 +172,9 @@ impl Session {
             last = match command {
                 Command::Sql(stmt) => self.execute_statement(stmt, params, single)?,
                 Command::Reindex(name) => self.reindex(name.as_ref())?,
+                Command::Pragma { name, value } if name.eq_ignore_ascii_case("dialect") => {
+                    self.dialect_pragma(value.as_deref())?
+                }
                 Command::Pragma { name, value } => {
                     crate::pragma::pragma(&self.engine, name, value.as_deref())?
                 }
@@ -199,22 +225,78 @@ impl Session {
         self.txn.is_some()
     }
 
+    /// `PRAGMA dialect [= sqlite | duckdb]`: reports or sets this session's
+    /// dialect.
+    fn dialect_pragma(&mut self, value: Option<&str>) -> Result<QueryResult> {
+        match value {
+            Some(text) => {
+                self.dialect = Dialect::parse(text)?;
+                Ok(other_result())
+            }
+            None => single_text_result("dialect", self.dialect.name()),
+        }
+    }
+
+    /// The session's dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Sets the session's dialect (as `PRAGMA dialect = ...` does).
+    pub fn set_dialect(&mut self, dialect: Dialect) {
+        self.dialect = dialect;
+    }
+
     fn execute_statement(
         &mut self,
         stmt: &ast::Statement,
         params: &[Value],
         check_params: bool,
     ) -> Result<QueryResult> {
+        if self.aborted {
+            match stmt {
+                ast::Statement::Commit { .. } => {
+                    if let Some(txn) = self.end_transaction() {
+                        self.engine.rollback(txn);
+                    }
+                    return Ok(other_result());
+                }
+                ast::Statement::Rollback { .. } => {}
+                _ => {
+                    return Err(Error::operational(
+                        "current transaction is aborted, commands ignored until end of \
+                         transaction block (ROLLBACK)",
+                    ))
+                }
+            }
+        }
         if let Some(result) = self.transaction_control(stmt)? {
             return Ok(result);
         }
-        if self.read_only && !matches!(stmt, ast::Statement::Query(_)) {
+        let writes = match stmt {
+            ast::Statement::Query(q) => crate::dml_rewrite::with_data_change(q)?.is_some(),
+            _ => true,
+        };
+        if self.read_only && writes {
             return Err(Error::operational(
                 "cannot change the database in a read-only transaction",
             ));
         }
         self.take_due_snapshot();
-        self.with_transaction(|engine, txn| run(engine, txn, stmt, params, check_params))
+        let dialect = self.dialect;
+        let result = self.with_transaction(|engine, txn| {
+            if let (Dialect::DuckDb, ast::Statement::Insert(ins)) = (dialect, stmt) {
+                if let Some(rewritten) = crate::dialect::duckdb_insert(txn.catalog(), ins)? {
+                    let rewritten = ast::Statement::Insert(rewritten);
+                    return run(engine, txn, &rewritten, params, check_params);
+                }
+            }
+            run(engine, txn, stmt, params, check_params)
+        });
+        if result.is_err() && dialect == Dialect::DuckDb && self.txn.is_some() {
+            self.aborted = true;
+        }
+        result
     }
 
     /// Appends Arrow `batches` (of `schema`) to `table`, creating it from
@@ -376,6 +458,9 @@ impl Session {
                 let at = self.savepoint_index(&name.value)?;
                 self.savepoints.truncate(at + 1);
                 self.txn = Some(self.savepoints[at].1.clone());
+                // As in PostgreSQL, rolling back to a savepoint recovers
+                // an aborted transaction.
+                self.aborted = false;
             }
             _ => return Ok(None),
         }
@@ -392,6 +477,7 @@ impl Session {
 
     /// Closes the explicit transaction's bookkeeping and hands it over.
     fn end_transaction(&mut self) -> Option<Transaction> {
+        self.aborted = false;
         self.savepoints.clear();
         self.snapshot_due = false;
         self.opened_by_savepoint = false;
@@ -447,6 +533,9 @@ pub(crate) fn run(
 ) -> Result<QueryResult> {
     match stmt {
         ast::Statement::Query(q) => {
+            if let Some(change) = crate::dml_rewrite::with_data_change(q)? {
+                return run(engine, txn, &change, params, check);
+            }
             let catalog = txn.catalog().clone();
             let binder = Binder::new(&catalog, params).with_relations(txn.relations.clone());
             let plan = binder.bind_query(q)?;

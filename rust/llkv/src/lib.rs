@@ -57,6 +57,20 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// Sets whose semantics this connection follows where SQLite and DuckDB
+    /// differ: `"sqlite"` (the default) or `"duckdb"`. Also
+    /// `PRAGMA dialect = ...`; see [`llkv_sql::dialect::Dialect`].
+    pub fn set_dialect(&mut self, name: &str) -> Result<()> {
+        self.session
+            .set_dialect(llkv_sql::dialect::Dialect::parse(name)?);
+        Ok(())
+    }
+
+    /// The name of this connection's dialect (`"sqlite"` or `"duckdb"`).
+    pub fn dialect(&self) -> &'static str {
+        self.session.dialect().name()
+    }
+
     /// Executes one or more `;`-separated statements with `?` parameters and
     /// returns the result of the last one.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
