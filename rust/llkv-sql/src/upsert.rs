@@ -52,9 +52,10 @@ pub fn upsert(
     let mut assignments: Vec<(usize, Expr)> = Vec::new();
     for a in &action.assignments {
         let column = assignment_column(meta, a)?;
+        let default = crate::dml_rewrite::assignment_value(meta, column, &a.value)?;
         assignments.push((
             column,
-            binder.bind_expr_with_outer(&a.value, &scope, &excluded)?,
+            binder.bind_expr_with_outer(default.as_ref().unwrap_or(&a.value), &scope, &excluded)?,
         ));
     }
     let condition = action

@@ -257,6 +257,17 @@ impl Binder<'_> {
         s: &ast::Select,
         order: &[ast::OrderByExpr],
     ) -> Result<(LogicalPlan, usize)> {
+        // DuckDB's `FROM t` without a SELECT list means `SELECT * FROM t`.
+        let star;
+        let s = if s.projection.is_empty() && s.flavor == ast::SelectFlavor::FromFirstNoSelect {
+            star = ast::Select {
+                projection: vec![ast::SelectItem::Wildcard(Default::default())],
+                ..s.clone()
+            };
+            &star
+        } else {
+            s
+        };
         if s.projection.is_empty() {
             return Err(Error::programming(
                 "syntax error: SELECT needs at least one result column",
