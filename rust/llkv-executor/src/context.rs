@@ -47,6 +47,8 @@ pub struct ExecContext<'a> {
     pub subqueries: &'a [LogicalPlan],
     outer: RefCell<Vec<(RecordBatch, usize)>>,
     cache: RefCell<HashMap<usize, Arc<SubqueryRows>>>,
+    /// The working tables of the recursive CTEs being evaluated, by id.
+    working: RefCell<HashMap<usize, Arc<[RecordBatch]>>>,
 }
 
 impl<'a> ExecContext<'a> {
@@ -57,7 +59,22 @@ impl<'a> ExecContext<'a> {
             subqueries,
             outer: RefCell::new(Vec::new()),
             cache: RefCell::new(HashMap::new()),
+            working: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Sets (or with None, removes) the working table of recursive CTE `id`.
+    pub(crate) fn set_working_table(&self, id: usize, rows: Option<Arc<[RecordBatch]>>) {
+        let mut working = self.working.borrow_mut();
+        match rows {
+            Some(rows) => working.insert(id, rows),
+            None => working.remove(&id),
+        };
+    }
+
+    /// The current working table of recursive CTE `id`.
+    pub(crate) fn working_table(&self, id: usize) -> Option<Arc<[RecordBatch]>> {
+        self.working.borrow().get(&id).cloned()
     }
 
     /// `expr` with references to enclosing rows replaced by their values.

@@ -127,6 +127,35 @@ pub enum LogicalPlan {
         /// Output schema (column names from the left input).
         schema: SchemaRef,
     },
+    /// `WITH RECURSIVE name AS (anchor UNION [ALL] recursive)`: the anchor's
+    /// rows, then the recursive term run again and again over the rows the
+    /// previous round added (its [`LogicalPlan::WorkingTable`]) until a
+    /// round adds none.
+    RecursiveCte {
+        /// Identifies the working table the recursive term reads.
+        id: usize,
+        /// The CTE's name (for error messages).
+        name: String,
+        /// The non-recursive term.
+        anchor: Box<LogicalPlan>,
+        /// The term that reads the working table.
+        recursive: Box<LogicalPlan>,
+        /// UNION ALL keeps duplicates; UNION drops rows seen before (which
+        /// also ends cycles).
+        all: bool,
+        /// Stop once this many rows were produced (a LIMIT on the CTE's query).
+        limit: Option<usize>,
+        /// Output schema (the anchor's types, the CTE's column names).
+        schema: SchemaRef,
+    },
+    /// Inside a recursive term: the rows the previous round of recursive
+    /// CTE `id` added.
+    WorkingTable {
+        /// The [`LogicalPlan::RecursiveCte`] it belongs to.
+        id: usize,
+        /// Output schema.
+        schema: SchemaRef,
+    },
 }
 
 /// Join kinds.
@@ -212,7 +241,9 @@ impl LogicalPlan {
             | LogicalPlan::Project { schema, .. }
             | LogicalPlan::Aggregate { schema, .. }
             | LogicalPlan::Join { schema, .. }
-            | LogicalPlan::SetOp { schema, .. } => schema.clone(),
+            | LogicalPlan::SetOp { schema, .. }
+            | LogicalPlan::RecursiveCte { schema, .. }
+            | LogicalPlan::WorkingTable { schema, .. } => schema.clone(),
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }
@@ -225,7 +256,7 @@ impl LogicalPlan {
     pub fn visit_exprs(&self, f: &mut impl FnMut(&Expr)) {
         match self {
             LogicalPlan::Scan { filters, .. } => filters.iter().for_each(|e| e.visit(f)),
-            LogicalPlan::Batches { .. } => {}
+            LogicalPlan::Batches { .. } | LogicalPlan::WorkingTable { .. } => {}
             LogicalPlan::Values { rows, .. } => {
                 rows.iter().flatten().for_each(|e| e.visit(f));
             }
@@ -277,6 +308,12 @@ impl LogicalPlan {
             LogicalPlan::SetOp { left, right, .. } => {
                 left.visit_exprs(f);
                 right.visit_exprs(f);
+            }
+            LogicalPlan::RecursiveCte {
+                anchor, recursive, ..
+            } => {
+                anchor.visit_exprs(f);
+                recursive.visit_exprs(f);
             }
         }
     }

@@ -5,7 +5,7 @@ mod arith;
 mod case;
 mod cast;
 pub(crate) mod compare;
-mod dynamic;
+pub(crate) mod dynamic;
 mod functions;
 mod like;
 mod subquery;

@@ -4,6 +4,7 @@
 
 mod aggregate;
 mod join;
+mod recursive;
 pub(crate) mod rows;
 mod setop;
 mod sort;
@@ -128,6 +129,32 @@ pub fn execute<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<Ba
         } => {
             let out = setop::execute_setop(left, right, *op, *all, schema, ctx)?;
             Ok(Box::new(out.into_iter().map(Ok)))
+        }
+        LogicalPlan::RecursiveCte {
+            id,
+            name,
+            anchor,
+            recursive,
+            all,
+            limit,
+            schema,
+        } => {
+            let out = recursive::execute_recursive(
+                *id,
+                name,
+                (anchor, recursive),
+                *all,
+                *limit,
+                schema,
+                ctx,
+            )?;
+            Ok(Box::new(out.into_iter().map(Ok)))
+        }
+        LogicalPlan::WorkingTable { id, .. } => {
+            let rows = ctx.working_table(*id).ok_or_else(|| {
+                llkv_plan::Error::internal("working table read outside its recursive CTE")
+            })?;
+            Ok(Box::new((0..rows.len()).map(move |i| Ok(rows[i].clone()))))
         }
     }
 }

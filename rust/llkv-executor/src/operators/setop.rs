@@ -12,7 +12,9 @@ use super::sort::concat_all;
 use crate::context::ExecContext;
 use crate::eval::{arrow_err, conform, filter_batch};
 
-fn collect_as(
+/// Runs `plan` and returns its rows as one batch of `schema` (types
+/// conformed, names replaced).
+pub(super) fn collect_as(
     plan: &LogicalPlan,
     schema: &SchemaRef,
     ctx: &ExecContext<'_>,

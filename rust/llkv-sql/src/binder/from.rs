@@ -374,9 +374,16 @@ impl Binder<'_> {
                 let tname = object_name(name);
                 let alias_name = alias.as_ref().map(|a| a.name.value.clone());
                 let label = alias_name.clone().unwrap_or_else(|| tname.clone());
-                if let Some(q) = self.find_cte(&tname) {
-                    let plan = self.bind_query(&q)?;
+                if let Some(plan) = self.find_recursive_cte(&tname) {
                     return Ok(derived_scope(plan, &label, alias));
+                }
+                if let Some((at, q)) = self.find_cte(&tname) {
+                    // The CTE's query sees only the CTEs defined before it:
+                    // its own name means an outer CTE or table, never itself.
+                    let hidden = self.ctes.borrow_mut().split_off(at);
+                    let plan = self.bind_query(&q);
+                    self.ctes.borrow_mut().extend(hidden);
+                    return Ok(derived_scope(plan?, &label, alias));
                 }
                 if let Some(view) = self.catalog.views.get(&tname.to_ascii_lowercase()) {
                     let q = parse_query(&view.query)?;
@@ -445,14 +452,14 @@ impl Binder<'_> {
         }
     }
 
-    fn find_cte(&self, name: &str) -> Option<ast::Query> {
-        let ctes = self.ctes.borrow();
-        for level in ctes.iter().rev() {
-            if let Some(q) = level.get(&name.to_ascii_lowercase()) {
-                return Some(q.clone());
-            }
-        }
-        None
+    /// The innermost ordinary CTE called `name`: its position in the CTE
+    /// stack and its query.
+    fn find_cte(&self, name: &str) -> Option<(usize, ast::Query)> {
+        self.ctes
+            .borrow()
+            .iter()
+            .rposition(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|at| (at, self.ctes.borrow()[at].1.clone()))
     }
 }
 

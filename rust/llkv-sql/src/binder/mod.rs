@@ -5,11 +5,11 @@
 mod expr;
 mod from;
 pub(crate) mod query;
+mod recursive;
 pub mod scope;
 pub mod system;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use llkv_plan::{Error, LogicalPlan, Result, Value};
@@ -33,7 +33,12 @@ pub struct Binder<'a> {
     subqueries: RefCell<Vec<LogicalPlan>>,
     outer: RefCell<Vec<Scope>>,
     correlated: RefCell<Vec<bool>>,
-    ctes: RefCell<Vec<HashMap<String, ast::Query>>>,
+    /// Ordinary CTEs in scope, one entry each, innermost last.
+    ctes: RefCell<Vec<(String, ast::Query)>>,
+    /// Recursive CTEs in scope (innermost last), by lower-case name.
+    recursive_ctes: RefCell<Vec<(String, recursive::BoundCte)>>,
+    /// The id the next recursive CTE gets.
+    next_cte_id: Cell<usize>,
     relations: llkv_plan::Relations,
 }
 
@@ -50,6 +55,8 @@ impl<'a> Binder<'a> {
             outer: RefCell::new(Vec::new()),
             correlated: RefCell::new(Vec::new()),
             ctes: RefCell::new(Vec::new()),
+            recursive_ctes: RefCell::new(Vec::new()),
+            next_cte_id: Cell::new(0),
             relations: Default::default(),
         }
     }

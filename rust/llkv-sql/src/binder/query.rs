@@ -1,8 +1,6 @@
 //! Queries: WITH, compound SELECTs, SELECT with GROUP BY/HAVING, ORDER BY
 //! (by ordinal, output alias or expression), LIMIT/OFFSET and VALUES.
 
-use std::collections::HashMap;
-
 use arrow_schema::DataType;
 use llkv_executor::{empty_rows_batch, ExecContext, TableProvider};
 use llkv_plan::types::common_type;
@@ -31,28 +29,43 @@ struct OrderItem {
 impl Binder<'_> {
     /// Binds a full query (WITH, body, ORDER BY, LIMIT).
     pub fn bind_query(&self, q: &ast::Query) -> Result<LogicalPlan> {
-        let pushed = if let Some(with) = &q.with {
-            if with.recursive {
-                return Err(Error::not_supported("WITH RECURSIVE is not supported yet"));
-            }
-            let mut level = HashMap::new();
+        let recursive_before = self.recursive_ctes.borrow().len();
+        let mut pushed = 0;
+        let mut bound = Ok(());
+        if let Some(with) = &q.with {
             for cte in &with.cte_tables {
+                if with.recursive {
+                    match self.bind_recursive_cte(cte) {
+                        Ok(Some(plan)) => {
+                            self.recursive_ctes.borrow_mut().push((
+                                cte.alias.name.value.to_ascii_lowercase(),
+                                super::recursive::BoundCte::Plan(plan),
+                            ));
+                            continue;
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            bound = Err(e);
+                            break;
+                        }
+                    }
+                }
                 let mut query = (*cte.query).clone();
                 if !cte.alias.columns.is_empty() {
                     // Carry the column list as a derived-table alias.
                     query = wrap_with_columns(query, &cte.alias);
                 }
-                level.insert(cte.alias.name.value.to_ascii_lowercase(), query);
-                self.ctes.borrow_mut().push(level.clone());
+                self.ctes
+                    .borrow_mut()
+                    .push((cte.alias.name.value.to_ascii_lowercase(), query));
+                pushed += 1;
             }
-            with.cte_tables.len()
-        } else {
-            0
-        };
-        let out = self.bind_query_body(q);
+        }
+        let out = bound.and_then(|()| self.bind_query_body(q));
         for _ in 0..pushed {
             self.ctes.borrow_mut().pop();
         }
+        self.recursive_ctes.borrow_mut().truncate(recursive_before);
         out
     }
 
@@ -134,7 +147,7 @@ impl Binder<'_> {
         Ok(llkv_executor::scalar::value_at(arr.as_ref(), 0))
     }
 
-    fn bind_limit(&self, q: &ast::Query) -> Result<(Option<usize>, usize)> {
+    pub(super) fn bind_limit(&self, q: &ast::Query) -> Result<(Option<usize>, usize)> {
         let to_count = |v: Value, what: &str| -> Result<Option<usize>> {
             match v {
                 Value::Integer(i) if i < 0 => Ok(None),
@@ -166,7 +179,7 @@ impl Binder<'_> {
         }
     }
 
-    fn bind_set_expr(&self, body: &ast::SetExpr) -> Result<LogicalPlan> {
+    pub(super) fn bind_set_expr(&self, body: &ast::SetExpr) -> Result<LogicalPlan> {
         match body {
             ast::SetExpr::Select(s) => Ok(self.bind_select(s, &[])?.0),
             ast::SetExpr::Query(q) => self.bind_query(q),
