@@ -53,6 +53,17 @@ def test_update_from_keeps_parameter_positions(con: llkv.Connection) -> None:
     ]
 
 
+def test_quantified_comparison_keeps_parameter_positions(con: llkv.Connection) -> None:
+    # The left side of ANY/ALL is copied into the rewritten comparison;
+    # each `?` must still read its own parameter, before and after it.
+    con.execute("CREATE TABLE t (a INTEGER, b INTEGER)")
+    con.execute("INSERT INTO t VALUES (1, 10), (2, 20)")
+    sql = "SELECT (?, ?) < ANY(SELECT a, b FROM t WHERE a >= ?) AS hit"
+    assert con.execute(sql, [2, 19, 2]).to_pylist() == [{"hit": True}]
+    assert con.execute(sql, [2, 20, 2]).to_pylist() == [{"hit": False}]
+    assert con.execute(sql, [1, 50, 2]).to_pylist() == [{"hit": True}]
+
+
 def test_select_with_qmark_parameter(any_con: llkv.Connection) -> None:
     any_con.execute("CREATE TABLE t (a INTEGER, b TEXT)")
     any_con.execute("INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, NULL)")

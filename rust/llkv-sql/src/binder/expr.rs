@@ -483,6 +483,23 @@ impl Binder<'_> {
             }
             E::Function(f) => self.bind_function(f, ctx)?,
             E::Tuple(items) if items.len() == 1 => self.bind_expr(&items[0], ctx)?,
+            E::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            } => {
+                let rewritten = self.quantified_comparison(left, compare_op, right, false)?;
+                self.bind_expr(&rewritten, ctx)?
+            }
+            E::AllOp {
+                left,
+                compare_op,
+                right,
+            } => {
+                let rewritten = self.quantified_comparison(left, compare_op, right, true)?;
+                self.bind_expr(&rewritten, ctx)?
+            }
             other => {
                 return Err(Error::not_supported(format!(
                     "expression not supported yet: {other}"
@@ -510,7 +527,11 @@ impl Binder<'_> {
         }
         if matches!(
             e,
-            ast::Expr::Subquery(_) | ast::Expr::Exists { .. } | ast::Expr::In { .. }
+            ast::Expr::Subquery(_)
+                | ast::Expr::Exists { .. }
+                | ast::Expr::In { .. }
+                | ast::Expr::AnyOp { .. }
+                | ast::Expr::AllOp { .. }
         ) || contains_aggregate(e)
         {
             return Ok(None);

@@ -4,6 +4,7 @@
 
 mod expr;
 mod from;
+mod quantified;
 pub(crate) mod query;
 mod recursive;
 pub mod scope;

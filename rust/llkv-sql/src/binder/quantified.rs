@@ -1,0 +1,132 @@
+//! Quantified comparisons: `x op ANY (subquery)` / `x op ALL (subquery)`,
+//! also with a row value on the left (`(a, b) < ANY (SELECT c, d ...)`).
+//!
+//! Each becomes a scalar subquery that folds the comparison of every row
+//! into one code (2 TRUE, 1 NULL, 0 FALSE), which gives SQL's three-valued
+//! answer: ANY is TRUE when some comparison is TRUE, else NULL when some is
+//! NULL, else FALSE (FALSE over no rows); ALL is FALSE when some comparison
+//! is FALSE, else NULL when some is NULL, else TRUE (TRUE over no rows).
+
+use std::ops::ControlFlow;
+
+use llkv_plan::{Error, Result};
+use sqlparser::ast::{self, VisitMut, VisitorMut};
+
+use super::from::parse_query;
+use super::Binder;
+
+/// Name of the derived table holding the subquery's rows.
+const ROWS: &str = "__llkv_quantified";
+
+impl Binder<'_> {
+    /// The scalar-subquery form of `left op ANY|ALL (right)` (see the
+    /// module docs), ready to bind.
+    pub(super) fn quantified_comparison(
+        &self,
+        left: &ast::Expr,
+        op: &ast::BinaryOperator,
+        right: &ast::Expr,
+        all: bool,
+    ) -> Result<ast::Expr> {
+        let ast::Expr::Subquery(query) = right else {
+            return Err(Error::not_supported(format!(
+                "{} needs a subquery on its right: {right}",
+                if all { "ALL" } else { "ANY" }
+            )));
+        };
+        let op = match op {
+            ast::BinaryOperator::Eq => "=",
+            ast::BinaryOperator::NotEq => "<>",
+            ast::BinaryOperator::Lt => "<",
+            ast::BinaryOperator::LtEq => "<=",
+            ast::BinaryOperator::Gt => ">",
+            ast::BinaryOperator::GtEq => ">=",
+            other => {
+                return Err(Error::not_supported(format!(
+                    "operator {other} with ANY/ALL"
+                )))
+            }
+        };
+        // The left side is copied into the comparison several times: give
+        // its `?`s their numbers now so that every copy reads the same one.
+        let mut left = left.clone();
+        self.number_placeholders(&mut left);
+        let items: Vec<String> = match &left {
+            ast::Expr::Tuple(items) => items.iter().map(|e| format!("({e})")).collect(),
+            other => vec![format!("({other})")],
+        };
+        let columns: Vec<String> = (1..=items.len()).map(|i| format!("{ROWS}_{i}")).collect();
+        let cmp = row_comparison(&items, &columns, op);
+        let (fold, verdicts) = if all {
+            ("min", "WHEN 0 THEN FALSE WHEN 1 THEN NULL ELSE TRUE")
+        } else {
+            ("max", "WHEN 2 THEN TRUE WHEN 1 THEN NULL ELSE FALSE")
+        };
+        let sql = format!(
+            "SELECT CASE (SELECT {fold}(CASE {cmp} WHEN TRUE THEN 2 WHEN FALSE THEN 0 ELSE 1 END) \
+             FROM ({query}) AS {ROWS}({})) {verdicts} END",
+            columns.join(", ")
+        );
+        let mut rewritten = parse_query(&sql)?;
+        match rewritten.body.as_mut() {
+            ast::SetExpr::Select(select) => match select.projection.pop() {
+                Some(ast::SelectItem::UnnamedExpr(e)) => Ok(e),
+                _ => Err(Error::internal("ANY/ALL rewrite")),
+            },
+            _ => Err(Error::internal("ANY/ALL rewrite")),
+        }
+    }
+
+    /// Rewrites each `?` in `expr` to `?N`, N being the number the binder
+    /// would give it here, and advances the binder's count past them.
+    fn number_placeholders(&self, expr: &mut ast::Expr) {
+        struct Numbering<'b>(&'b std::cell::Cell<usize>);
+        impl VisitorMut for Numbering<'_> {
+            type Break = ();
+            fn pre_visit_expr(&mut self, expr: &mut ast::Expr) -> ControlFlow<()> {
+                if let ast::Expr::Value(v) = expr {
+                    if let ast::Value::Placeholder(p) = &mut v.value {
+                        if p == "?" {
+                            let next = self.0.get();
+                            self.0.set(next + 1);
+                            *p = format!("?{}", next + 1);
+                        }
+                    }
+                }
+                ControlFlow::Continue(())
+            }
+        }
+        let _ = expr.visit(&mut Numbering(&self.param_index));
+    }
+}
+
+/// SQL text comparing the row `left` with the row `right` by `op`, with the
+/// standard's meaning for row values: `=` all fields equal, `<>` some field
+/// differs, and the orderings lexicographic (the first unequal field
+/// decides; a NULL there makes the answer NULL).
+fn row_comparison(left: &[String], right: &[String], op: &str) -> String {
+    match op {
+        "=" | "<>" => {
+            let join = if op == "=" { " AND " } else { " OR " };
+            let parts: Vec<String> = left
+                .iter()
+                .zip(right)
+                .map(|(l, r)| format!("{l} {op} {r}"))
+                .collect();
+            format!("({})", parts.join(join))
+        }
+        _ => {
+            let strict = &op[..1];
+            let n = left.len();
+            let mut text = format!("{} {op} {}", left[n - 1], right[n - 1]);
+            for i in (0..n - 1).rev() {
+                text = format!(
+                    "{l} {strict} {r} OR ({l} = {r} AND ({text}))",
+                    l = left[i],
+                    r = right[i]
+                );
+            }
+            format!("({text})")
+        }
+    }
+}
