@@ -53,3 +53,13 @@ def test_select_without_result_columns_is_a_syntax_error(con: llkv.Connection, s
     # `--` starts a comment, so the second one is a bare SELECT too.
     with pytest.raises(llkv.ProgrammingError, match="result column"):
         con.execute(sql)
+
+
+def test_recursive_cte_that_never_ends_hits_the_round_limit() -> None:
+    con = llkv.connect()
+    # Every round adds the same row again (UNION ALL), so it would never end.
+    sql = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n FROM r) SELECT count(*) FROM r"
+    with pytest.raises(llkv.OperationalError, match="recursion limit"):
+        con.execute(sql)
+    # The connection is still usable.
+    assert con.execute("SELECT 1 AS one").to_pylist() == [{"one": 1}]
