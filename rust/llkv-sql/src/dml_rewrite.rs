@@ -121,7 +121,7 @@ pub(crate) fn update_from(up: &ast::Update) -> Result<Option<ast::Update>> {
     let mut out = up.clone();
     // The condition is copied into several subqueries: give each `?` its
     // number first so the copies read the same parameter.
-    number_anonymous_placeholders(&mut out);
+    crate::named_params::number_anonymous(&mut out, 0);
     let from_sql = tables
         .iter()
         .map(ToString::to_string)
@@ -149,27 +149,6 @@ pub(crate) fn update_from(up: &ast::Update) -> Result<Option<ast::Update>> {
         negated: false,
     });
     Ok(Some(out))
-}
-
-/// Rewrites each `?` to `?N` in text order, N counting the `?`s as the
-/// binder does, so that copying an expression keeps its parameters.
-fn number_anonymous_placeholders(up: &mut ast::Update) {
-    struct Numbering(usize);
-    impl VisitorMut for Numbering {
-        type Break = ();
-        fn pre_visit_expr(&mut self, expr: &mut ast::Expr) -> ControlFlow<()> {
-            if let ast::Expr::Value(v) = expr {
-                if let ast::Value::Placeholder(p) = &mut v.value {
-                    if p == "?" {
-                        self.0 += 1;
-                        *p = format!("?{}", self.0);
-                    }
-                }
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let _ = up.visit(&mut Numbering(0));
 }
 
 /// `WITH c AS (...) INSERT/UPDATE/DELETE ...` as the data change alone,

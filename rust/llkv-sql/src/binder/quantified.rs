@@ -7,10 +7,8 @@
 //! NULL, else FALSE (FALSE over no rows); ALL is FALSE when some comparison
 //! is FALSE, else NULL when some is NULL, else TRUE (TRUE over no rows).
 
-use std::ops::ControlFlow;
-
 use llkv_plan::{Error, Result};
-use sqlparser::ast::{self, VisitMut, VisitorMut};
+use sqlparser::ast;
 
 use super::from::parse_query;
 use super::Binder;
@@ -50,7 +48,8 @@ impl Binder<'_> {
         // The left side is copied into the comparison several times: give
         // its `?`s their numbers now so that every copy reads the same one.
         let mut left = left.clone();
-        self.number_placeholders(&mut left);
+        let seen = crate::named_params::number_anonymous(&mut left, self.param_index.get());
+        self.param_index.set(seen);
         let items: Vec<String> = match &left {
             ast::Expr::Tuple(items) => items.iter().map(|e| format!("({e})")).collect(),
             other => vec![format!("({other})")],
@@ -75,28 +74,6 @@ impl Binder<'_> {
             },
             _ => Err(Error::internal("ANY/ALL rewrite")),
         }
-    }
-
-    /// Rewrites each `?` in `expr` to `?N`, N being the number the binder
-    /// would give it here, and advances the binder's count past them.
-    fn number_placeholders(&self, expr: &mut ast::Expr) {
-        struct Numbering<'b>(&'b std::cell::Cell<usize>);
-        impl VisitorMut for Numbering<'_> {
-            type Break = ();
-            fn pre_visit_expr(&mut self, expr: &mut ast::Expr) -> ControlFlow<()> {
-                if let ast::Expr::Value(v) = expr {
-                    if let ast::Value::Placeholder(p) = &mut v.value {
-                        if p == "?" {
-                            let next = self.0.get();
-                            self.0.set(next + 1);
-                            *p = format!("?{}", next + 1);
-                        }
-                    }
-                }
-                ControlFlow::Continue(())
-            }
-        }
-        let _ = expr.visit(&mut Numbering(&self.param_index));
     }
 }
 
