@@ -80,6 +80,31 @@ pub(crate) fn renumber(commands: &mut [Command], named: &[(String, Value)]) -> R
         .collect())
 }
 
+/// Rewrites each anonymous `?` in `node` to `?N` in text order, N counting
+/// on from `before` (the `?`s already seen), and returns the new count.
+/// Done before an expression is copied by a rewrite, so that every copy
+/// reads the parameter the original did.
+pub(crate) fn number_anonymous<V: VisitMut>(node: &mut V, before: usize) -> usize {
+    struct Numbering(usize);
+    impl VisitorMut for Numbering {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &mut ast::Expr) -> ControlFlow<()> {
+            if let ast::Expr::Value(v) = expr {
+                if let ast::Value::Placeholder(p) = &mut v.value {
+                    if p == "?" {
+                        self.0 += 1;
+                        *p = format!("?{}", self.0);
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut numbering = Numbering(before);
+    let _ = node.visit(&mut numbering);
+    numbering.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,29 +144,4 @@ mod tests {
         let err = renumber(&mut commands, &named(&[("a", 1)])).unwrap_err();
         assert!(err.message.contains("positional"), "{}", err.message);
     }
-}
-
-/// Rewrites each anonymous `?` in `node` to `?N` in text order, N counting
-/// on from `before` (the `?`s already seen), and returns the new count.
-/// Done before an expression is copied by a rewrite, so that every copy
-/// reads the parameter the original did.
-pub(crate) fn number_anonymous<V: VisitMut>(node: &mut V, before: usize) -> usize {
-    struct Numbering(usize);
-    impl VisitorMut for Numbering {
-        type Break = ();
-        fn pre_visit_expr(&mut self, expr: &mut ast::Expr) -> ControlFlow<()> {
-            if let ast::Expr::Value(v) = expr {
-                if let ast::Value::Placeholder(p) = &mut v.value {
-                    if p == "?" {
-                        self.0 += 1;
-                        *p = format!("?{}", self.0);
-                    }
-                }
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut numbering = Numbering(before);
-    let _ = node.visit(&mut numbering);
-    numbering.0
 }
