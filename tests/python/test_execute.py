@@ -53,6 +53,25 @@ def test_update_from_keeps_parameter_positions(con: llkv.Connection) -> None:
     ]
 
 
+def test_cte_before_a_data_change_keeps_parameter_positions(con: llkv.Connection) -> None:
+    # The CTE is copied into each query of the statement; its `?` must
+    # still be the first parameter.
+    con.execute("CREATE TABLE t (id INTEGER, v TEXT)")
+    con.execute("INSERT INTO t VALUES (5, 'x'), (5, 'y'), (6, 'x')")
+    con.execute(
+        "WITH c(k) AS (SELECT ?) DELETE FROM t WHERE v = ? AND id IN (SELECT k FROM c)",
+        [5, "x"],
+    )
+    con.execute(
+        "WITH c(k, nv) AS (SELECT ?, ?) UPDATE t SET v = c.nv FROM c WHERE t.id = c.k AND t.v = ?",
+        [6, "z", "x"],
+    )
+    assert con.execute("SELECT id, v FROM t ORDER BY id").to_pylist() == [
+        {"id": 5, "v": "y"},
+        {"id": 6, "v": "z"},
+    ]
+
+
 def test_quantified_comparison_keeps_parameter_positions(con: llkv.Connection) -> None:
     # The left side of ANY/ALL is copied into the rewritten comparison;
     # each `?` must still read its own parameter, before and after it.

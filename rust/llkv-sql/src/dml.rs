@@ -464,7 +464,7 @@ fn matching_rows(
     Ok((out, scope))
 }
 
-fn single_table(t: &ast::TableWithJoins) -> Result<(String, String)> {
+pub(crate) fn single_table(t: &ast::TableWithJoins) -> Result<(String, String)> {
     if !t.joins.is_empty() {
         return Err(Error::not_supported("UPDATE/DELETE with joins"));
     }
@@ -488,7 +488,7 @@ pub(crate) fn update(
     params: &[Value],
     check: bool,
 ) -> Result<QueryResult> {
-    if let Some(rewritten) = crate::dml_rewrite::update_from(up)? {
+    if let Some(rewritten) = crate::dml_rewrite::update_from(up, txn, params, None)? {
         return update(engine, txn, &rewritten, params, check);
     }
     let (name, label) = single_table(&up.table)?;

@@ -5,10 +5,14 @@
 
 use std::ops::ControlFlow;
 
-use llkv_plan::{Error, Result};
+use std::collections::HashSet;
+
+use llkv_plan::{Error, Result, Value};
+use llkv_runtime::Transaction;
 use llkv_table::TableMeta;
 use sqlparser::ast::{self, VisitMut, VisitorMut};
 
+use crate::binder::{object_name, Binder};
 use crate::parse::{parse_statements, parse_stored_expr};
 
 /// True for the bare keyword `DEFAULT` where a value is expected.
@@ -112,7 +116,17 @@ pub(crate) fn delete_using(del: &ast::Delete) -> Result<Option<ast::Delete>> {
 /// WHERE EXISTS (SELECT 1 FROM f WHERE cond)`: a row of `t` changes when
 /// some row of `f` matches it, taking its new values from one matching row
 /// (which one is unspecified when several match, as in PostgreSQL).
-pub(crate) fn update_from(up: &ast::Update) -> Result<Option<ast::Update>> {
+///
+/// Inside those subqueries an unqualified name would mean a column of `f`
+/// first, so names of `t`'s columns are qualified with `t`'s label first,
+/// and a name that both `t` and `f` have is refused as ambiguous. `with`
+/// holds the CTEs the FROM tables may name.
+pub(crate) fn update_from(
+    up: &ast::Update,
+    txn: &Transaction,
+    params: &[Value],
+    with: Option<&ast::With>,
+) -> Result<Option<ast::Update>> {
     let Some(from) = &up.from else {
         return Ok(None);
     };
@@ -127,6 +141,48 @@ pub(crate) fn update_from(up: &ast::Update) -> Result<Option<ast::Update>> {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ");
+    let (name, label) = crate::dml::single_table(&up.table)?;
+    if tables
+        .iter()
+        .flat_map(table_labels)
+        .any(|l| l.eq_ignore_ascii_case(&label))
+    {
+        return Err(Error::programming(format!(
+            "table name {label} specified more than once in UPDATE ... FROM"
+        )));
+    }
+    let meta = crate::dml::lookup_table(txn, &name)?;
+    let mut probe = parse_query(&format!("SELECT * FROM {from_sql}"))?;
+    probe.with = with.cloned();
+    let catalog = txn.catalog().clone();
+    let binder = Binder::new(&catalog, params).with_relations(txn.relations.clone());
+    let from_columns: HashSet<String> = binder
+        .bind_query(&probe)?
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().to_ascii_lowercase())
+        .collect();
+    let mut qualify = Qualify {
+        target: meta
+            .columns
+            .iter()
+            .map(|c| c.name.to_ascii_lowercase())
+            .collect(),
+        from: from_columns,
+        label: ast::Ident::with_quote('"', label),
+        depth: 0,
+        error: None,
+    };
+    for a in &mut out.assignments {
+        let _ = a.value.visit(&mut qualify);
+    }
+    if let Some(selection) = &mut out.selection {
+        let _ = selection.visit(&mut qualify);
+    }
+    if let Some(e) = qualify.error {
+        return Err(e);
+    }
     let condition = out
         .selection
         .as_ref()
@@ -151,18 +207,101 @@ pub(crate) fn update_from(up: &ast::Update) -> Result<Option<ast::Update>> {
     Ok(Some(out))
 }
 
+/// The labels (alias, else name) a FROM item brings into scope.
+fn table_labels(t: &ast::TableWithJoins) -> Vec<String> {
+    let label = |f: &ast::TableFactor| match f {
+        ast::TableFactor::Table { name, alias, .. } => Some(
+            alias
+                .as_ref()
+                .map_or_else(|| object_name(name), |a| a.name.value.clone()),
+        ),
+        ast::TableFactor::Derived { alias, .. } => alias.as_ref().map(|a| a.name.value.clone()),
+        _ => None,
+    };
+    std::iter::once(&t.relation)
+        .chain(t.joins.iter().map(|j| &j.relation))
+        .filter_map(label)
+        .collect()
+}
+
+/// Qualifies the bare names of the target's columns in an UPDATE ... FROM
+/// expression (outside nested subqueries, which have their own scope).
+struct Qualify {
+    target: HashSet<String>,
+    from: HashSet<String>,
+    label: ast::Ident,
+    depth: usize,
+    error: Option<Error>,
+}
+
+impl VisitorMut for Qualify {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, _: &mut ast::Query) -> ControlFlow<()> {
+        self.depth += 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &mut ast::Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &mut ast::Expr) -> ControlFlow<()> {
+        let ast::Expr::Identifier(id) = expr else {
+            return ControlFlow::Continue(());
+        };
+        let name = id.value.to_ascii_lowercase();
+        if self.depth > 0 || !self.target.contains(&name) {
+            return ControlFlow::Continue(());
+        }
+        if self.from.contains(&name) {
+            self.error = Some(Error::programming(format!(
+                "ambiguous column name: {} (a column of both the updated table and \
+                 the FROM tables; qualify it)",
+                id.value
+            )));
+            return ControlFlow::Break(());
+        }
+        *expr = ast::Expr::CompoundIdentifier(vec![self.label.clone(), id.clone()]);
+        ControlFlow::Continue(())
+    }
+}
+
+/// True when `query` is `[WITH ...] INSERT/UPDATE/DELETE`.
+pub(crate) fn is_data_change(query: &ast::Query) -> bool {
+    matches!(
+        query.body.as_ref(),
+        ast::SetExpr::Insert(_) | ast::SetExpr::Update(_) | ast::SetExpr::Delete(_)
+    )
+}
+
 /// `WITH c AS (...) INSERT/UPDATE/DELETE ...` as the data change alone,
 /// with the common table expressions attached to every query inside it
 /// (its subqueries and INSERT source), where a query's own CTEs of the same
 /// name take precedence. `UPDATE ... FROM` and `DELETE ... USING` are
 /// rewritten first, so that their tables may name the CTEs. None when
 /// `query` is not a data change.
-pub(crate) fn with_data_change(query: &ast::Query) -> Result<Option<ast::Statement>> {
+pub(crate) fn with_data_change(
+    query: &ast::Query,
+    txn: &Transaction,
+    params: &[Value],
+) -> Result<Option<ast::Statement>> {
+    if !is_data_change(query) {
+        return Ok(None);
+    }
+    // The CTEs are copied into several queries: number the `?`s of the
+    // whole text first, so that each copy reads the parameter it did.
+    let mut query = query.clone();
+    crate::named_params::number_anonymous(&mut query, 0);
+    let with = query.with.as_ref();
     let mut change = match query.body.as_ref() {
-        ast::SetExpr::Update(ast::Statement::Update(up)) => match update_from(up)? {
-            Some(rewritten) => ast::Statement::Update(rewritten),
-            None => ast::Statement::Update(up.clone()),
-        },
+        ast::SetExpr::Update(ast::Statement::Update(up)) => {
+            match update_from(up, txn, params, with)? {
+                Some(rewritten) => ast::Statement::Update(rewritten),
+                None => ast::Statement::Update(up.clone()),
+            }
+        }
         ast::SetExpr::Delete(ast::Statement::Delete(del)) => match delete_using(del)? {
             Some(rewritten) => ast::Statement::Delete(rewritten),
             None => ast::Statement::Delete(del.clone()),
@@ -180,6 +319,7 @@ pub(crate) fn with_data_change(query: &ast::Query) -> Result<Option<ast::Stateme
                 match &mut q.with {
                     None => q.with = Some(self.0.clone()),
                     Some(own) => {
+                        own.recursive |= self.0.recursive;
                         let outer = self.0.cte_tables.iter().filter(|c| {
                             !own.cte_tables.iter().any(|o| {
                                 o.alias.name.value.eq_ignore_ascii_case(&c.alias.name.value)

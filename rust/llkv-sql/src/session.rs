@@ -274,7 +274,7 @@ impl Session {
             return Ok(result);
         }
         let writes = match stmt {
-            ast::Statement::Query(q) => crate::dml_rewrite::with_data_change(q)?.is_some(),
+            ast::Statement::Query(q) => crate::dml_rewrite::is_data_change(q),
             _ => true,
         };
         if self.read_only && writes {
@@ -533,7 +533,7 @@ pub(crate) fn run(
 ) -> Result<QueryResult> {
     match stmt {
         ast::Statement::Query(q) => {
-            if let Some(change) = crate::dml_rewrite::with_data_change(q)? {
+            if let Some(change) = crate::dml_rewrite::with_data_change(q, txn, params)? {
                 return run(engine, txn, &change, params, check);
             }
             let catalog = txn.catalog().clone();

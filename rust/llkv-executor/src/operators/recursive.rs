@@ -78,9 +78,9 @@ pub(super) fn execute_recursive(
     result.map(|()| out)
 }
 
-/// `column` as `to`, failing on a value that does not convert (text that
-/// is not a number for a numeric column), where SQLite's CAST would make
-/// it 0.
+/// `column` as `to`, failing on a value that does not convert exactly
+/// (text that is not a number, a fraction for an integer column), where
+/// SQLite's CAST would make it 0 or truncate it.
 fn convert_exactly(column: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     if column.data_type() == to || column.data_type() == &DataType::Null || is_dynamic(column) {
         return conform(column.clone(), to);
@@ -89,7 +89,16 @@ fn convert_exactly(column: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
         safe: false,
         ..Default::default()
     };
-    arrow_cast::cast_with_options(column, to, &options).map_err(arrow_err)
+    let converted = arrow_cast::cast_with_options(column, to, &options).map_err(arrow_err)?;
+    // A conversion that loses information (1.5 to 1, '01' to 1) does not
+    // convert back to the same values.
+    let back = arrow_cast::cast_with_options(&converted, column.data_type(), &options)
+        .map_err(arrow_err)?;
+    let changed = arrow_ord::cmp::distinct(&back, column).map_err(arrow_err)?;
+    if changed.true_count() > 0 {
+        return Err(Error::data("value changes in conversion"));
+    }
+    Ok(converted)
 }
 
 /// Runs the recursive term and converts its rows to the CTE's column types

@@ -276,6 +276,12 @@ impl Binder<'_> {
                     }
                 }
             }
+            E::BinaryOp { left, op, right }
+                if matches!((left.as_ref(), right.as_ref()), (E::Tuple(_), E::Tuple(_))) =>
+            {
+                let rewritten = self.row_value_comparison(left, op, right)?;
+                self.bind_expr(&rewritten, ctx)?
+            }
             E::BinaryOp { left, op, right } => {
                 let l = self.bind_expr(left, ctx)?;
                 let r = self.bind_expr(right, ctx)?;

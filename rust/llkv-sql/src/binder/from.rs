@@ -551,12 +551,10 @@ fn derived_scope(
     (plan, scope)
 }
 
-/// Parses stored SQL text of a query (views).
+/// Parses SQL text of a query (stored views, and the text our rewrites
+/// build), with the same grammar and nesting limit as statements.
 pub fn parse_query(sql: &str) -> Result<ast::Query> {
-    let dialect = crate::grammar::LlkvGrammar::default();
-    let mut stmts = sqlparser::parser::Parser::parse_sql(&dialect, sql)
-        .map_err(|e| Error::programming(e.to_string()))?;
-    match stmts.pop() {
+    match crate::parse::parse_statements(sql)?.pop() {
         Some(ast::Statement::Query(q)) => Ok(*q),
         _ => Err(Error::internal("stored view is not a query")),
     }

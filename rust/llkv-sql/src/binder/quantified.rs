@@ -1,5 +1,6 @@
 //! Quantified comparisons: `x op ANY (subquery)` / `x op ALL (subquery)`,
-//! also with a row value on the left (`(a, b) < ANY (SELECT c, d ...)`).
+//! also with a row value on the left (`(a, b) < ANY (SELECT c, d ...)`),
+//! and comparisons of two row values (`(a, b) < (c, d)`).
 //!
 //! Each becomes a scalar subquery that folds the comparison of every row
 //! into one code (2 TRUE, 1 NULL, 0 FALSE), which gives SQL's three-valued
@@ -32,19 +33,7 @@ impl Binder<'_> {
                 if all { "ALL" } else { "ANY" }
             )));
         };
-        let op = match op {
-            ast::BinaryOperator::Eq => "=",
-            ast::BinaryOperator::NotEq => "<>",
-            ast::BinaryOperator::Lt => "<",
-            ast::BinaryOperator::LtEq => "<=",
-            ast::BinaryOperator::Gt => ">",
-            ast::BinaryOperator::GtEq => ">=",
-            other => {
-                return Err(Error::not_supported(format!(
-                    "operator {other} with ANY/ALL"
-                )))
-            }
-        };
+        let op = comparison_operator(op)?;
         // The left side is copied into the comparison several times: give
         // its `?`s their numbers now so that every copy reads the same one.
         let mut left = left.clone();
@@ -75,6 +64,55 @@ impl Binder<'_> {
             _ => Err(Error::internal("ANY/ALL rewrite")),
         }
     }
+}
+
+impl Binder<'_> {
+    /// `(a, b, ...) op (c, d, ...)` as the expression comparing the fields
+    /// (see [`row_comparison`]), ready to bind.
+    pub(super) fn row_value_comparison(
+        &self,
+        left: &ast::Expr,
+        op: &ast::BinaryOperator,
+        right: &ast::Expr,
+    ) -> Result<ast::Expr> {
+        let op = comparison_operator(op)?;
+        let (mut left, mut right) = (left.clone(), right.clone());
+        let seen = crate::named_params::number_anonymous(&mut left, self.param_index.get());
+        let seen = crate::named_params::number_anonymous(&mut right, seen);
+        self.param_index.set(seen);
+        let (ast::Expr::Tuple(l), ast::Expr::Tuple(r)) = (&left, &right) else {
+            return Err(Error::internal("row value comparison without row values"));
+        };
+        if l.len() != r.len() {
+            return Err(Error::programming(format!(
+                "row values of different sizes compared: {} and {}",
+                l.len(),
+                r.len()
+            )));
+        }
+        let fields = |items: &[ast::Expr]| -> Vec<String> {
+            items.iter().map(|e| format!("({e})")).collect()
+        };
+        crate::parse::parse_stored_expr(&row_comparison(&fields(l), &fields(r), op))
+    }
+}
+
+/// The SQL spelling of a comparison operator; other operators cannot
+/// compare row values or quantify over a subquery.
+fn comparison_operator(op: &ast::BinaryOperator) -> Result<&'static str> {
+    Ok(match op {
+        ast::BinaryOperator::Eq => "=",
+        ast::BinaryOperator::NotEq => "<>",
+        ast::BinaryOperator::Lt => "<",
+        ast::BinaryOperator::LtEq => "<=",
+        ast::BinaryOperator::Gt => ">",
+        ast::BinaryOperator::GtEq => ">=",
+        other => {
+            return Err(Error::not_supported(format!(
+                "operator {other} with row values or ANY/ALL"
+            )))
+        }
+    })
 }
 
 /// SQL text comparing the row `left` with the row `right` by `op`, with the

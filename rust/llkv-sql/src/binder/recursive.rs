@@ -20,14 +20,30 @@ pub(super) enum BoundCte {
     Working { id: usize, schema: SchemaRef },
 }
 
-/// True when `query` reads a relation called `name`.
-fn reads(query: &ast::SetExpr, name: &str) -> bool {
-    ast::visit_relations(query, |relation| {
+/// True when `node` reads a relation called `name`.
+fn reads<V: ast::Visit>(node: &V, name: &str) -> bool {
+    ast::visit_relations(node, |relation| {
         if object_name(relation).eq_ignore_ascii_case(name) {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
         }
+    })
+    .is_break()
+}
+
+/// True when a subquery inside an expression of `term` reads `name`. Such a
+/// subquery would be evaluated once, not once per round, so SQLite and
+/// PostgreSQL refuse it, and so do we.
+fn reads_in_subquery(term: &ast::SetExpr, name: &str) -> bool {
+    ast::visit_expressions(term, |e| match e {
+        ast::Expr::Subquery(q)
+        | ast::Expr::Exists { subquery: q, .. }
+        | ast::Expr::In {
+            target: ast::InTarget::Subquery(q),
+            ..
+        } if reads(q.as_ref(), name) => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
     })
     .is_break()
 }
@@ -45,7 +61,7 @@ impl Binder<'_> {
             right,
         } = query.body.as_ref()
         else {
-            return if reads(&query.body, &name) {
+            return if reads(query.body.as_ref(), &name) {
                 Err(Error::programming(format!(
                     "recursive CTE {name} must be of the form: anchor UNION [ALL] recursive term"
                 )))
@@ -53,13 +69,18 @@ impl Binder<'_> {
                 Ok(None)
             };
         };
-        if reads(left, &name) {
+        if reads(left.as_ref(), &name) {
             return Err(Error::programming(format!(
                 "the first term of recursive CTE {name} must not refer to {name}"
             )));
         }
-        if !reads(right, &name) {
+        if !reads(right.as_ref(), &name) {
             return Ok(None);
+        }
+        if reads_in_subquery(right, &name) {
+            return Err(Error::programming(format!(
+                "recursive reference to {name} must not appear within a subquery"
+            )));
         }
         if query.order_by.is_some() {
             return Err(Error::not_supported(format!(
