@@ -5,6 +5,7 @@ pub mod expr;
 pub mod plan;
 pub mod types;
 pub mod value;
+pub mod window;
 
 pub use error::{Error, ErrorKind, Result};
 pub use expr::{BinaryOp, Expr, ScalarFunction, SubqueryKind, UnaryOp};
@@ -13,3 +14,4 @@ pub use plan::{
     SetOpKind, SortKey, TableId,
 };
 pub use value::Value;
+pub use window::{FrameBound, FrameExclude, FrameUnits, WindowExpr, WindowFrame, WindowFunction};

@@ -3,6 +3,7 @@
 use arrow_schema::{DataType, SchemaRef};
 
 use crate::expr::Expr;
+use crate::window::WindowExpr;
 use crate::Value;
 
 /// Identifies a stored table in the catalog.
@@ -90,6 +91,15 @@ pub enum LogicalPlan {
         on: Vec<(Expr, Expr)>,
         /// Extra condition over the concatenated columns.
         filter: Option<Expr>,
+        /// Output schema.
+        schema: SchemaRef,
+    },
+    /// Window calls: the input's columns, then one column per call.
+    Window {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// The calls, over the input's columns.
+        functions: Vec<WindowExpr>,
         /// Output schema.
         schema: SchemaRef,
     },
@@ -240,6 +250,7 @@ impl LogicalPlan {
             | LogicalPlan::Values { schema, .. }
             | LogicalPlan::Project { schema, .. }
             | LogicalPlan::Aggregate { schema, .. }
+            | LogicalPlan::Window { schema, .. }
             | LogicalPlan::Join { schema, .. }
             | LogicalPlan::SetOp { schema, .. }
             | LogicalPlan::RecursiveCte { schema, .. }
@@ -279,6 +290,12 @@ impl LogicalPlan {
                     .iter()
                     .filter_map(|a| a.arg.as_ref())
                     .for_each(|e| e.visit(f));
+                input.visit_exprs(f);
+            }
+            LogicalPlan::Window {
+                input, functions, ..
+            } => {
+                functions.iter().for_each(|w| w.visit(f));
                 input.visit_exprs(f);
             }
             LogicalPlan::Join {

@@ -11,6 +11,7 @@ pub mod dialect;
 mod dml;
 mod dml_rewrite;
 mod foreign_key;
+mod frame_exclude;
 mod grammar;
 mod ingest;
 mod named_params;

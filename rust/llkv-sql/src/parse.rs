@@ -32,10 +32,13 @@ pub(crate) enum Command {
 /// forms such as `x IN ()`), then PostgreSQL's (`INSERT INTO t AS alias`).
 pub(crate) fn parse_commands(sql: &str) -> Result<Vec<Command>> {
     let parse = |dialect: &dyn sqlparser::dialect::Dialect| {
-        Parser::new(dialect)
+        let tokens = sqlparser::tokenizer::Tokenizer::new(dialect, sql)
+            .with_unescape(true)
+            .tokenize_with_location()?;
+        let mut parser = Parser::new(dialect)
             .with_recursion_limit(PARSER_RECURSION_LIMIT)
-            .try_with_sql(sql)
-            .and_then(|mut p| parse_command_list(&mut p))
+            .with_tokens_with_locations(crate::frame_exclude::fold_frame_excludes(tokens));
+        parse_command_list(&mut parser)
     };
     match parse(&LlkvGrammar::default()) {
         Ok(s) => Ok(s),

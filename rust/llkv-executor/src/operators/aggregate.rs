@@ -154,6 +154,39 @@ impl Acc {
     }
 }
 
+/// One aggregate's running state, DISTINCT included: what a window frame
+/// feeds its rows into.
+pub(crate) struct Accumulator {
+    acc: Acc,
+    seen: Option<HashSet<ValueKey>>,
+}
+
+impl Accumulator {
+    /// An empty state for `agg`.
+    pub(crate) fn new(agg: &AggregateExpr) -> Accumulator {
+        Accumulator {
+            acc: Acc::new(agg),
+            seen: agg.distinct.then(HashSet::new),
+        }
+    }
+
+    /// Adds one row's argument value (any non-NULL value for COUNT(*)).
+    pub(crate) fn add(&mut self, agg: &AggregateExpr, v: Value) -> Result<()> {
+        if let Some(seen) = &mut self.seen {
+            let new = value_key(&v).is_some_and(|key| seen.insert(key));
+            if !new {
+                return Ok(());
+            }
+        }
+        self.acc.update(agg, v)
+    }
+
+    /// The aggregate of the rows added so far.
+    pub(crate) fn finish(&self) -> Value {
+        self.acc.finish()
+    }
+}
+
 struct GroupState {
     accs: Vec<Acc>,
     distinct: Vec<Option<HashSet<ValueKey>>>,

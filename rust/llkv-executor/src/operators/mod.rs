@@ -8,6 +8,7 @@ mod recursive;
 pub(crate) mod rows;
 mod setop;
 mod sort;
+mod window;
 
 use std::sync::Arc;
 
@@ -101,6 +102,14 @@ pub fn execute<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<Ba
             filter,
             schema,
         } => join::execute_join(left, right, *kind, on, filter.as_ref(), schema, ctx),
+        LogicalPlan::Window {
+            input,
+            functions,
+            schema,
+        } => {
+            let out = window::execute_window(input, functions, schema, ctx)?;
+            Ok(Box::new(out.into_iter().map(Ok)))
+        }
         LogicalPlan::Sort { input, keys } => {
             let out = sort::execute_sort(input, keys, ctx)?;
             Ok(Box::new(out.into_iter().map(Ok)))

@@ -37,6 +37,17 @@ pub fn positive_zero(column: &ArrayRef) -> ArrayRef {
     }
 }
 
+/// Row positions ordered by their encoded rows; ties keep their input
+/// order. Sorting (bytes, position) pairs compares plain slices, much
+/// cheaper than looking each row up again in every comparison.
+pub fn sorted_positions(rows: &Rows) -> Vec<usize> {
+    let mut keyed: Vec<(&[u8], usize)> = (0..rows.num_rows())
+        .map(|i| (rows.row(i).data(), i))
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
 /// A set of rows seen so far, for streaming DISTINCT.
 pub struct RowKeys {
     converter: RowConverter,

@@ -52,9 +52,8 @@ pub fn execute_sort(
         .collect();
     let converter = RowConverter::new(fields).map_err(arrow_err)?;
     let rows = converter.convert_columns(&key_arrays).map_err(arrow_err)?;
-    let mut order: Vec<u32> = (0..batch.num_rows() as u32).collect();
-    order.sort_by(|a, b| rows.row(*a as usize).cmp(&rows.row(*b as usize)));
-    let indices = UInt32Array::from(order);
+    let order = super::rows::sorted_positions(&rows);
+    let indices = UInt32Array::from_iter_values(order.into_iter().map(|i| i as u32));
     let columns = batch
         .columns()
         .iter()

@@ -118,7 +118,7 @@ fn hex_blob(hex: &str) -> Result<Value> {
     Ok(Value::from(bytes))
 }
 
-fn scalar_function(name: &str, nargs: usize) -> Option<ScalarFunction> {
+pub(super) fn scalar_function(name: &str, nargs: usize) -> Option<ScalarFunction> {
     use ScalarFunction as F;
     Some(match name {
         "abs" => F::Abs,
@@ -153,7 +153,7 @@ fn scalar_function(name: &str, nargs: usize) -> Option<ScalarFunction> {
     })
 }
 
-fn aggregate_function(name: &str, nargs: usize) -> Option<AggregateFunction> {
+pub(super) fn aggregate_function(name: &str, nargs: usize) -> Option<AggregateFunction> {
     use AggregateFunction as A;
     Some(match name {
         "count" => A::Count,
@@ -168,14 +168,31 @@ fn aggregate_function(name: &str, nargs: usize) -> Option<AggregateFunction> {
     })
 }
 
-fn function_name(f: &ast::Function) -> String {
+/// The result type of aggregate `func` over arguments of type `arg_type`.
+pub(super) fn aggregate_type(func: AggregateFunction, arg_type: DataType) -> DataType {
+    match func {
+        AggregateFunction::Count | AggregateFunction::CountStar => DataType::Int64,
+        AggregateFunction::Sum => match arg_type {
+            DataType::Int64 | DataType::Boolean | DataType::Null => DataType::Int64,
+            _ => DataType::Float64,
+        },
+        AggregateFunction::Total | AggregateFunction::Avg => DataType::Float64,
+        AggregateFunction::GroupConcat => DataType::Utf8,
+        _ => arg_type,
+    }
+}
+
+pub(super) fn function_name(f: &ast::Function) -> String {
     f.name.to_string().to_ascii_lowercase()
 }
 
-/// Finds aggregate calls of the current query level (not inside subqueries).
+/// Finds aggregate calls (or window calls) of the current query level (not
+/// inside subqueries).
 struct AggregateFinder {
     depth: usize,
     found: bool,
+    /// Look for window calls instead of aggregates.
+    windows: bool,
 }
 
 impl ast::Visitor for AggregateFinder {
@@ -194,6 +211,16 @@ impl ast::Visitor for AggregateFinder {
     fn pre_visit_expr(&mut self, x: &ast::Expr) -> std::ops::ControlFlow<()> {
         if self.depth == 0 {
             if let ast::Expr::Function(f) = x {
+                if f.over.is_some() {
+                    if self.windows {
+                        self.found = true;
+                        return std::ops::ControlFlow::Break(());
+                    }
+                    return std::ops::ControlFlow::Continue(());
+                }
+                if self.windows {
+                    return std::ops::ControlFlow::Continue(());
+                }
                 let nargs = match &f.args {
                     ast::FunctionArguments::List(l) => l.args.len(),
                     _ => 0,
@@ -214,6 +241,19 @@ pub fn contains_aggregate(e: &ast::Expr) -> bool {
     let mut finder = AggregateFinder {
         depth: 0,
         found: false,
+        windows: false,
+    };
+    let _ = e.visit(&mut finder);
+    finder.found
+}
+
+/// True when the AST expression contains a window call at this query level.
+pub fn contains_window(e: &ast::Expr) -> bool {
+    use sqlparser::ast::Visit;
+    let mut finder = AggregateFinder {
+        depth: 0,
+        found: false,
+        windows: true,
     };
     let _ = e.visit(&mut finder);
     finder.found
@@ -230,6 +270,11 @@ impl Binder<'_> {
     }
 
     fn bind_expr_inner(&self, e: &ast::Expr, ctx: &mut ExprContext<'_>) -> Result<Expr> {
+        if let ast::Expr::Function(f) = e {
+            if let Some(over) = &f.over {
+                return self.bind_window_call(f, over, ctx);
+            }
+        }
         if ctx.agg.is_some() && !matches!(e, ast::Expr::Nested(_)) {
             if let Some(bound) = self.bind_grouped(e, ctx)? {
                 return Ok(bound);
@@ -539,6 +584,7 @@ impl Binder<'_> {
                 | ast::Expr::AnyOp { .. }
                 | ast::Expr::AllOp { .. }
         ) || contains_aggregate(e)
+            || contains_window(e)
         {
             return Ok(None);
         }
@@ -627,6 +673,26 @@ impl Binder<'_> {
             scope: &input,
             agg: None,
         };
+        let mut agg = self.aggregate_call(func, f, &mut inner, false)?;
+        let arg_type = agg
+            .arg
+            .as_ref()
+            .map(|a| type_of(a, &input))
+            .unwrap_or(DataType::Null);
+        agg.data_type = aggregate_type(agg.func, arg_type);
+        Ok(agg)
+    }
+
+    /// Binds an aggregate call's arguments in `ctx` (aggregates nested in
+    /// them allowed only when `nested_ok`, as in window calls of grouped
+    /// queries). The result type is left NULL: see [`aggregate_type`].
+    pub(super) fn aggregate_call(
+        &self,
+        func: AggregateFunction,
+        f: &ast::Function,
+        ctx: &mut ExprContext<'_>,
+        nested_ok: bool,
+    ) -> Result<AggregateExpr> {
         let (args, distinct) = match &f.args {
             ast::FunctionArguments::List(l) => (
                 l.args.clone(),
@@ -642,10 +708,10 @@ impl Binder<'_> {
         for a in &args {
             match a {
                 ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => {
-                    if contains_aggregate(x) {
+                    if !nested_ok && contains_aggregate(x) {
                         return Err(Error::programming("misuse of aggregate function"));
                     }
-                    bound.push(self.bind_expr(x, &mut inner)?)
+                    bound.push(self.bind_expr(x, ctx)?)
                 }
                 ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard) => star = true,
                 _ => return Err(Error::not_supported("named aggregate arguments")),
@@ -678,38 +744,42 @@ impl Binder<'_> {
         } else {
             func
         };
-        let arg = bound.first().cloned();
+        let mut arg = bound.first().cloned();
         if func != AggregateFunction::CountStar && arg.is_none() {
             return Err(Error::programming(format!(
                 "wrong number of arguments to function {}",
                 function_name(f)
             )));
         }
-        let arg_type = arg
-            .as_ref()
-            .map(|a| type_of(a, &input))
-            .unwrap_or(DataType::Null);
-        let data_type = match func {
-            AggregateFunction::Count | AggregateFunction::CountStar => DataType::Int64,
-            AggregateFunction::Sum => match arg_type {
-                DataType::Int64 | DataType::Boolean | DataType::Null => DataType::Int64,
-                _ => DataType::Float64,
-            },
-            AggregateFunction::Total | AggregateFunction::Avg => DataType::Float64,
-            AggregateFunction::GroupConcat => DataType::Utf8,
-            _ => arg_type,
-        };
         let separator = match bound.get(1) {
             Some(Expr::Literal(v)) => Some(v.clone()),
             Some(_) => return Err(Error::not_supported("non-constant GROUP_CONCAT separator")),
             None => None,
         };
+        let mut func = func;
+        if let Some(filter) = &f.filter {
+            // `agg(x) FILTER (WHERE c)` is `agg(CASE WHEN c THEN x END)`:
+            // every aggregate but COUNT(*) skips NULLs.
+            if !nested_ok && contains_aggregate(filter) {
+                return Err(Error::programming("misuse of aggregate function"));
+            }
+            let cond = self.bind_expr(filter, ctx)?;
+            let value = arg.take().unwrap_or(Expr::Literal(Value::Integer(1)));
+            if func == AggregateFunction::CountStar {
+                func = AggregateFunction::Count;
+            }
+            arg = Some(Expr::Case {
+                operand: None,
+                branches: vec![(cond, value)],
+                else_expr: None,
+            });
+        }
         Ok(AggregateExpr {
             func,
             arg,
             distinct,
             separator,
-            data_type,
+            data_type: DataType::Null,
         })
     }
 

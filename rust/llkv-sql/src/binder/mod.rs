@@ -9,6 +9,7 @@ pub(crate) mod query;
 mod recursive;
 pub mod scope;
 pub mod system;
+pub(crate) mod window;
 
 use std::cell::{Cell, RefCell};
 
@@ -41,6 +42,8 @@ pub struct Binder<'a> {
     /// The id the next recursive CTE gets.
     next_cte_id: Cell<usize>,
     relations: llkv_plan::Relations,
+    /// Window calls of the SELECTs being bound, innermost last.
+    windows: RefCell<Vec<window::WindowScope>>,
 }
 
 impl<'a> Binder<'a> {
@@ -58,6 +61,7 @@ impl<'a> Binder<'a> {
             ctes: RefCell::new(Vec::new()),
             recursive_ctes: RefCell::new(Vec::new()),
             next_cte_id: Cell::new(0),
+            windows: RefCell::new(Vec::new()),
             relations: Default::default(),
         }
     }

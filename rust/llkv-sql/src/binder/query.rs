@@ -8,7 +8,9 @@ use llkv_plan::{Error, Expr, LogicalPlan, Result, SetOpKind, SortKey, TableId, V
 use sqlparser::ast;
 
 use super::expr::{contains_aggregate, AggContext, ExprContext};
+use super::from::remap;
 use super::scope::{Scope, ScopeColumn};
+use super::window::WINDOW_BASE;
 use super::{object_name, schema_of, type_of, Binder};
 
 struct NoTables;
@@ -226,6 +228,15 @@ impl Binder<'_> {
     }
 
     fn bind_values(&self, v: &ast::Values) -> Result<LogicalPlan> {
+        self.windows
+            .borrow_mut()
+            .push(super::window::WindowScope::default());
+        let out = self.bind_values_rows(v);
+        self.pop_window_scope();
+        out
+    }
+
+    fn bind_values_rows(&self, v: &ast::Values) -> Result<LogicalPlan> {
         let scope = Scope::default();
         let mut rows = Vec::with_capacity(v.rows.len());
         let mut width = None;
@@ -266,6 +277,17 @@ impl Binder<'_> {
     /// Binds a SELECT with its ORDER BY. Returns the plan (whose trailing
     /// columns may be hidden sort keys) and the number of visible columns.
     fn bind_select(
+        &self,
+        s: &ast::Select,
+        order: &[ast::OrderByExpr],
+    ) -> Result<(LogicalPlan, usize)> {
+        self.push_window_scope(s)?;
+        let out = self.bind_select_in_window_scope(s, order);
+        self.pop_window_scope();
+        out
+    }
+
+    fn bind_select_in_window_scope(
         &self,
         s: &ast::Select,
         order: &[ast::OrderByExpr],
@@ -334,6 +356,7 @@ impl Binder<'_> {
             None => scope.clone(),
         };
         let expr_scope = if agg.is_some() { &scope } else { &post_scope };
+        self.allow_windows(true);
         // Projection.
         let mut exprs = Vec::new();
         let mut names = Vec::new();
@@ -383,8 +406,14 @@ impl Binder<'_> {
                 }
             }
         }
+        self.allow_windows(false);
         let having = match &s.having {
             Some(h) => Some(self.bind_in(h, expr_scope, &post_scope, agg.as_mut())?),
+            None => None,
+        };
+        self.allow_windows(true);
+        let qualify = match &s.qualify {
+            Some(q) => Some(self.bind_in(q, expr_scope, &post_scope, agg.as_mut())?),
             None => None,
         };
         // ORDER BY.
@@ -412,8 +441,13 @@ impl Binder<'_> {
                 nulls_first,
             });
         }
+        self.allow_windows(false);
+        let windows = self.take_window_calls();
+        if qualify.is_some() && windows.is_empty() {
+            return Err(Error::programming("QUALIFY clause needs a window function"));
+        }
         // Assemble.
-        let (mut plan, proj_scope) = match agg {
+        let (mut plan, mut proj_scope) = match agg {
             Some(ac) => {
                 let width = ac.group_by.len() + ac.aggregates.len();
                 let types: Vec<DataType> = (0..width).map(|i| ac.output_type(i)).collect();
@@ -443,6 +477,48 @@ impl Binder<'_> {
                 input: Box::new(plan),
                 predicate: h,
             };
+        }
+        if !windows.is_empty() {
+            let base = proj_scope.columns.len();
+            let to_output = |i: usize| {
+                if i >= WINDOW_BASE {
+                    base + (i - WINDOW_BASE)
+                } else {
+                    i
+                }
+            };
+            let input_schema = plan.schema();
+            let mut wnames: Vec<String> = input_schema
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            let mut wtypes: Vec<DataType> = input_schema
+                .fields()
+                .iter()
+                .map(|f| f.data_type().clone())
+                .collect();
+            for (i, w) in windows.iter().enumerate() {
+                wnames.push(format!("__window{i}"));
+                wtypes.push(w.data_type.clone());
+                proj_scope.columns.push(ScopeColumn {
+                    table: None,
+                    name: String::new(),
+                    data_type: w.data_type.clone(),
+                });
+            }
+            plan = LogicalPlan::Window {
+                input: Box::new(plan),
+                functions: windows,
+                schema: schema_of(&wnames, &wtypes),
+            };
+            if let Some(q) = qualify {
+                plan = LogicalPlan::Filter {
+                    input: Box::new(plan),
+                    predicate: remap(q, &to_output),
+                };
+            }
+            exprs = exprs.into_iter().map(|e| remap(e, &to_output)).collect();
         }
         let types: Vec<DataType> = exprs.iter().map(|e| type_of(e, &proj_scope)).collect();
         plan = LogicalPlan::Project {
@@ -556,7 +632,7 @@ fn sort_options(o: &ast::OrderByExpr) -> (bool, Option<bool>) {
     (descending, o.options.nulls_first)
 }
 
-fn sort_key(expr: Expr, o: &ast::OrderByExpr) -> SortKey {
+pub(super) fn sort_key(expr: Expr, o: &ast::OrderByExpr) -> SortKey {
     let (descending, nulls_first) = sort_options(o);
     SortKey {
         expr,
