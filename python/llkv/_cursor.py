@@ -7,6 +7,7 @@ converted to Python tuples only as they are fetched, one slice at a time.
 
 from __future__ import annotations
 
+import datetime
 import importlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -27,7 +28,9 @@ __all__ = ["Cursor"]
 if TYPE_CHECKING:
     #: A value that can be bound to a placeholder (NumPy is only needed
     #: for type checking: pyarrow does not require it at run time).
-    _ParamValue: TypeAlias = bool | int | float | str | bytes | bytearray | np.generic | None
+    _ParamValue: TypeAlias = (
+        bool | int | float | str | bytes | bytearray | datetime.date | np.generic | None
+    )
     #: Statement parameters: a sequence for ``?``, ``?NNN`` and ``$NNN``
     #: placeholders, a mapping for named ones (``:name``).
     _Params: TypeAlias = Sequence[_ParamValue] | Mapping[str, _ParamValue]

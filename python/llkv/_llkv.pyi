@@ -1,5 +1,6 @@
 """Type stubs for the native module ``llkv._llkv`` (Rust, via PyO3)."""
 
+import datetime
 import os
 from collections.abc import Sequence
 from types import TracebackType
@@ -28,7 +29,9 @@ __all__ = [
 ]
 
 #: A value that can be bound to a placeholder.
-_ParamValue: TypeAlias = bool | int | float | str | bytes | bytearray | np.generic | None
+_ParamValue: TypeAlias = (
+    bool | int | float | str | bytes | bytearray | datetime.date | np.generic | None
+)
 #: Parameters: a sequence for ``?``, ``?NNN`` and ``$NNN`` placeholders, a dict
 #: for named ``:name`` placeholders.
 _Params: TypeAlias = Sequence[_ParamValue] | dict[str, _ParamValue]
@@ -49,8 +52,10 @@ class Connection:
 
         ``sql`` is one statement, or several separated by ``;`` (the result of
         the last is returned). ``params`` is a list or tuple of None, bool,
-        int, float, str or bytes for ``?``, ``?NNN`` and ``$NNN``
-        placeholders, or a dict of them for named ``:name`` placeholders.
+        int, float, str, bytes, ``datetime.date`` (DATE) or
+        ``datetime.datetime`` (TIMESTAMP; an aware one is converted to UTC)
+        for ``?``, ``?NNN`` and ``$NNN`` placeholders, or a dict of them for
+        named ``:name`` placeholders.
         Returns a ``pyarrow.Table``: the rows of a query; for INSERT, UPDATE
         and DELETE one int64 column ``count`` holding the number of rows
         affected; an empty table for other statements. The GIL is released
@@ -69,8 +74,9 @@ class Connection:
         a pyarrow Table, RecordBatch or RecordBatchReader, a pandas or polars
         DataFrame, or any object with ``__arrow_c_stream__`` /
         ``__arrow_c_array__``. Columns missing from ``data`` get their
-        defaults; integer, float, string, binary and boolean Arrow types are
-        widened to the column type. With ``create=True`` a missing table is
+        defaults; integer, float, string, binary, boolean, date and timestamp
+        Arrow types are widened to the column type (timestamps to
+        microseconds; one with a time zone becomes UTC). With ``create=True`` a missing table is
         created from the data's schema. Rows are checked like INSERT rows
         (``IntegrityError``, ``DataError``) and land in the open transaction,
         or commit on their own; on error nothing is added.
@@ -80,10 +86,11 @@ class Connection:
         """Make Arrow data queryable as the read-only table ``name``.
 
         ``data`` is anything :meth:`insert_arrow` takes. Columns of types llkv
-        computes on (int64, float64, string, bool, binary) are read in place,
-        without a copy; other integer, float, string and binary types are
-        widened. The registration belongs to this connection and shadows a
-        stored table of the same name until :meth:`unregister`.
+        computes on (int64, float64, string, bool, binary, date32,
+        timestamp[us]) are read in place, without a copy; other integer,
+        float, string, binary, date and timestamp types are widened. The
+        registration belongs to this connection and shadows a stored table of
+        the same name until :meth:`unregister`.
         """
 
     def unregister(self, name: str) -> None:

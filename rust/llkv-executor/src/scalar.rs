@@ -7,8 +7,8 @@ use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringB
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{new_null_array, Array, ArrayRef};
-use arrow_schema::DataType;
-use llkv_plan::{Error, Result, Value};
+use arrow_schema::{DataType, TimeUnit};
+use llkv_plan::{temporal, Error, Result, Value};
 
 /// Whether row `i` of `array` is NULL. Unlike [`Array::is_null`] this is also
 /// true for every row of a `NullArray`, which has no validity buffer.
@@ -41,7 +41,28 @@ pub fn value_at(array: &dyn Array, i: usize) -> Value {
         DataType::Boolean => Value::Boolean(array.as_boolean().value(i)),
         DataType::Binary => Value::Blob(Arc::from(array.as_binary::<i32>().value(i))),
         DataType::LargeBinary => Value::Blob(Arc::from(array.as_binary::<i64>().value(i))),
+        DataType::Date32 => Value::Date(array.as_primitive::<Date32Type>().value(i)),
+        DataType::Timestamp(unit, _) => Value::Timestamp(timestamp_micros(array, *unit, i)),
         _ => Value::Null,
+    }
+}
+
+/// Row `i` of a TIMESTAMP array of any unit, in microseconds.
+fn timestamp_micros(array: &dyn Array, unit: TimeUnit, i: usize) -> i64 {
+    match unit {
+        TimeUnit::Second => array
+            .as_primitive::<TimestampSecondType>()
+            .value(i)
+            .saturating_mul(1_000_000),
+        TimeUnit::Millisecond => array
+            .as_primitive::<TimestampMillisecondType>()
+            .value(i)
+            .saturating_mul(1_000),
+        TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(i),
+        TimeUnit::Nanosecond => array
+            .as_primitive::<TimestampNanosecondType>()
+            .value(i)
+            .div_euclid(1_000),
     }
 }
 
@@ -91,6 +112,19 @@ pub fn array_from_values(data_type: &DataType, values: &[Value]) -> Result<Array
             }
             Arc::new(b.finish())
         }
+        DataType::Date32 => Arc::new(
+            values
+                .iter()
+                .map(value_to_date)
+                .collect::<arrow_array::Date32Array>(),
+        ),
+        DataType::Timestamp(TimeUnit::Microsecond, tz) => Arc::new(
+            values
+                .iter()
+                .map(value_to_timestamp)
+                .collect::<arrow_array::TimestampMicrosecondArray>()
+                .with_timezone_opt(tz.clone()),
+        ),
         other => {
             return Err(Error::not_supported(format!(
                 "values of type {other} are not supported yet"
@@ -128,6 +162,8 @@ pub fn value_to_i64(v: &Value) -> Option<i64> {
         Value::Boolean(b) => Some(*b as i64),
         Value::Text(s) => Some(text_to_i64(s)),
         Value::Blob(b) => Some(text_to_i64(&String::from_utf8_lossy(b))),
+        Value::Date(d) => Some(i64::from(*d)),
+        Value::Timestamp(t) => Some(*t),
     }
 }
 
@@ -153,6 +189,8 @@ pub fn value_to_f64(v: &Value) -> Option<f64> {
         Value::Boolean(b) => Some(*b as i64 as f64),
         Value::Text(s) => Some(text_to_f64(s)),
         Value::Blob(b) => Some(text_to_f64(&String::from_utf8_lossy(b))),
+        Value::Date(d) => Some(f64::from(*d)),
+        Value::Timestamp(t) => Some(*t as f64),
     }
 }
 
@@ -165,6 +203,7 @@ pub fn value_to_bool(v: &Value) -> Option<bool> {
         Value::Real(f) => Some(*f != 0.0),
         Value::Text(s) => Some(text_to_f64(s) != 0.0),
         Value::Blob(b) => Some(text_to_f64(&String::from_utf8_lossy(b)) != 0.0),
+        Value::Date(_) | Value::Timestamp(_) => None,
     }
 }
 
@@ -178,6 +217,32 @@ pub fn value_to_text(v: &Value) -> Option<String> {
         Value::Text(s) => Some(s.to_string()),
         // SQLite reads a blob's bytes as text.
         Value::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        Value::Date(d) => Some(temporal::format_date(*d)),
+        Value::Timestamp(t) => Some(temporal::format_timestamp(*t)),
+    }
+}
+
+/// A value as a DATE: dates as they are, timestamps truncated to their
+/// day, text parsed (`YYYY-MM-DD`, or a timestamp text); `None` otherwise.
+pub fn value_to_date(v: &Value) -> Option<i32> {
+    match v {
+        Value::Date(d) => Some(*d),
+        Value::Timestamp(t) => i32::try_from(t.div_euclid(temporal::MICROS_PER_DAY)).ok(),
+        Value::Text(s) => temporal::parse_date(s).or_else(|| {
+            temporal::parse_timestamp(s)
+                .and_then(|t| i32::try_from(t.div_euclid(temporal::MICROS_PER_DAY)).ok())
+        }),
+        _ => None,
+    }
+}
+
+/// A value as a TIMESTAMP in microseconds: dates at midnight, text parsed.
+pub fn value_to_timestamp(v: &Value) -> Option<i64> {
+    match v {
+        Value::Timestamp(t) => Some(*t),
+        Value::Date(d) => Some(i64::from(*d) * temporal::MICROS_PER_DAY),
+        Value::Text(s) => temporal::parse_timestamp(s),
+        _ => None,
     }
 }
 

@@ -265,6 +265,17 @@ pub enum ScalarFunction {
     Power,
     /// MOD(x, y)
     ModFn,
+    /// `EXTRACT(field FROM x)` / `date_part('field', x)` of a DATE or
+    /// TIMESTAMP: an integer (a real for `epoch`).
+    DatePart(crate::temporal::DateField),
+    /// `date_trunc('field', x)`: the start of the field's period.
+    DateTrunc(crate::temporal::DateField),
+    /// `strftime(x, format)` (arguments in that order once bound).
+    Strftime,
+    /// `CURRENT_DATE`.
+    CurrentDate,
+    /// `CURRENT_TIMESTAMP` / `now()` (UTC).
+    CurrentTimestamp,
 }
 
 impl Expr {

@@ -3,6 +3,7 @@
 pub mod error;
 pub mod expr;
 pub mod plan;
+pub mod temporal;
 pub mod types;
 pub mod value;
 pub mod window;

@@ -16,6 +16,48 @@ fn numeric_class(t: &DataType) -> Option<DataType> {
     }
 }
 
+/// The SQL name of a type, for messages.
+pub fn sql_name(t: &DataType) -> String {
+    match t {
+        DataType::Null => "NULL".into(),
+        DataType::Int64 | DataType::Int32 | DataType::Int16 | DataType::Int8 => "INTEGER".into(),
+        DataType::Float64 | DataType::Float32 => "REAL".into(),
+        DataType::Utf8 | DataType::LargeUtf8 => "TEXT".into(),
+        DataType::Boolean => "BOOLEAN".into(),
+        DataType::Binary | DataType::LargeBinary => "BLOB".into(),
+        DataType::Date32 => "DATE".into(),
+        DataType::Timestamp(..) => "TIMESTAMP".into(),
+        other => other.to_string(),
+    }
+}
+
+/// True for DATE and TIMESTAMP.
+pub fn is_temporal(t: &DataType) -> bool {
+    matches!(t, DataType::Date32 | DataType::Timestamp(..))
+}
+
+/// Result type of `+`/`-` when an operand is a DATE or TIMESTAMP: DATE ±
+/// integer days is a DATE, DATE - DATE is the days between; `None` when
+/// neither operand is temporal, `Some(Null)` for combinations without a
+/// meaning.
+pub fn temporal_arithmetic_type(
+    op: BinaryOp,
+    left: &DataType,
+    right: &DataType,
+) -> Option<DataType> {
+    if !is_temporal(left) && !is_temporal(right) {
+        return None;
+    }
+    let integral = |t: &DataType| matches!(t, DataType::Int64 | DataType::Null);
+    Some(match (op, left, right) {
+        (BinaryOp::Add, DataType::Date32, r) if integral(r) => DataType::Date32,
+        (BinaryOp::Add, l, DataType::Date32) if integral(l) => DataType::Date32,
+        (BinaryOp::Sub, DataType::Date32, r) if integral(r) => DataType::Date32,
+        (BinaryOp::Sub, DataType::Date32, DataType::Date32) => DataType::Int64,
+        _ => DataType::Null,
+    })
+}
+
 /// Result type of an arithmetic operator over operands of the given types.
 pub fn arithmetic_type(left: &DataType, right: &DataType) -> DataType {
     match (numeric_class(left), numeric_class(right)) {
@@ -30,7 +72,8 @@ pub fn arithmetic_type(left: &DataType, right: &DataType) -> DataType {
 pub fn binary_type(op: BinaryOp, left: &DataType, right: &DataType) -> DataType {
     match op {
         BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
-            arithmetic_type(left, right)
+            temporal_arithmetic_type(op, left, right)
+                .unwrap_or_else(|| arithmetic_type(left, right))
         }
         BinaryOp::Concat => DataType::Utf8,
         BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::ShiftLeft | BinaryOp::ShiftRight => {
@@ -55,6 +98,8 @@ pub fn common_type<'a>(types: impl IntoIterator<Item = &'a DataType>) -> DataTyp
             (DataType::Null, t) => t.clone(),
             (_, DataType::Null) => out,
             (a, b) if a == b => out,
+            (DataType::Date32, DataType::Timestamp(..)) => t.clone(),
+            (DataType::Timestamp(..), DataType::Date32) => out,
             (DataType::Utf8, _) | (_, DataType::Utf8) => DataType::Utf8,
             (DataType::Float64, _) | (_, DataType::Float64) => DataType::Float64,
             (DataType::Int64, DataType::Boolean) | (DataType::Boolean, DataType::Int64) => {
@@ -90,6 +135,12 @@ pub fn function_type(func: ScalarFunction, args: &[DataType]) -> DataType {
             Some(DataType::Int64) | Some(DataType::Boolean) => DataType::Int64,
             _ => DataType::Float64,
         },
+        F::DatePart(crate::temporal::DateField::Epoch) => DataType::Float64,
+        F::DatePart(_) => DataType::Int64,
+        F::DateTrunc(_) => DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None),
+        F::Strftime => DataType::Utf8,
+        F::CurrentDate => DataType::Date32,
+        F::CurrentTimestamp => DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None),
         F::ModFn => arithmetic_type(
             args.first().unwrap_or(&DataType::Null),
             args.get(1).unwrap_or(&DataType::Null),

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use arrow_schema::DataType;
+use arrow_schema::{DataType, TimeUnit};
 
 /// One SQL value. This is the currency of literals and parameters; bulk data
 /// always travels as Arrow arrays.
@@ -21,6 +21,10 @@ pub enum Value {
     Boolean(bool),
     /// A byte string (BLOB).
     Blob(Arc<[u8]>),
+    /// A DATE: days since 1970-01-01.
+    Date(i32),
+    /// A TIMESTAMP: microseconds since 1970-01-01 00:00:00 (UTC).
+    Timestamp(i64),
 }
 
 impl Value {
@@ -33,6 +37,8 @@ impl Value {
             Value::Text(_) => DataType::Utf8,
             Value::Boolean(_) => DataType::Boolean,
             Value::Blob(_) => DataType::Binary,
+            Value::Date(_) => DataType::Date32,
+            Value::Timestamp(_) => DataType::Timestamp(TimeUnit::Microsecond, None),
         }
     }
 
@@ -92,6 +98,10 @@ impl fmt::Display for Value {
                     write!(f, "{byte:02X}")?;
                 }
                 write!(f, "'")
+            }
+            Value::Date(d) => write!(f, "DATE '{}'", crate::temporal::format_date(*d)),
+            Value::Timestamp(t) => {
+                write!(f, "TIMESTAMP '{}'", crate::temporal::format_timestamp(*t))
             }
         }
     }

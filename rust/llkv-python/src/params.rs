@@ -114,6 +114,9 @@ fn to_value(obj: &Bound<'_, PyAny>, position: &str) -> PyResult<llkv::Value> {
     if let Ok(b) = obj.cast::<PyByteArray>() {
         return Ok(llkv::Value::Blob(Arc::from(b.to_vec())));
     }
+    if let Some(v) = temporal_value(obj)? {
+        return Ok(v);
+    }
     // NumPy scalars (np.int64, np.float32, np.bool_, np.str_ ...) convert
     // through their Python equivalent.
     let is_numpy = obj
@@ -128,9 +131,37 @@ fn to_value(obj: &Bound<'_, PyAny>, position: &str) -> PyResult<llkv::Value> {
         }
     }
     Err(NotSupportedError::new_err(format!(
-        "parameter {position}: unsupported type {}; use None, bool, int, float, str or bytes",
+        "parameter {position}: unsupported type {}; use None, bool, int, float, str, bytes, datetime.date or datetime.datetime",
         type_name(obj)
     )))
+}
+
+/// `datetime.date` → DATE and `datetime.datetime` (pandas' Timestamp too)
+/// → TIMESTAMP; an aware datetime is converted to UTC first. `None` for
+/// other objects.
+fn temporal_value(obj: &Bound<'_, PyAny>) -> PyResult<Option<llkv::Value>> {
+    /// `date(1970, 1, 1).toordinal()`.
+    const EPOCH_ORDINAL: i64 = 719_163;
+    let module = obj.py().import("datetime")?;
+    let datetime = module.getattr("datetime")?;
+    if obj.is_instance(&datetime)? {
+        let utc = module.getattr("timezone")?.getattr("utc")?;
+        let naive = if obj.getattr("tzinfo")?.is_none() {
+            obj.clone()
+        } else {
+            obj.call_method1("astimezone", (utc,))?
+        };
+        let days = naive.call_method0("toordinal")?.extract::<i64>()? - EPOCH_ORDINAL;
+        let field = |name: &str| -> PyResult<i64> { naive.getattr(name)?.extract::<i64>() };
+        let seconds = (field("hour")? * 60 + field("minute")?) * 60 + field("second")?;
+        let micros = days * 86_400_000_000 + seconds * 1_000_000 + field("microsecond")?;
+        return Ok(Some(llkv::Value::Timestamp(micros)));
+    }
+    if obj.is_instance(&module.getattr("date")?)? {
+        let days = obj.call_method0("toordinal")?.extract::<i64>()? - EPOCH_ORDINAL;
+        return Ok(Some(llkv::Value::Date(days as i32)));
+    }
+    Ok(None)
 }
 
 /// The Python type's qualified name, for error messages.

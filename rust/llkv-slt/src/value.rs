@@ -3,7 +3,7 @@
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Date32Type, Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type,
-    Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    Int8Type, TimestampMicrosecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::Array;
 use arrow_schema::DataType;
@@ -34,7 +34,8 @@ pub enum Scalar {
     Text(String),
     /// A binary value.
     Bytes(Vec<u8>),
-    /// A calendar date, already in `YYYY-MM-DD` form.
+    /// A calendar date or timestamp, already in `YYYY-MM-DD[ HH:MM:SS[.f]]`
+    /// form.
     Date(String),
 }
 
@@ -74,6 +75,9 @@ pub fn scalar_at(array: &dyn Array, row: usize) -> Result<Scalar, UnsupportedTyp
         DataType::Date32 => {
             Scalar::Date(format_date(array.as_primitive::<Date32Type>().value(row)))
         }
+        DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, _) => Scalar::Date(
+            format_timestamp(array.as_primitive::<TimestampMicrosecondType>().value(row)),
+        ),
         other => return Err(UnsupportedType(other.to_string())),
     };
     Ok(scalar)
@@ -92,6 +96,28 @@ pub fn format_date(days: i32) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Formats microseconds since the epoch as `YYYY-MM-DD HH:MM:SS`, with
+/// the fraction (trailing zeros dropped) when it is not zero.
+pub fn format_timestamp(micros: i64) -> String {
+    const DAY: i64 = 86_400_000_000;
+    let days = micros.div_euclid(DAY);
+    let rest = micros.rem_euclid(DAY);
+    let secs = rest / 1_000_000;
+    let frac = rest % 1_000_000;
+    let text = format!(
+        "{} {:02}:{:02}:{:02}",
+        format_date(days as i32),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    if frac == 0 {
+        text
+    } else {
+        format!("{text}.{}", format!("{frac:06}").trim_end_matches('0'))
+    }
 }
 
 #[cfg(test)]

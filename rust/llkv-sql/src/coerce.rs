@@ -57,6 +57,33 @@ pub fn coerce_for_column(array: &ArrayRef, column: &ColumnMeta, table: &str) -> 
             }
             cast_array(array, &target)?
         }
+        (DataType::Utf8, SqlType::Date | SqlType::Timestamp) => {
+            for i in 0..array.len() {
+                let v = value_at(array.as_ref(), i);
+                let ok = if column.sql_type == SqlType::Date {
+                    llkv_executor::scalar::value_to_date(&v).is_some()
+                } else {
+                    llkv_executor::scalar::value_to_timestamp(&v).is_some()
+                };
+                if !v.is_null() && !ok {
+                    return Err(bad_value(column, table, &v));
+                }
+            }
+            cast_array(array, &target)?
+        }
+        (DataType::Date32 | DataType::Timestamp(..), SqlType::Date | SqlType::Timestamp) => {
+            cast_array(array, &target)?
+        }
+        (_, SqlType::Date | SqlType::Timestamp)
+        | (DataType::Date32 | DataType::Timestamp(..), SqlType::Integer | SqlType::Real) => {
+            match (0..array.len())
+                .map(|i| value_at(array.as_ref(), i))
+                .find(|v| !v.is_null())
+            {
+                Some(v) => return Err(bad_value(column, table, &v)),
+                None => arrow_array::new_null_array(&target, array.len()),
+            }
+        }
         (DataType::Utf8, SqlType::Boolean) => {
             let s = array.as_string::<i32>();
             let mut out = Vec::with_capacity(s.len());

@@ -45,7 +45,11 @@ pub(crate) fn column_meta(def: &ast::ColumnDef, field_id: u32) -> ColumnMeta {
 
 pub(crate) fn column_type(dt: &ast::DataType) -> SqlType {
     let name = dt.to_string().to_ascii_uppercase();
-    if name.starts_with("BOOL") {
+    if name == "DATE" {
+        SqlType::Date
+    } else if name.starts_with("TIMESTAMP") || name == "DATETIME" {
+        SqlType::Timestamp
+    } else if name.starts_with("BOOL") {
         SqlType::Boolean
     } else if name.contains("INT") {
         SqlType::Integer

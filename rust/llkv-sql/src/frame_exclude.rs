@@ -74,19 +74,23 @@ pub(crate) fn fold_frame_excludes(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSp
         return tokens;
     }
     let mut out: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len() + 2);
-    let mut open: Vec<usize> = Vec::new();
+    // Open parentheses: position in `out`, and whether they open a window
+    // specification.
+    let mut open: Vec<(usize, bool)> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
         let t = &tokens[i];
         match &t.token {
-            Token::LParen => open.push(out.len()),
+            Token::LParen => open.push((out.len(), opens_window_spec(&tokens, i, &out))),
             Token::RParen => {
                 open.pop();
             }
             _ => {}
         }
         if keyword(&t.token) == Some(Keyword::EXCLUDE) {
-            if let (Some((kind, close)), Some(&paren)) = (exclude_clause(&tokens, i), open.last()) {
+            if let (Some((kind, close)), Some(&(paren, true))) =
+                (exclude_clause(&tokens, i), open.last())
+            {
                 name_window(&mut out, paren, kind);
                 i = close;
                 continue;
@@ -96,6 +100,35 @@ pub(crate) fn fold_frame_excludes(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSp
         i += 1;
     }
     out
+}
+
+/// Whether the `(` at `tokens[i]` opens a window specification: it follows
+/// OVER, or it follows AS (a WINDOW clause entry) and starts like one
+/// (PARTITION/ORDER/ROWS/RANGE/GROUPS, possibly after a base window name).
+fn opens_window_spec(tokens: &[TokenWithSpan], i: usize, out: &[TokenWithSpan]) -> bool {
+    let before = out
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.token, Token::Whitespace(_)))
+        .and_then(|t| keyword(&t.token));
+    match before {
+        Some(Keyword::OVER) => true,
+        Some(Keyword::AS) => {
+            let first = next_solid(tokens, i + 1);
+            let starts = |j: usize| {
+                tokens
+                    .get(j)
+                    .and_then(|t| keyword(&t.token))
+                    .is_some_and(|k| SPEC_KEYWORDS.contains(&k) || k == Keyword::EXCLUDE)
+            };
+            let name = matches!(
+                tokens.get(first).map(|t| &t.token),
+                Some(Token::Word(w)) if w.keyword == Keyword::NoKeyword || w.quote_style.is_some()
+            );
+            starts(first) || (name && starts(next_solid(tokens, first + 1)))
+        }
+        _ => false,
+    }
 }
 
 /// Adds the EXCLUDE marker to the window name after the `(` at `paren`,
@@ -152,10 +185,19 @@ mod tests {
             fold("OVER (w EXCLUDE TIES)"),
             "OVER (\"w__llkv_exclude_ties\" )"
         );
-        // Not a frame: DuckDB's SELECT * EXCLUDE (col) is left alone.
         assert_eq!(
-            fold("SELECT * EXCLUDE (a) FROM t"),
-            "SELECT * EXCLUDE (a) FROM t"
+            fold("WINDOW w AS (ORDER BY x EXCLUDE GROUP)"),
+            "WINDOW w AS (\"__llkv_exclude_group\" ORDER BY x )"
         );
+        // Not a frame: DuckDB's SELECT * EXCLUDE (col) is left alone, and so
+        // are a column named exclude and a select of one.
+        for sql in [
+            "SELECT * EXCLUDE (a) FROM t",
+            "CREATE TABLE t(a INTEGER, exclude ties)",
+            "SELECT (SELECT exclude ties) FROM s",
+            "WITH c AS (SELECT exclude group) SELECT 1",
+        ] {
+            assert_eq!(fold(sql), sql);
+        }
     }
 }

@@ -23,6 +23,8 @@ fn sql_type_of(name: &str, t: &DataType) -> Result<SqlType> {
         Some(DataType::Utf8) => SqlType::Text,
         Some(DataType::Boolean) => SqlType::Boolean,
         Some(DataType::Binary) => SqlType::Blob,
+        Some(DataType::Date32) => SqlType::Date,
+        Some(DataType::Timestamp(..)) => SqlType::Timestamp,
         _ => {
             return Err(Error::not_supported(format!(
                 "column {name}: Arrow type {t} has no llkv column type yet"
@@ -42,9 +44,31 @@ fn widened(t: &DataType) -> Option<DataType> {
         Binary | LargeBinary | BinaryView | FixedSizeBinary(_) => Binary,
         Boolean => Boolean,
         Null => Null,
+        Date32 | Date64 => Date32,
+        Timestamp(..) => Timestamp(arrow_schema::TimeUnit::Microsecond, None),
         Dictionary(_, value) => return widened(value),
         _ => return None,
     })
+}
+
+/// Converts `array` to its widened type `wide`. Timestamps keep their
+/// instant: one with a time zone becomes the UTC microseconds it stands
+/// for (a plain cast would shift it to wall-clock time).
+fn widen(
+    array: &ArrayRef,
+    wide: &DataType,
+    options: &CastOptions<'_>,
+) -> std::result::Result<ArrayRef, arrow_schema::ArrowError> {
+    if let (DataType::Timestamp(_, Some(tz)), DataType::Timestamp(unit, None)) =
+        (array.data_type(), wide)
+    {
+        let same_zone = DataType::Timestamp(*unit, Some(tz.clone()));
+        let micros = cast_with_options(array, &same_zone, options)?;
+        let naive = arrow_array::TimestampMicrosecondArray::from(micros.to_data())
+            .with_timezone_opt(None::<String>);
+        return Ok(std::sync::Arc::new(naive));
+    }
+    cast_with_options(array, wide, options)
 }
 
 /// Creates `table` with one nullable column per field of `schema`.
@@ -172,7 +196,7 @@ pub(crate) fn insert_batches(
                     if *array.data_type() == wide {
                         array.clone()
                     } else {
-                        cast_with_options(array, &wide, &strict)
+                        widen(array, &wide, &strict)
                             .map_err(|e| Error::data(format!("column {}: {e}", column.name)))?
                     }
                 }
@@ -231,7 +255,7 @@ pub(crate) fn normalize(
                 if a.data_type() == f.data_type() {
                     Ok(a.clone())
                 } else {
-                    cast_with_options(a, f.data_type(), &strict)
+                    widen(a, f.data_type(), &strict)
                         .map_err(|e| Error::data(format!("column {}: {e}", f.name())))
                 }
             })

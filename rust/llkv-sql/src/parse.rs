@@ -40,12 +40,22 @@ pub(crate) fn parse_commands(sql: &str) -> Result<Vec<Command>> {
             .with_tokens_with_locations(crate::frame_exclude::fold_frame_excludes(tokens));
         parse_command_list(&mut parser)
     };
-    match parse(&LlkvGrammar::default()) {
-        Ok(s) => Ok(s),
+    let mut commands = match parse(&LlkvGrammar::default()) {
+        Ok(s) => s,
         Err(first) => parse(&sqlparser::dialect::SQLiteDialect {})
             .or_else(|_| parse(&sqlparser::dialect::PostgreSqlDialect {}))
-            .map_err(|_| Error::programming(format!("syntax error: {first}"))),
+            .map_err(|_| Error::programming(format!("syntax error: {first}")))?,
+    };
+    // Anonymous `?`s take their numbers from their place in the text, not
+    // from the order the binder happens to visit clauses in (it binds FROM
+    // and WHERE before the select list, LIMIT first), and a clause bound
+    // twice (a named window used by two calls) reads the same parameter.
+    for c in &mut commands {
+        if let Command::Sql(stmt) = c {
+            crate::named_params::number_anonymous(stmt.as_mut(), 0);
+        }
     }
+    Ok(commands)
 }
 
 /// Parses SQL text that must hold only statements sqlparser knows.

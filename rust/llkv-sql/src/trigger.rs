@@ -313,6 +313,11 @@ fn literal(v: &Value) -> ast::Expr {
         Value::Blob(b) => {
             ast::Value::HexStringLiteral(b.iter().map(|x| format!("{x:02X}")).collect())
         }
+        // `DATE '...'` / `TIMESTAMP '...'`, which parse back to the value.
+        Value::Date(_) | Value::Timestamp(_) => {
+            return crate::parse::parse_stored_expr(&v.to_string())
+                .unwrap_or(ast::Expr::value(ast::Value::Null))
+        }
     };
     ast::Expr::value(value)
 }

@@ -16,6 +16,10 @@ pub enum SqlType {
     Boolean,
     /// BLOB, BYTEA, BINARY, VARBINARY: bytes.
     Blob,
+    /// DATE: a calendar day.
+    Date,
+    /// TIMESTAMP, DATETIME, TIMESTAMPTZ: microseconds, UTC.
+    Timestamp,
 }
 
 impl SqlType {
@@ -27,6 +31,8 @@ impl SqlType {
             SqlType::Text => DataType::Utf8,
             SqlType::Boolean => DataType::Boolean,
             SqlType::Blob => DataType::Binary,
+            SqlType::Date => DataType::Date32,
+            SqlType::Timestamp => DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None),
         }
     }
 
@@ -38,6 +44,8 @@ impl SqlType {
             SqlType::Text => "TEXT",
             SqlType::Boolean => "BOOLEAN",
             SqlType::Blob => "BLOB",
+            SqlType::Date => "DATE",
+            SqlType::Timestamp => "TIMESTAMP",
         }
     }
 }

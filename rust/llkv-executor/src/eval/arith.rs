@@ -7,7 +7,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{new_null_array, Array, ArrayRef, Float64Array, Int64Array};
 use arrow_schema::DataType;
-use llkv_plan::types::{arithmetic_type, negate_type};
+use llkv_plan::types::{arithmetic_type, negate_type, temporal_arithmetic_type};
 use llkv_plan::{BinaryOp, Error, Result};
 
 use super::dynamic::{is_dynamic, per_row_binary, per_row_unary};
@@ -17,6 +17,9 @@ use super::{arrow_err, cast_array};
 pub fn arithmetic(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<ArrayRef> {
     if typed_per_row(l) || typed_per_row(r) {
         return per_row_binary(l, r, &DataType::Float64, |a, b| arithmetic(op, a, b));
+    }
+    if let Some(t) = temporal_arithmetic_type(op, l.data_type(), r.data_type()) {
+        return date_arithmetic(op, l, r, &t);
     }
     let t = arithmetic_type(l.data_type(), r.data_type());
     match t {
@@ -60,6 +63,51 @@ pub fn arithmetic(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<ArrayRef> 
         }
         _ => Ok(new_null_array(&DataType::Null, l.len())),
     }
+}
+
+/// DATE ± integer days and DATE - DATE (days between); other arithmetic
+/// on dates and times is an error.
+fn date_arithmetic(op: BinaryOp, l: &ArrayRef, r: &ArrayRef, t: &DataType) -> Result<ArrayRef> {
+    if t == &DataType::Null {
+        return Err(Error::data(format!(
+            "cannot compute {} {} {}",
+            llkv_plan::types::sql_name(l.data_type()),
+            match op {
+                BinaryOp::Add => "+",
+                BinaryOp::Sub => "-",
+                BinaryOp::Mul => "*",
+                BinaryOp::Div => "/",
+                _ => "%",
+            },
+            llkv_plan::types::sql_name(r.data_type())
+        )));
+    }
+    let day = |a: &ArrayRef, i: usize| {
+        crate::scalar::value_to_i64(&crate::scalar::value_at(a.as_ref(), i))
+    };
+    let mut out = Vec::with_capacity(l.len());
+    for i in 0..l.len() {
+        let v = match (day(l, i), day(r, i)) {
+            (Some(a), Some(b)) => {
+                let x = if op == BinaryOp::Add {
+                    a.checked_add(b)
+                } else {
+                    a.checked_sub(b)
+                };
+                let x = x.ok_or_else(|| Error::data("date out of range"))?;
+                if t == &DataType::Date32 {
+                    llkv_plan::Value::Date(
+                        i32::try_from(x).map_err(|_| Error::data("date out of range"))?,
+                    )
+                } else {
+                    llkv_plan::Value::Integer(x)
+                }
+            }
+            _ => llkv_plan::Value::Null,
+        };
+        out.push(v);
+    }
+    crate::scalar::array_from_values(t, &out)
 }
 
 fn zip_f64(

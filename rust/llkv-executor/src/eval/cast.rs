@@ -7,9 +7,13 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, Float64Array, Int64Array};
 use arrow_schema::DataType;
-use llkv_plan::{Error, Result};
+use llkv_plan::types::{is_temporal, sql_name};
+use llkv_plan::{Error, Result, Value};
 
-use crate::scalar::{array_from_values, real_to_i64, text_to_f64, text_to_i64, value_at};
+use crate::scalar::{
+    array_from_values, real_to_i64, text_to_f64, text_to_i64, value_at, value_to_date,
+    value_to_timestamp,
+};
 
 /// Converts `array` to type `to`.
 pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
@@ -22,6 +26,9 @@ pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     }
     if from == &DataType::Null {
         return Ok(new_null_array(to, array.len()));
+    }
+    if is_temporal(from) || is_temporal(to) {
+        return cast_temporal(array, to);
     }
     match (from, to) {
         (DataType::Utf8, DataType::Int64) => {
@@ -69,6 +76,49 @@ pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
         _ => arrow_cast::cast(array, to)
             .map_err(|e| Error::data(format!("cannot cast {from} to {to}: {e}"))),
     }
+}
+
+/// Casts to or from DATE and TIMESTAMP: text is parsed strictly (a value
+/// that is not a date is an error, not NULL), dates and timestamps convert
+/// into each other and format as text; numbers do not convert.
+fn cast_temporal(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
+    let from = array.data_type();
+    let allowed = matches!(
+        (from, to),
+        (DataType::Utf8 | DataType::LargeUtf8, _)
+            | (_, DataType::Utf8 | DataType::LargeUtf8)
+            | (
+                DataType::Date32 | DataType::Timestamp(..),
+                DataType::Date32 | DataType::Timestamp(..)
+            )
+    );
+    if !allowed {
+        return Err(Error::data(format!(
+            "cannot cast {} to {}",
+            sql_name(from),
+            sql_name(to)
+        )));
+    }
+    let values: Vec<Value> = (0..array.len())
+        .map(|i| value_at(array.as_ref(), i))
+        .collect();
+    if matches!(from, DataType::Utf8 | DataType::LargeUtf8) {
+        for v in &values {
+            let ok = match to {
+                DataType::Date32 => value_to_date(v).is_some(),
+                _ => value_to_timestamp(v).is_some(),
+            };
+            if !v.is_null() && !ok {
+                let what = if to == &DataType::Date32 {
+                    "date"
+                } else {
+                    "timestamp"
+                };
+                return Err(Error::data(format!("invalid {what}: {v}")));
+            }
+        }
+    }
+    array_from_values(to, &values)
 }
 
 /// Truth values of an array: numbers are true when non-zero, text by its

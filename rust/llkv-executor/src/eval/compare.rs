@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 
 use arrow_array::{Array, ArrayRef, BooleanArray};
 use arrow_schema::DataType;
+use llkv_plan::types::{is_temporal, sql_name};
 use llkv_plan::{BinaryOp, Error, Result, Value};
 
 use super::{arrow_err, cast_array};
@@ -40,6 +41,23 @@ pub fn compare_arrays(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<Boolea
     }
     let (a, b) = if lt == rt {
         (l.clone(), r.clone())
+    } else if is_temporal(lt) || is_temporal(rt) {
+        // Text meets a date as a date; a DATE meets a TIMESTAMP at midnight.
+        let target = match (lt, rt) {
+            (DataType::Timestamp(..), _) | (_, DataType::Timestamp(..)) => {
+                DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None)
+            }
+            _ => DataType::Date32,
+        };
+        let comparable = |t: &DataType| is_temporal(t) || t == &DataType::Utf8;
+        if !comparable(lt) || !comparable(rt) {
+            return Err(Error::data(format!(
+                "cannot compare {} with {}",
+                sql_name(lt),
+                sql_name(rt)
+            )));
+        }
+        (cast_array(l, &target)?, cast_array(r, &target)?)
     } else if is_integral(lt) && is_integral(rt) {
         (
             cast_array(l, &DataType::Int64)?,
@@ -91,6 +109,30 @@ pub fn compare_values(a: &Value, b: &Value) -> Ordering {
             Value::Boolean(b) => Some(*b as i64 as f64),
             _ => None,
         }
+    }
+    let instant = |v: &Value| match v {
+        Value::Date(d) => Some(i64::from(*d) * llkv_plan::temporal::MICROS_PER_DAY),
+        Value::Timestamp(t) => Some(*t),
+        _ => None,
+    };
+    match (instant(a), instant(b)) {
+        (Some(x), Some(y)) => return x.cmp(&y),
+        // Dates and times sort after numbers and before text.
+        (Some(_), None) => {
+            return if num(b).is_some() {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            }
+        }
+        (None, Some(_)) => {
+            return if num(a).is_some() {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            }
+        }
+        (None, None) => {}
     }
     match (a, b) {
         (Value::Integer(x), Value::Integer(y)) => x.cmp(y),

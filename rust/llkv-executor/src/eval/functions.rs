@@ -211,12 +211,17 @@ fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
                 Value::Real(if x < 0.0 { -r } else { r })
             }
         }
+        F::DatePart(_) | F::DateTrunc(_) | F::Strftime | F::CurrentDate | F::CurrentTimestamp => {
+            super::temporal::apply(func, args)?
+        }
         F::TypeOf => Value::from(match a0 {
             Value::Null => "null",
             Value::Integer(_) | Value::Boolean(_) => "integer",
             Value::Real(_) => "real",
             Value::Text(_) => "text",
             Value::Blob(_) => "blob",
+            Value::Date(_) => "date",
+            Value::Timestamp(_) => "timestamp",
         }),
         F::ConcatFn => Value::from(
             args.iter()

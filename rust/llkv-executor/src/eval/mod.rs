@@ -9,6 +9,7 @@ pub(crate) mod dynamic;
 mod functions;
 mod like;
 mod subquery;
+mod temporal;
 
 use std::sync::Arc;
 

@@ -24,6 +24,8 @@ enum ValueKey {
     Float(u64),
     Text(Arc<str>),
     Blob(Arc<[u8]>),
+    Date(i32),
+    Timestamp(i64),
 }
 
 fn value_key(v: &Value) -> Option<ValueKey> {
@@ -40,6 +42,8 @@ fn value_key(v: &Value) -> Option<ValueKey> {
         }
         Value::Text(s) => Some(ValueKey::Text(s.clone())),
         Value::Blob(b) => Some(ValueKey::Blob(b.clone())),
+        Value::Date(d) => Some(ValueKey::Date(*d)),
+        Value::Timestamp(t) => Some(ValueKey::Timestamp(*t)),
     }
 }
 

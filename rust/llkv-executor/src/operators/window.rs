@@ -89,6 +89,9 @@ fn encode(arrays: &[ArrayRef], options: &[SortOptions]) -> Result<Option<Rows>> 
     if arrays.is_empty() {
         return Ok(None);
     }
+    // -0.0 and 0.0 are one value: the same partition, peers.
+    let arrays: Vec<ArrayRef> = arrays.iter().map(super::rows::positive_zero).collect();
+    let arrays = &arrays[..];
     let fields = arrays
         .iter()
         .zip(options)
@@ -231,13 +234,14 @@ fn compute(
         WindowFunction::Ntile => {
             let buckets = arg(w, 0, batch, ctx)?.ok_or_else(|| Error::internal("ntile"))?;
             for k in 0..n {
-                let Some(b) = value_to_i64(&value_at(buckets.as_ref(), order[k])) else {
+                // The bucket count is read once per partition, at its first row.
+                let (ps, pe) = layout.partition[k];
+                let Some(b) = value_to_i64(&value_at(buckets.as_ref(), order[ps])) else {
                     continue;
                 };
                 if b <= 0 {
                     return Err(Error::data("argument of ntile must be greater than zero"));
                 }
-                let (ps, pe) = layout.partition[k];
                 out[order[k]] = Value::Integer(ntile((k - ps) as i64, (pe - ps) as i64, b));
             }
         }
@@ -289,7 +293,7 @@ fn compute(
                     _ => 1,
                 };
                 let found = if w.ignore_nulls || w.frame.exclude != FrameExclude::NoOthers {
-                    let mut rows = frames.rows(k)?.into_iter().filter(|&p| {
+                    let mut rows = frames.iter(k)?.filter(|&p| {
                         !w.ignore_nulls || !crate::scalar::is_null_at(values.as_ref(), order[p])
                     });
                     if w.func == WindowFunction::LastValue {
@@ -395,6 +399,34 @@ fn aggregate(
     };
     let incremental = w.frame.start == FrameBound::UnboundedPreceding
         && w.frame.exclude == FrameExclude::NoOthers;
+    // Frames that run to the partition's end grow as rows go backwards;
+    // GROUP_CONCAT and ANY_VALUE must see rows in order, so they are not
+    // fed backwards.
+    if !incremental
+        && w.frame.end == FrameBound::UnboundedFollowing
+        && w.frame.exclude == FrameExclude::NoOthers
+        && !matches!(
+            agg.func,
+            llkv_plan::AggregateFunction::GroupConcat | llkv_plan::AggregateFunction::AnyValue
+        )
+    {
+        let mut acc = Accumulator::new(agg);
+        let mut added = (usize::MAX, usize::MAX);
+        for k in (0..order.len()).rev() {
+            let (_, pe) = frames.layout.partition[k];
+            let (fs, _) = frames.span(k)?;
+            if added.0 != pe || fs > added.1 {
+                acc = Accumulator::new(agg);
+                added = (pe, pe);
+            }
+            for p in (fs..added.1).rev() {
+                acc.add(agg, value(p))?;
+            }
+            added.1 = added.1.min(fs);
+            out[order[k]] = acc.finish();
+        }
+        return Ok(());
+    }
     let mut acc = Accumulator::new(agg);
     let mut added = (usize::MAX, 0);
     let mut last: Option<(Vec<usize>, Value)> = None;
@@ -475,8 +507,17 @@ impl<'a> Frames<'a> {
             keys = layout
                 .order
                 .iter()
-                .map(|&r| value_to_f64(&value_at(a.as_ref(), r)))
-                .collect();
+                .map(|&r| match value_at(a.as_ref(), r) {
+                    Value::Null => Ok(None),
+                    v @ (Value::Integer(_)
+                    | Value::Real(_)
+                    | Value::Date(_)
+                    | Value::Timestamp(_)) => Ok(value_to_f64(&v)),
+                    other => Err(Error::data(format!(
+                        "RANGE with an offset needs numeric ORDER BY values, got {other}"
+                    ))),
+                })
+                .collect::<Result<_>>()?;
         }
         let mut non_null = Vec::new();
         if !keys.is_empty() {
@@ -628,14 +669,20 @@ impl<'a> Frames<'a> {
 
     /// The sorted positions of `k`'s frame, after exclusion.
     fn rows(&self, k: usize) -> Result<Vec<usize>> {
+        Ok(self.iter(k)?.collect())
+    }
+
+    /// The sorted positions of `k`'s frame, after exclusion, lazily (from
+    /// either end).
+    fn iter(&self, k: usize) -> Result<impl DoubleEndedIterator<Item = usize> + '_> {
         let (start, end) = self.span(k)?;
         let (gs, ge) = self.layout.peers[k];
-        let keep = |p: &usize| match self.w.frame.exclude {
+        let exclude = self.w.frame.exclude;
+        Ok((start..end).filter(move |p| match exclude {
             FrameExclude::NoOthers => true,
             FrameExclude::CurrentRow => *p != k,
             FrameExclude::Group => !(gs..ge).contains(p),
             FrameExclude::Ties => *p == k || !(gs..ge).contains(p),
-        };
-        Ok((start..end).filter(keep).collect())
+        }))
     }
 }

@@ -89,6 +89,10 @@ pub fn cast_target(dt: &ast::DataType) -> Result<DataType> {
         | "NVARCHAR" | "NCHAR" | "VARYING CHARACTER" | "NATIVE CHARACTER" => DataType::Utf8,
         "BOOLEAN" | "BOOL" => DataType::Boolean,
         "BLOB" | "BYTEA" | "BINARY" | "VARBINARY" => DataType::Binary,
+        "DATE" => DataType::Date32,
+        t if t.starts_with("TIMESTAMP") || t == "DATETIME" => {
+            DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None)
+        }
         other => {
             return Err(Error::not_supported(format!(
                 "type {other} is not supported yet"
@@ -148,6 +152,15 @@ pub(super) fn scalar_function(name: &str, nargs: usize) -> Option<ScalarFunction
         "ceil" | "ceiling" => F::Ceil,
         "sqrt" => F::Sqrt,
         "power" | "pow" => F::Power,
+        "strftime" if nargs == 2 => F::Strftime,
+        "current_date" | "today" if nargs == 0 => F::CurrentDate,
+        "current_timestamp" | "now" | "localtimestamp" if nargs == 0 => F::CurrentTimestamp,
+        "year" | "quarter" | "month" | "day" | "hour" | "minute" | "second" | "dayofweek"
+        | "dayofyear" | "week" | "epoch"
+            if nargs == 1 =>
+        {
+            F::DatePart(llkv_plan::temporal::DateField::from_name(name)?)
+        }
         "mod" => F::ModFn,
         _ => return None,
     })
@@ -533,6 +546,36 @@ impl Binder<'_> {
                 }
             }
             E::Function(f) => self.bind_function(f, ctx)?,
+            E::TypedString(ts) => {
+                let text = match &ts.value.value {
+                    ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s,
+                    other => return Err(Error::programming(format!("bad typed literal {other}"))),
+                };
+                let to = cast_target(&ts.data_type)?;
+                match &to {
+                    DataType::Date32 => Expr::Literal(Value::Date(
+                        llkv_plan::temporal::parse_date(text)
+                            .ok_or_else(|| Error::data(format!("invalid date: '{text}'")))?,
+                    )),
+                    DataType::Timestamp(..) => Expr::Literal(Value::Timestamp(
+                        llkv_plan::temporal::parse_timestamp(text)
+                            .ok_or_else(|| Error::data(format!("invalid timestamp: '{text}'")))?,
+                    )),
+                    _ => Expr::Cast {
+                        expr: Box::new(Expr::Literal(Value::from(text.as_str()))),
+                        to,
+                    },
+                }
+            }
+            E::Extract { field, expr, .. } => {
+                let name = field.to_string();
+                let field = llkv_plan::temporal::DateField::from_name(&name)
+                    .ok_or_else(|| Error::programming(format!("unknown date field {name}")))?;
+                Expr::Function {
+                    func: ScalarFunction::DatePart(field),
+                    args: vec![self.bind_expr(expr, ctx)?],
+                }
+            }
             E::Tuple(items) if items.len() == 1 => self.bind_expr(&items[0], ctx)?,
             E::AnyOp {
                 left,
@@ -673,7 +716,11 @@ impl Binder<'_> {
             scope: &input,
             agg: None,
         };
-        let mut agg = self.aggregate_call(func, f, &mut inner, false)?;
+        // Window calls may not hide in an aggregate's arguments or FILTER.
+        let windows = self.allow_windows(false);
+        let agg = self.aggregate_call(func, f, &mut inner, false);
+        self.allow_windows(windows);
+        let mut agg = agg?;
         let arg_type = agg
             .arg
             .as_ref()
@@ -804,6 +851,9 @@ impl Binder<'_> {
                 "misuse of aggregate function {name}()"
             )));
         }
+        if let Some(e) = self.bind_date_function(&name, &args, ctx)? {
+            return Ok(e);
+        }
         let func = scalar_function(&name, args.len())
             .ok_or_else(|| Error::programming(format!("no such function: {name}")))?;
         let bound = args
@@ -811,6 +861,53 @@ impl Binder<'_> {
             .map(|a| self.bind_expr(a, ctx))
             .collect::<Result<Vec<_>>>()?;
         Ok(Expr::Function { func, args: bound })
+    }
+
+    /// `date_part('field', x)`, `date_trunc('field', x)` (the field a
+    /// literal) and `strftime`, whose SQLite form puts the format first.
+    fn bind_date_function(
+        &self,
+        name: &str,
+        args: &[ast::Expr],
+        ctx: &mut ExprContext<'_>,
+    ) -> Result<Option<Expr>> {
+        let literal = |e: &ast::Expr| match e {
+            ast::Expr::Value(v) => match &v.value {
+                ast::Value::SingleQuotedString(s) => Some(s.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (name, args) {
+            ("date_part" | "datepart" | "date_trunc" | "datetrunc", [field, x]) => {
+                let text = literal(field).ok_or_else(|| {
+                    Error::programming(format!("{name}() needs the field as a string literal"))
+                })?;
+                let field = llkv_plan::temporal::DateField::from_name(&text)
+                    .ok_or_else(|| Error::programming(format!("unknown date field '{text}'")))?;
+                let func = if name.starts_with("date_p") || name == "datepart" {
+                    ScalarFunction::DatePart(field)
+                } else {
+                    ScalarFunction::DateTrunc(field)
+                };
+                Ok(Some(Expr::Function {
+                    func,
+                    args: vec![self.bind_expr(x, ctx)?],
+                }))
+            }
+            ("strftime", [a, b]) => {
+                // SQLite: strftime(format, time); DuckDB: strftime(time, format).
+                let (x, format) = match literal(a) {
+                    Some(f) if f.contains('%') => (b, a),
+                    _ => (a, b),
+                };
+                Ok(Some(Expr::Function {
+                    func: ScalarFunction::Strftime,
+                    args: vec![self.bind_expr(x, ctx)?, self.bind_expr(format, ctx)?],
+                }))
+            }
+            _ => Ok(None),
+        }
     }
 
     fn bind_column(

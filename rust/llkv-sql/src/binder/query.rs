@@ -135,6 +135,16 @@ impl Binder<'_> {
     }
 
     fn constant(&self, e: &ast::Expr) -> Result<Value> {
+        // No window calls in LIMIT/OFFSET (nor a scope to put them in).
+        self.windows
+            .borrow_mut()
+            .push(super::window::WindowScope::default());
+        let out = self.constant_value(e);
+        self.pop_window_scope();
+        out
+    }
+
+    fn constant_value(&self, e: &ast::Expr) -> Result<Value> {
         let scope = Scope::default();
         let bound = self.bind_expr(
             e,
@@ -319,8 +329,17 @@ impl Binder<'_> {
             }
             _ => false,
         });
+        let window_has_agg = s.named_window.iter().any(|d| match &d.1 {
+            ast::NamedWindowExpr::WindowSpec(spec) => {
+                spec.partition_by.iter().any(contains_aggregate)
+                    || spec.order_by.iter().any(|o| contains_aggregate(&o.expr))
+            }
+            _ => false,
+        });
         let is_agg = !group_exprs.is_empty()
             || select_has_agg
+            || window_has_agg
+            || s.qualify.as_ref().is_some_and(contains_aggregate)
             || s.having.is_some()
             || order.iter().any(|o| contains_aggregate(&o.expr));
         let mut agg = if is_agg {
@@ -413,7 +432,10 @@ impl Binder<'_> {
         };
         self.allow_windows(true);
         let qualify = match &s.qualify {
-            Some(q) => Some(self.bind_in(q, expr_scope, &post_scope, agg.as_mut())?),
+            Some(q) => {
+                let q = with_select_aliases(q, &s.projection, &scope);
+                Some(self.bind_in(&q, expr_scope, &post_scope, agg.as_mut())?)
+            }
             None => None,
         };
         // ORDER BY.
@@ -639,6 +661,44 @@ pub(super) fn sort_key(expr: Expr, o: &ast::OrderByExpr) -> SortKey {
         descending,
         nulls_first: nulls_first.unwrap_or(!descending),
     }
+}
+
+/// `e` with each bare name that is no input column but a select-list alias
+/// replaced by the aliased expression (QUALIFY may name output columns, as
+/// in DuckDB).
+fn with_select_aliases(e: &ast::Expr, projection: &[ast::SelectItem], scope: &Scope) -> ast::Expr {
+    use sqlparser::ast::VisitMut;
+    struct Aliases<'a> {
+        projection: &'a [ast::SelectItem],
+        scope: &'a Scope,
+    }
+    impl ast::VisitorMut for Aliases<'_> {
+        type Break = ();
+        fn post_visit_expr(&mut self, x: &mut ast::Expr) -> std::ops::ControlFlow<()> {
+            if let ast::Expr::Identifier(id) = x {
+                if matches!(
+                    self.scope.lookup(None, &id.value),
+                    super::scope::Lookup::Missing
+                ) {
+                    let aliased = self.projection.iter().find_map(|item| match item {
+                        ast::SelectItem::ExprWithAlias { expr, alias }
+                            if alias.value.eq_ignore_ascii_case(&id.value) =>
+                        {
+                            Some(expr.clone())
+                        }
+                        _ => None,
+                    });
+                    if let Some(expr) = aliased {
+                        *x = ast::Expr::Nested(Box::new(expr));
+                    }
+                }
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let mut out = e.clone();
+    let _ = out.visit(&mut Aliases { projection, scope });
+    out
 }
 
 /// The value of an integer literal (optionally signed), which GROUP BY and
