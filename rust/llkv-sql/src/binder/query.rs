@@ -318,6 +318,14 @@ impl Binder<'_> {
                 "syntax error: SELECT needs at least one result column",
             ));
         }
+        let distinct_on;
+        let s = match &s.distinct {
+            Some(ast::Distinct::On(keys)) => {
+                distinct_on = first_row_per_key(s, keys, order);
+                &distinct_on
+            }
+            _ => s,
+        };
         let (input, scope) = self.bind_from_where(&s.from, s.selection.as_ref())?;
         let group_exprs: Vec<ast::Expr> = match &s.group_by {
             ast::GroupByExpr::Expressions(v, _) => v.clone(),
@@ -552,8 +560,6 @@ impl Binder<'_> {
             plan = LogicalPlan::Distinct {
                 input: Box::new(plan),
             };
-        } else if let Some(ast::Distinct::On(_)) = &s.distinct {
-            return Err(Error::not_supported("DISTINCT ON is not supported yet"));
         }
         if !order_items.is_empty() {
             plan = LogicalPlan::Sort {
@@ -660,6 +666,74 @@ pub(super) fn sort_key(expr: Expr, o: &ast::OrderByExpr) -> SortKey {
         expr,
         descending,
         nulls_first: nulls_first.unwrap_or(!descending),
+    }
+}
+
+/// `SELECT DISTINCT ON (keys) ... ORDER BY o` as `SELECT ... QUALIFY
+/// row_number() OVER (PARTITION BY keys ORDER BY o) = 1`: the first row of
+/// each key in the query's order. ORDER BY ordinals become the items they
+/// name (aliases are resolved in QUALIFY).
+fn first_row_per_key(
+    s: &ast::Select,
+    keys: &[ast::Expr],
+    order: &[ast::OrderByExpr],
+) -> ast::Select {
+    // An ordinal names a select item.
+    let item = |e: &ast::Expr| -> ast::Expr {
+        let named = integer_literal(e)
+            .and_then(|k| usize::try_from(k).ok())
+            .and_then(|k| s.projection.get(k.wrapping_sub(1)));
+        match named {
+            Some(
+                ast::SelectItem::UnnamedExpr(x) | ast::SelectItem::ExprWithAlias { expr: x, .. },
+            ) => x.clone(),
+            _ => e.clone(),
+        }
+    };
+    let keys: Vec<ast::Expr> = keys.iter().map(item).collect();
+    let order_by = order
+        .iter()
+        .map(|o| ast::OrderByExpr {
+            expr: item(&o.expr),
+            ..o.clone()
+        })
+        .collect();
+    let row_number = ast::Expr::Function(ast::Function {
+        name: ast::ObjectName::from(vec![ast::Ident::new("row_number")]),
+        uses_odbc_syntax: false,
+        parameters: ast::FunctionArguments::None,
+        args: ast::FunctionArguments::List(ast::FunctionArgumentList {
+            duplicate_treatment: None,
+            args: vec![],
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: Some(ast::WindowType::WindowSpec(ast::WindowSpec {
+            window_name: None,
+            partition_by: keys,
+            order_by,
+            window_frame: None,
+        })),
+        within_group: vec![],
+    });
+    let first = ast::Expr::BinaryOp {
+        left: Box::new(row_number),
+        op: ast::BinaryOperator::Eq,
+        right: Box::new(ast::Expr::value(ast::Value::Number("1".into(), false))),
+    };
+    let qualify = match &s.qualify {
+        Some(q) => ast::Expr::BinaryOp {
+            left: Box::new(ast::Expr::Nested(Box::new(q.clone()))),
+            op: ast::BinaryOperator::And,
+            right: Box::new(first),
+        },
+        None => first,
+    };
+    ast::Select {
+        distinct: None,
+        qualify: Some(qualify),
+        ..s.clone()
     }
 }
 
