@@ -135,13 +135,8 @@ impl Binder<'_> {
     }
 
     fn constant(&self, e: &ast::Expr) -> Result<Value> {
-        // No window calls in LIMIT/OFFSET (nor a scope to put them in).
-        self.windows
-            .borrow_mut()
-            .push(super::window::WindowScope::default());
-        let out = self.constant_value(e);
-        self.pop_window_scope();
-        out
+        // No window calls in LIMIT/OFFSET.
+        self.without_windows(|| self.constant_value(e))
     }
 
     fn constant_value(&self, e: &ast::Expr) -> Result<Value> {
@@ -238,12 +233,7 @@ impl Binder<'_> {
     }
 
     fn bind_values(&self, v: &ast::Values) -> Result<LogicalPlan> {
-        self.windows
-            .borrow_mut()
-            .push(super::window::WindowScope::default());
-        let out = self.bind_values_rows(v);
-        self.pop_window_scope();
-        out
+        self.without_windows(|| self.bind_values_rows(v))
     }
 
     fn bind_values_rows(&self, v: &ast::Values) -> Result<LogicalPlan> {

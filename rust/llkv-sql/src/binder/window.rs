@@ -85,6 +85,15 @@ impl Binder<'_> {
         Ok(())
     }
 
+    /// Runs `f` in a scope of its own where window calls are refused (they
+    /// must not land in an enclosing SELECT's scope).
+    pub(super) fn without_windows<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.windows.borrow_mut().push(WindowScope::default());
+        let out = f();
+        self.pop_window_scope();
+        out
+    }
+
     /// Ends the innermost window scope.
     pub(super) fn pop_window_scope(&self) {
         self.windows.borrow_mut().pop();
