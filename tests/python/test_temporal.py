@@ -2,6 +2,7 @@
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -35,7 +36,7 @@ def test_text_that_is_no_date_is_a_data_error(con: llkv.Connection) -> None:
     con.execute("CREATE TABLE ev (d DATE)")
     with pytest.raises(llkv.DataError, match="DATE"):
         con.execute("INSERT INTO ev VALUES ('2023-02-29')")
-    with pytest.raises(llkv.DataError, match="invalid date"):
+    with pytest.raises(llkv.DataError, match="invalid or out-of-range date"):
         con.execute("SELECT CAST('soon' AS DATE)")
     with pytest.raises(llkv.DataError, match="cannot compare DATE with INTEGER"):
         con.execute("SELECT DATE '2024-01-01' = 1")
@@ -63,6 +64,15 @@ def test_arrow_dates_and_zoned_timestamps_load(tmp_path: Path) -> None:
         {"d": None, "ts": dt.datetime(2024, 7, 1, 0, 0)},
     ]
     con.close()
+
+
+def test_numpy_and_pandas_missing_times_bind(con: llkv.Connection) -> None:
+    import numpy as np
+
+    ns = np.datetime64("2024-01-01T10:00:00.123456789")
+    params: list[Any] = [ns, pd.NaT]
+    got = con.execute("SELECT CAST(? AS TIMESTAMP) AS t, ? AS missing", params)
+    assert got.to_pylist() == [{"t": dt.datetime(2024, 1, 1, 10, 0, 0, 123456), "missing": None}]
 
 
 def test_pandas_datetimes_group_by_month(con: llkv.Connection) -> None:

@@ -58,6 +58,9 @@ def test_parameters_are_numbered_in_text_order(con: llkv.Connection) -> None:
     # The WHERE and LIMIT placeholders come after the select list's.
     got = con.execute("SELECT ? AS tag, x FROM t WHERE x > ? ORDER BY x LIMIT ?", ["t", 1, 2])
     assert got.to_pylist() == [{"tag": "t", "x": 2}, {"tag": "t", "x": 3}]
+    # OFFSET before LIMIT in the text takes the first parameter.
+    got = con.execute("SELECT x FROM t ORDER BY x OFFSET ? LIMIT ?", [1, 2])
+    assert got.column("x").to_pylist() == [2, 3]
     # A named window used twice reads its parameter once.
     got = con.execute(
         "SELECT sum(x) OVER w AS s, count(*) OVER w AS c FROM t "

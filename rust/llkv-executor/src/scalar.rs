@@ -240,7 +240,7 @@ pub fn value_to_date(v: &Value) -> Option<i32> {
 pub fn value_to_timestamp(v: &Value) -> Option<i64> {
     match v {
         Value::Timestamp(t) => Some(*t),
-        Value::Date(d) => Some(i64::from(*d) * temporal::MICROS_PER_DAY),
+        Value::Date(d) => i64::from(*d).checked_mul(temporal::MICROS_PER_DAY),
         Value::Text(s) => temporal::parse_timestamp(s),
         _ => None,
     }

@@ -6,6 +6,19 @@
 /// Microseconds per day.
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
 
+/// Largest day number (either sign) a DATE may hold: every DATE is also a
+/// TIMESTAMP (about 292,000 years either side of 1970).
+pub const MAX_DAYS: i64 = i64::MAX / MICROS_PER_DAY - 1;
+
+/// `days` as a DATE value, if it is within [`MAX_DAYS`].
+pub fn date_in_range(days: i64) -> Option<i32> {
+    if days.abs() <= MAX_DAYS {
+        i32::try_from(days).ok()
+    } else {
+        None
+    }
+}
+
 /// Days since 1970-01-01 of a civil date (month 1..=12, day 1..=31).
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
@@ -60,7 +73,7 @@ pub fn parse_date(text: &str) -> Option<i32> {
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
         return None;
     }
-    i32::try_from(days_from_civil(year, month, day)).ok()
+    date_in_range(days_from_civil(year, month, day))
 }
 
 /// Parses `HH:MM[:SS[.ffffff]]` into microseconds since midnight.
@@ -252,7 +265,9 @@ fn iso_week(days: i64) -> u32 {
 pub fn truncate(field: DateField, micros: i64) -> Option<i64> {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let (y, m, _) = civil_from_days(days);
-    let day_start = |d: i64| d * MICROS_PER_DAY;
+    // The start of a year or week before the first representable instant
+    // is not representable either: saturate there.
+    let day_start = |d: i64| d.saturating_mul(MICROS_PER_DAY);
     Some(match field {
         DateField::Year => day_start(days_from_civil(y, 1, 1)),
         DateField::Quarter => day_start(days_from_civil(y, (m - 1) / 3 * 3 + 1, 1)),

@@ -100,6 +100,7 @@ pub fn common_type<'a>(types: impl IntoIterator<Item = &'a DataType>) -> DataTyp
             (a, b) if a == b => out,
             (DataType::Date32, DataType::Timestamp(..)) => t.clone(),
             (DataType::Timestamp(..), DataType::Date32) => out,
+            (a, b) if is_temporal(a) || is_temporal(b) => DataType::Utf8,
             (DataType::Utf8, _) | (_, DataType::Utf8) => DataType::Utf8,
             (DataType::Float64, _) | (_, DataType::Float64) => DataType::Float64,
             (DataType::Int64, DataType::Boolean) | (DataType::Boolean, DataType::Int64) => {

@@ -124,6 +124,15 @@ fn to_value(obj: &Bound<'_, PyAny>, position: &str) -> PyResult<llkv::Value> {
         .module()
         .is_ok_and(|m| m.to_str().is_ok_and(|m| m == "numpy"));
     if is_numpy {
+        // datetime64 in ns gives an int from item(): go through microseconds.
+        if obj
+            .get_type()
+            .name()
+            .is_ok_and(|n| n.to_str().is_ok_and(|n| n == "datetime64"))
+        {
+            let micros = obj.call_method1("astype", ("datetime64[us]",))?;
+            return to_value(&micros.call_method0("item")?, position);
+        }
         if let Ok(plain) = obj.call_method0("item") {
             if !plain.get_type().is(obj.get_type()) {
                 return to_value(&plain, position);
@@ -142,6 +151,14 @@ fn to_value(obj: &Bound<'_, PyAny>, position: &str) -> PyResult<llkv::Value> {
 fn temporal_value(obj: &Bound<'_, PyAny>) -> PyResult<Option<llkv::Value>> {
     /// `date(1970, 1, 1).toordinal()`.
     const EPOCH_ORDINAL: i64 = 719_163;
+    // pandas' NaT ("not a time") is a missing value.
+    if obj
+        .get_type()
+        .name()
+        .is_ok_and(|n| n.to_str().is_ok_and(|n| n == "NaTType"))
+    {
+        return Ok(Some(llkv::Value::Null));
+    }
     let module = obj.py().import("datetime")?;
     let datetime = module.getattr("datetime")?;
     if obj.is_instance(&datetime)? {

@@ -45,9 +45,10 @@ pub(crate) fn column_meta(def: &ast::ColumnDef, field_id: u32) -> ColumnMeta {
 
 pub(crate) fn column_type(dt: &ast::DataType) -> SqlType {
     let name = dt.to_string().to_ascii_uppercase();
-    if name == "DATE" {
+    let base = name.split('(').next().unwrap_or("").trim();
+    if base == "DATE" {
         SqlType::Date
-    } else if name.starts_with("TIMESTAMP") || name == "DATETIME" {
+    } else if base.starts_with("TIMESTAMP") || base == "DATETIME" {
         SqlType::Timestamp
     } else if name.starts_with("BOOL") {
         SqlType::Boolean

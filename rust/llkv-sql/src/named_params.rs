@@ -84,25 +84,65 @@ pub(crate) fn renumber(commands: &mut [Command], named: &[(String, Value)]) -> R
 /// on from `before` (the `?`s already seen), and returns the new count.
 /// Done before an expression is copied by a rewrite, so that every copy
 /// reads the parameter the original did.
+///
+/// Text order is the order of the placeholders' source positions when the
+/// parser recorded them (sqlparser visits `OFFSET` after `LIMIT` and a
+/// `WINDOW` clause before `QUALIFY`, whatever the text says); nodes without
+/// positions are numbered in visit order.
 pub(crate) fn number_anonymous<V: VisitMut>(node: &mut V, before: usize) -> usize {
-    struct Numbering(usize);
+    type Position = (u64, u64);
+    struct Numbering {
+        before: usize,
+        seen: usize,
+        /// Source positions of the `?`s, sorted (first pass), or None when
+        /// some `?` has none.
+        order: Option<Vec<Position>>,
+        collecting: bool,
+    }
     impl VisitorMut for Numbering {
         type Break = ();
         fn pre_visit_expr(&mut self, expr: &mut ast::Expr) -> ControlFlow<()> {
-            if let ast::Expr::Value(v) = expr {
-                if let ast::Value::Placeholder(p) = &mut v.value {
-                    if p == "?" {
-                        self.0 += 1;
-                        *p = format!("?{}", self.0);
-                    }
-                }
+            let ast::Expr::Value(v) = expr else {
+                return ControlFlow::Continue(());
+            };
+            let start = v.span.start;
+            let position = (start.line > 0).then_some((start.line, start.column));
+            let ast::Value::Placeholder(p) = &mut v.value else {
+                return ControlFlow::Continue(());
+            };
+            if p != "?" {
+                return ControlFlow::Continue(());
             }
+            if self.collecting {
+                match (position, &mut self.order) {
+                    (Some(at), Some(order)) => order.push(at),
+                    _ => self.order = None,
+                }
+                return ControlFlow::Continue(());
+            }
+            self.seen += 1;
+            let rank = match (&self.order, position) {
+                (Some(order), Some(at)) => order.partition_point(|x| *x < at) + 1,
+                _ => self.seen,
+            };
+            *p = format!("?{}", self.before + rank);
             ControlFlow::Continue(())
         }
     }
-    let mut numbering = Numbering(before);
+    let mut numbering = Numbering {
+        before,
+        seen: 0,
+        order: Some(Vec::new()),
+        collecting: true,
+    };
     let _ = node.visit(&mut numbering);
-    numbering.0
+    if let Some(order) = &mut numbering.order {
+        order.sort_unstable();
+        order.dedup();
+    }
+    numbering.collecting = false;
+    let _ = node.visit(&mut numbering);
+    before + numbering.seen
 }
 
 #[cfg(test)]

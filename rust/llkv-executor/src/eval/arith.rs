@@ -97,7 +97,8 @@ fn date_arithmetic(op: BinaryOp, l: &ArrayRef, r: &ArrayRef, t: &DataType) -> Re
                 let x = x.ok_or_else(|| Error::data("date out of range"))?;
                 if t == &DataType::Date32 {
                     llkv_plan::Value::Date(
-                        i32::try_from(x).map_err(|_| Error::data("date out of range"))?,
+                        llkv_plan::temporal::date_in_range(x)
+                            .ok_or_else(|| Error::data("date out of range"))?,
                     )
                 } else {
                     llkv_plan::Value::Integer(x)

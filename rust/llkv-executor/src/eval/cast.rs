@@ -102,7 +102,7 @@ fn cast_temporal(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     let values: Vec<Value> = (0..array.len())
         .map(|i| value_at(array.as_ref(), i))
         .collect();
-    if matches!(from, DataType::Utf8 | DataType::LargeUtf8) {
+    if matches!(to, DataType::Date32 | DataType::Timestamp(..)) {
         for v in &values {
             let ok = match to {
                 DataType::Date32 => value_to_date(v).is_some(),
@@ -114,7 +114,7 @@ fn cast_temporal(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
                 } else {
                     "timestamp"
                 };
-                return Err(Error::data(format!("invalid {what}: {v}")));
+                return Err(Error::data(format!("invalid or out-of-range {what}: {v}")));
             }
         }
     }

@@ -111,11 +111,17 @@ pub fn compare_values(a: &Value, b: &Value) -> Ordering {
         }
     }
     let instant = |v: &Value| match v {
-        Value::Date(d) => Some(i64::from(*d) * llkv_plan::temporal::MICROS_PER_DAY),
-        Value::Timestamp(t) => Some(*t),
+        Value::Date(d) => Some(i128::from(*d) * i128::from(llkv_plan::temporal::MICROS_PER_DAY)),
+        Value::Timestamp(t) => Some(i128::from(*t)),
         _ => None,
     };
-    match (instant(a), instant(b)) {
+    // Text that spells a date or time compares with one as that instant
+    // (as `=` reads it), so GREATEST/NULLIF agree with the operators.
+    let spelled = |v: &Value, other: &Value| match (v, instant(other)) {
+        (Value::Text(_), Some(_)) => crate::scalar::value_to_timestamp(v).map(i128::from),
+        _ => instant(v),
+    };
+    match (spelled(a, b), spelled(b, a)) {
         (Some(x), Some(y)) => return x.cmp(&y),
         // Dates and times sort after numbers and before text.
         (Some(_), None) => {

@@ -26,6 +26,20 @@ pub fn concat_pair(l: &ArrayRef, r: &ArrayRef) -> Result<ArrayRef> {
 /// Evaluates `func` over argument arrays of `n` rows.
 pub fn evaluate_function(func: ScalarFunction, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
     let types: Vec<DataType> = args.iter().map(|a| a.data_type().clone()).collect();
+    use ScalarFunction as F;
+    let numeric = matches!(
+        func,
+        F::Abs | F::Sign | F::Round | F::Floor | F::Ceil | F::Sqrt | F::Power | F::ModFn
+    );
+    if let Some(t) = types
+        .iter()
+        .find(|t| numeric && llkv_plan::types::is_temporal(t))
+    {
+        return Err(Error::data(format!(
+            "{func:?}() of {} is not defined",
+            llkv_plan::types::sql_name(t)
+        )));
+    }
     let out_type = function_type(func, &types);
     let mut out = Vec::with_capacity(n);
     let mut row = Vec::with_capacity(args.len());

@@ -145,6 +145,7 @@ fn hashable(l: &DataType, r: &DataType) -> bool {
         DataType::Null => 0,
         DataType::Utf8 | DataType::LargeUtf8 => 2,
         DataType::Binary | DataType::LargeBinary => 3,
+        DataType::Date32 | DataType::Timestamp(..) => 4,
         _ => 1,
     };
     let (a, b) = (class(l), class(r));

@@ -181,6 +181,21 @@ pub(super) fn aggregate_function(name: &str, nargs: usize) -> Option<AggregateFu
     })
 }
 
+/// Refuses sums and averages of dates and times (they are no numbers).
+pub(super) fn check_aggregate_input(func: AggregateFunction, arg_type: &DataType) -> Result<()> {
+    let numeric = matches!(
+        func,
+        AggregateFunction::Sum | AggregateFunction::Total | AggregateFunction::Avg
+    );
+    if numeric && llkv_plan::types::is_temporal(arg_type) {
+        return Err(Error::programming(format!(
+            "{func:?} of {} is not defined",
+            llkv_plan::types::sql_name(arg_type)
+        )));
+    }
+    Ok(())
+}
+
 /// The result type of aggregate `func` over arguments of type `arg_type`.
 pub(super) fn aggregate_type(func: AggregateFunction, arg_type: DataType) -> DataType {
     match func {
@@ -726,6 +741,7 @@ impl Binder<'_> {
             .as_ref()
             .map(|a| type_of(a, &input))
             .unwrap_or(DataType::Null);
+        check_aggregate_input(agg.func, &arg_type)?;
         agg.data_type = aggregate_type(agg.func, arg_type);
         Ok(agg)
     }
@@ -856,11 +872,37 @@ impl Binder<'_> {
         }
         let func = scalar_function(&name, args.len())
             .ok_or_else(|| Error::programming(format!("no such function: {name}")))?;
+        if let Some(now) = self.clock(func) {
+            return Ok(Expr::Literal(now));
+        }
         let bound = args
             .iter()
             .map(|a| self.bind_expr(a, ctx))
             .collect::<Result<Vec<_>>>()?;
         Ok(Expr::Function { func, args: bound })
+    }
+
+    /// `now()`/`current_timestamp` and `current_date` as constants of the
+    /// statement's one clock reading; `None` for other functions.
+    fn clock(&self, func: ScalarFunction) -> Option<Value> {
+        if !matches!(
+            func,
+            ScalarFunction::CurrentDate | ScalarFunction::CurrentTimestamp
+        ) {
+            return None;
+        }
+        let now = *self.now.get().get_or_insert_with(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_micros() as i64)
+                .unwrap_or(0)
+        });
+        self.now.set(Some(now));
+        Some(if func == ScalarFunction::CurrentDate {
+            Value::Date(now.div_euclid(llkv_plan::temporal::MICROS_PER_DAY) as i32)
+        } else {
+            Value::Timestamp(now)
+        })
     }
 
     /// `date_part('field', x)`, `date_trunc('field', x)` (the field a

@@ -44,6 +44,10 @@ pub struct Binder<'a> {
     relations: llkv_plan::Relations,
     /// Window calls of the SELECTs being bound, innermost last.
     windows: RefCell<Vec<window::WindowScope>>,
+    /// The statement's clock reading (microseconds since the epoch), taken
+    /// at its first `now()`/`current_date`: one value for the whole
+    /// statement.
+    now: Cell<Option<i64>>,
 }
 
 impl<'a> Binder<'a> {
@@ -62,6 +66,7 @@ impl<'a> Binder<'a> {
             recursive_ctes: RefCell::new(Vec::new()),
             next_cte_id: Cell::new(0),
             windows: RefCell::new(Vec::new()),
+            now: Cell::new(None),
             relations: Default::default(),
         }
     }

@@ -165,6 +165,32 @@ impl Binder<'_> {
                 ))),
             }
         };
+        if let Some(fetch) = &q.fetch {
+            // `[OFFSET n ROWS] FETCH FIRST m ROWS ONLY`.
+            if fetch.with_ties || fetch.percent {
+                return Err(Error::not_supported(
+                    "FETCH FIRST ... WITH TIES / PERCENT is not supported yet",
+                ));
+            }
+            let limit = match &fetch.quantity {
+                Some(e) => to_count(self.constant(e)?, "FETCH FIRST")?,
+                None => Some(1),
+            };
+            let offset = match &q.limit_clause {
+                None => 0,
+                Some(ast::LimitClause::LimitOffset {
+                    limit: None,
+                    offset: Some(o),
+                    ..
+                }) => to_count(self.constant(&o.value)?, "OFFSET")?.unwrap_or(0),
+                Some(_) => {
+                    return Err(Error::programming(
+                        "FETCH FIRST cannot be combined with LIMIT",
+                    ))
+                }
+            };
+            return Ok((limit, offset));
+        }
         match &q.limit_clause {
             None => Ok((None, 0)),
             Some(ast::LimitClause::LimitOffset { limit, offset, .. }) => {
@@ -546,22 +572,45 @@ impl Binder<'_> {
             exprs,
             schema: schema_of(&names, &types),
         };
-        if matches!(s.distinct, Some(ast::Distinct::Distinct)) {
+        let distinct = matches!(s.distinct, Some(ast::Distinct::Distinct));
+        let sort_keys: Vec<SortKey> = order_items
+            .into_iter()
+            .map(|o| SortKey {
+                expr: o.expr,
+                descending: o.descending,
+                nulls_first: o.nulls_first.unwrap_or(!o.descending),
+            })
+            .collect();
+        let width = plan.schema().fields().len();
+        if distinct && width > visible {
+            // ORDER BY terms outside a DISTINCT select list: sort first, then
+            // drop them and keep each distinct row at its first place (one
+            // row per distinct value, as SQLite and DuckDB answer).
+            plan = LogicalPlan::Sort {
+                input: Box::new(plan),
+                keys: sort_keys,
+            };
+            let schema = plan.schema();
+            let fields = schema.fields()[..visible].to_vec();
+            plan = LogicalPlan::Project {
+                input: Box::new(plan),
+                exprs: (0..visible).map(Expr::Column).collect(),
+                schema: std::sync::Arc::new(arrow_schema::Schema::new(fields)),
+            };
+            plan = LogicalPlan::Distinct {
+                input: Box::new(plan),
+            };
+            return Ok((plan, visible));
+        }
+        if distinct {
             plan = LogicalPlan::Distinct {
                 input: Box::new(plan),
             };
         }
-        if !order_items.is_empty() {
+        if !sort_keys.is_empty() {
             plan = LogicalPlan::Sort {
                 input: Box::new(plan),
-                keys: order_items
-                    .into_iter()
-                    .map(|o| SortKey {
-                        expr: o.expr,
-                        descending: o.descending,
-                        nulls_first: o.nulls_first.unwrap_or(!o.descending),
-                    })
-                    .collect(),
+                keys: sort_keys,
             };
         }
         Ok((plan, visible))

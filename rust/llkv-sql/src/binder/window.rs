@@ -13,7 +13,9 @@ use llkv_plan::{
 };
 use sqlparser::ast;
 
-use super::expr::{aggregate_function, aggregate_type, function_name, scalar_function};
+use super::expr::{
+    aggregate_function, aggregate_type, check_aggregate_input, function_name, scalar_function,
+};
 use super::scope::{Scope, ScopeColumn};
 use super::{type_of, Binder, ExprContext};
 
@@ -244,13 +246,15 @@ impl Binder<'_> {
             | WindowFunction::FirstValue
             | WindowFunction::LastValue
             | WindowFunction::NthValue => arg_type(0),
-            WindowFunction::Aggregate(a) => aggregate_type(
-                a.func,
-                a.arg
+            WindowFunction::Aggregate(a) => {
+                let arg = a
+                    .arg
                     .as_ref()
                     .map(|x| type_of(x, &types))
-                    .unwrap_or(DataType::Null),
-            ),
+                    .unwrap_or(DataType::Null);
+                check_aggregate_input(a.func, &arg)?;
+                aggregate_type(a.func, arg)
+            }
         };
         let func = match func {
             WindowFunction::Aggregate(mut a) => {
