@@ -276,6 +276,108 @@ pub enum ScalarFunction {
     CurrentDate,
     /// `CURRENT_TIMESTAMP` / `now()` (UTC).
     CurrentTimestamp,
+    /// `CONCAT_WS(sep, a, b, ...)`: NULL arguments are skipped.
+    ConcatWs,
+    /// `LEFT(s, n)`: the first `n` characters (all but the last `-n` when negative).
+    Left,
+    /// `RIGHT(s, n)`: the last `n` characters (all but the first `-n` when negative).
+    Right,
+    /// `LPAD(s, len [, fill])`
+    LPad,
+    /// `RPAD(s, len [, fill])`
+    RPad,
+    /// `REVERSE(s)`
+    Reverse,
+    /// `REPEAT(s, n)`
+    Repeat,
+    /// `SPLIT_PART(s, delimiter, n)` (1-based; negative counts from the end).
+    SplitPart,
+    /// `STARTS_WITH(s, prefix)`
+    StartsWith,
+    /// `ENDS_WITH(s, suffix)`
+    EndsWith,
+    /// `ASCII(s)`: the code point of the first character.
+    Ascii,
+    /// `CHR(n)`: the character with code point `n`.
+    Chr,
+    /// `REGEXP_MATCHES(s, pattern [, options])`: true when the pattern
+    /// matches anywhere in `s` (DuckDB's boolean form).
+    RegexpMatches,
+    /// `REGEXP_REPLACE(s, pattern, replacement [, options])`: the first
+    /// match (every match with option `g`); `\1` names a group.
+    RegexpReplace,
+    /// `REGEXP_EXTRACT(s, pattern [, group])`: the matched text ('' when
+    /// there is no match).
+    RegexpExtract,
+    /// A one-argument math function returning a REAL.
+    Math(MathFunction),
+    /// `LOG(x)` (base 10) or `LOG(b, x)`.
+    Log,
+    /// `ATAN2(y, x)`
+    Atan2,
+    /// `TRUNC(x [, digits])`: rounds toward zero.
+    Trunc,
+    /// `PI()`
+    Pi,
+    /// `RANDOM()`: a REAL in [0, 1), a new one per row.
+    Random,
+}
+
+/// One-argument math functions over REAL (a domain error is a data error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MathFunction {
+    /// `EXP(x)`
+    Exp,
+    /// `LN(x)`
+    Ln,
+    /// `LOG10(x)`
+    Log10,
+    /// `LOG2(x)`
+    Log2,
+    /// `CBRT(x)`
+    Cbrt,
+    /// `SIN(x)`
+    Sin,
+    /// `COS(x)`
+    Cos,
+    /// `TAN(x)`
+    Tan,
+    /// `ASIN(x)`
+    Asin,
+    /// `ACOS(x)`
+    Acos,
+    /// `ATAN(x)`
+    Atan,
+    /// `COT(x)`
+    Cot,
+    /// `DEGREES(x)`
+    Degrees,
+    /// `RADIANS(x)`
+    Radians,
+}
+
+impl MathFunction {
+    /// The function called `name` (lower case), if any.
+    pub fn from_name(name: &str) -> Option<MathFunction> {
+        use MathFunction as M;
+        Some(match name {
+            "exp" => M::Exp,
+            "ln" => M::Ln,
+            "log10" => M::Log10,
+            "log2" => M::Log2,
+            "cbrt" => M::Cbrt,
+            "sin" => M::Sin,
+            "cos" => M::Cos,
+            "tan" => M::Tan,
+            "asin" => M::Asin,
+            "acos" => M::Acos,
+            "atan" => M::Atan,
+            "cot" => M::Cot,
+            "degrees" => M::Degrees,
+            "radians" => M::Radians,
+            _ => return None,
+        })
+    }
 }
 
 impl Expr {

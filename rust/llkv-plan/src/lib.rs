@@ -9,7 +9,7 @@ pub mod value;
 pub mod window;
 
 pub use error::{Error, ErrorKind, Result};
-pub use expr::{BinaryOp, Expr, ScalarFunction, SubqueryKind, UnaryOp};
+pub use expr::{BinaryOp, Expr, MathFunction, ScalarFunction, SubqueryKind, UnaryOp};
 pub use plan::{
     AggregateExpr, AggregateFunction, JoinKind, LogicalPlan, QueryPlan, Relation, Relations,
     SetOpKind, SortKey, TableId,

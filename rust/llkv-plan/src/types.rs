@@ -142,6 +142,24 @@ pub fn function_type(func: ScalarFunction, args: &[DataType]) -> DataType {
         F::Strftime => DataType::Utf8,
         F::CurrentDate => DataType::Date32,
         F::CurrentTimestamp => DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None),
+        F::ConcatWs
+        | F::Left
+        | F::Right
+        | F::LPad
+        | F::RPad
+        | F::Reverse
+        | F::Repeat
+        | F::SplitPart
+        | F::Chr
+        | F::RegexpReplace
+        | F::RegexpExtract => DataType::Utf8,
+        F::StartsWith | F::EndsWith | F::RegexpMatches => DataType::Boolean,
+        F::Ascii => DataType::Int64,
+        F::Math(_) | F::Log | F::Atan2 | F::Pi | F::Random => DataType::Float64,
+        F::Trunc => match args.first() {
+            Some(DataType::Int64) | Some(DataType::Boolean) => DataType::Int64,
+            _ => DataType::Float64,
+        },
         F::ModFn => arithmetic_type(
             args.first().unwrap_or(&DataType::Null),
             args.get(1).unwrap_or(&DataType::Null),

@@ -29,7 +29,18 @@ pub fn evaluate_function(func: ScalarFunction, args: &[ArrayRef], n: usize) -> R
     use ScalarFunction as F;
     let numeric = matches!(
         func,
-        F::Abs | F::Sign | F::Round | F::Floor | F::Ceil | F::Sqrt | F::Power | F::ModFn
+        F::Abs
+            | F::Sign
+            | F::Round
+            | F::Floor
+            | F::Ceil
+            | F::Sqrt
+            | F::Power
+            | F::ModFn
+            | F::Math(_)
+            | F::Log
+            | F::Atan2
+            | F::Trunc
     );
     if let Some(t) = types
         .iter()
@@ -227,6 +238,24 @@ fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
         }
         F::DatePart(_) | F::DateTrunc(_) | F::Strftime | F::CurrentDate | F::CurrentTimestamp => {
             super::temporal::apply(func, args)?
+        }
+        F::ConcatWs
+        | F::Left
+        | F::Right
+        | F::LPad
+        | F::RPad
+        | F::Reverse
+        | F::Repeat
+        | F::SplitPart
+        | F::StartsWith
+        | F::EndsWith
+        | F::Ascii
+        | F::Chr
+        | F::RegexpMatches
+        | F::RegexpReplace
+        | F::RegexpExtract => super::text_functions::apply(func, args)?,
+        F::Math(_) | F::Log | F::Atan2 | F::Trunc | F::Pi | F::Random => {
+            super::math_functions::apply(func, args)?
         }
         F::TypeOf => Value::from(match a0 {
             Value::Null => "null",

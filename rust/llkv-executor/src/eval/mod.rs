@@ -8,8 +8,10 @@ pub(crate) mod compare;
 pub(crate) mod dynamic;
 mod functions;
 mod like;
+mod math_functions;
 mod subquery;
 mod temporal;
+mod text_functions;
 
 use std::sync::Arc;
 

@@ -162,7 +162,28 @@ pub(super) fn scalar_function(name: &str, nargs: usize) -> Option<ScalarFunction
             F::DatePart(llkv_plan::temporal::DateField::from_name(name)?)
         }
         "mod" => F::ModFn,
-        _ => return None,
+        "concat_ws" => F::ConcatWs,
+        "left" => F::Left,
+        "right" => F::Right,
+        "lpad" => F::LPad,
+        "rpad" => F::RPad,
+        "reverse" => F::Reverse,
+        "repeat" => F::Repeat,
+        "split_part" => F::SplitPart,
+        "starts_with" | "prefix" => F::StartsWith,
+        "ends_with" | "suffix" => F::EndsWith,
+        "ascii" => F::Ascii,
+        "chr" => F::Chr,
+        "strpos" => F::Instr,
+        "regexp_matches" | "regexp_like" => F::RegexpMatches,
+        "regexp_replace" => F::RegexpReplace,
+        "regexp_extract" => F::RegexpExtract,
+        "log" => F::Log,
+        "atan2" => F::Atan2,
+        "trunc" => F::Trunc,
+        "pi" if nargs == 0 => F::Pi,
+        "random" if nargs == 0 => F::Random,
+        _ => F::Math(llkv_plan::MathFunction::from_name(name)?),
     })
 }
 
@@ -378,6 +399,16 @@ impl Binder<'_> {
                     B::BitwiseOr => BinaryOp::BitOr,
                     B::PGBitwiseShiftLeft => BinaryOp::ShiftLeft,
                     B::PGBitwiseShiftRight => BinaryOp::ShiftRight,
+                    B::Glob => {
+                        return Ok(Expr::Like {
+                            expr: Box::new(l),
+                            pattern: Box::new(r),
+                            escape: None,
+                            negated: false,
+                            case_insensitive: false,
+                            glob: true,
+                        })
+                    }
                     other => {
                         return Err(Error::not_supported(format!(
                             "operator {other} is not supported"
@@ -592,6 +623,51 @@ impl Binder<'_> {
                 }
             }
             E::Tuple(items) if items.len() == 1 => self.bind_expr(&items[0], ctx)?,
+            E::Position { expr, r#in } => Expr::Function {
+                func: ScalarFunction::Instr,
+                args: vec![self.bind_expr(r#in, ctx)?, self.bind_expr(expr, ctx)?],
+            },
+            E::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
+                let mut args = vec![
+                    self.bind_expr(expr, ctx)?,
+                    match substring_from {
+                        Some(from) => self.bind_expr(from, ctx)?,
+                        None => Expr::Literal(Value::Integer(1)),
+                    },
+                ];
+                if let Some(len) = substring_for {
+                    args.push(self.bind_expr(len, ctx)?);
+                }
+                Expr::Function {
+                    func: ScalarFunction::Substr,
+                    args,
+                }
+            }
+            E::Trim {
+                trim_where,
+                trim_what,
+                expr,
+                trim_characters,
+            } => {
+                let func = match trim_where {
+                    Some(ast::TrimWhereField::Leading) => ScalarFunction::LTrim,
+                    Some(ast::TrimWhereField::Trailing) => ScalarFunction::RTrim,
+                    _ => ScalarFunction::Trim,
+                };
+                let mut args = vec![self.bind_expr(expr, ctx)?];
+                let characters = trim_what
+                    .as_deref()
+                    .or(trim_characters.as_ref().and_then(|c| c.first()));
+                if let Some(c) = characters {
+                    args.push(self.bind_expr(c, ctx)?);
+                }
+                Expr::Function { func, args }
+            }
             E::AnyOp {
                 left,
                 compare_op,
