@@ -224,6 +224,46 @@ pub enum AggregateFunction {
     GroupConcat,
     /// Any value of the group (SQLite's bare columns in aggregate queries).
     AnyValue,
+    /// BOOL_AND(x): true when every non-NULL value is true.
+    BoolAnd,
+    /// BOOL_OR(x): true when some non-NULL value is true.
+    BoolOr,
+    /// STDDEV_SAMP(x) / STDDEV(x)
+    StddevSamp,
+    /// STDDEV_POP(x)
+    StddevPop,
+    /// VAR_SAMP(x) / VARIANCE(x)
+    VarSamp,
+    /// VAR_POP(x)
+    VarPop,
+    /// MEDIAN(x): QUANTILE_CONT(x, 0.5) of numbers, the lower middle value
+    /// of other types.
+    Median,
+    /// QUANTILE_CONT(x, p) / PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x):
+    /// interpolated between the two nearest values.
+    QuantileCont,
+    /// QUANTILE_DISC(x, p) / PERCENTILE_DISC(p) WITHIN GROUP (ORDER BY x):
+    /// the first value whose cumulative share reaches `p`.
+    QuantileDisc,
+    /// ARG_MIN(x, key): `x` of the row with the smallest `key` (the first
+    /// such row); rows where either is NULL are skipped.
+    ArgMin,
+    /// ARG_MAX(x, key): `x` of the row with the largest `key`.
+    ArgMax,
+}
+
+impl AggregateFunction {
+    /// True when the result depends on the order rows arrive in (ties of
+    /// ARG_MIN/ARG_MAX, GROUP_CONCAT's order, ANY_VALUE's pick).
+    pub fn is_order_sensitive(self) -> bool {
+        matches!(
+            self,
+            AggregateFunction::GroupConcat
+                | AggregateFunction::AnyValue
+                | AggregateFunction::ArgMin
+                | AggregateFunction::ArgMax
+        )
+    }
 }
 
 /// One aggregate call.
@@ -235,8 +275,14 @@ pub struct AggregateExpr {
     pub arg: Option<Expr>,
     /// Aggregate distinct values only.
     pub distinct: bool,
-    /// Separator for GROUP_CONCAT.
-    pub separator: Option<Value>,
+    /// The ordering key of ARG_MIN/ARG_MAX.
+    pub key: Option<Expr>,
+    /// The constant second argument: GROUP_CONCAT's separator or a
+    /// quantile's fraction.
+    pub param: Option<Value>,
+    /// `agg(x ORDER BY k)`: the order rows are fed in (kept only for
+    /// order-sensitive aggregates).
+    pub order_by: Vec<SortKey>,
     /// Result type.
     pub data_type: DataType,
 }
@@ -288,7 +334,12 @@ impl LogicalPlan {
                 group_by.iter().for_each(|e| e.visit(f));
                 aggregates
                     .iter()
-                    .filter_map(|a| a.arg.as_ref())
+                    .flat_map(|a| {
+                        a.arg
+                            .iter()
+                            .chain(&a.key)
+                            .chain(a.order_by.iter().map(|k| &k.expr))
+                    })
                     .for_each(|e| e.visit(f));
                 input.visit_exprs(f);
             }

@@ -124,9 +124,11 @@ impl WindowExpr {
     /// Calls `f` on every expression of the call.
     pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
         if let WindowFunction::Aggregate(a) = &self.func {
-            if let Some(e) = &a.arg {
-                e.visit(f);
-            }
+            a.arg
+                .iter()
+                .chain(&a.key)
+                .chain(a.order_by.iter().map(|k| &k.expr))
+                .for_each(|e| e.visit(f));
         }
         self.args.iter().for_each(|e| e.visit(f));
         self.partition_by.iter().for_each(|e| e.visit(f));

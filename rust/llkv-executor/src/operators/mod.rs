@@ -2,6 +2,7 @@
 //! record batches; scan, filter, project and limit stream, the rest collect
 //! what they must (a hash table, a sort buffer) and then stream their output.
 
+mod accumulator;
 mod aggregate;
 mod join;
 mod recursive;

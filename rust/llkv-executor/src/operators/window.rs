@@ -12,7 +12,7 @@ use llkv_plan::{
     WindowExpr, WindowFunction,
 };
 
-use super::aggregate::Accumulator;
+use super::accumulator::Accumulator;
 use super::execute_collect;
 use super::sort::concat_all;
 use crate::context::ExecContext;
@@ -393,22 +393,40 @@ fn aggregate(
         .map(|e| evaluate(e, batch, ctx))
         .transpose()?;
     let order = &frames.layout.order;
+    let keys = agg
+        .key
+        .as_ref()
+        .map(|e| evaluate(e, batch, ctx))
+        .transpose()?;
     let value = |p: usize| match &values {
         Some(a) => value_at(a.as_ref(), order[p]),
         None => Value::Integer(1),
     };
+    let key = |p: usize| match &keys {
+        Some(a) => value_at(a.as_ref(), order[p]),
+        None => Value::Null,
+    };
+    let sorts = agg
+        .order_by
+        .iter()
+        .map(|k| evaluate(&k.expr, batch, ctx))
+        .collect::<Result<Vec<_>>>()?;
+    let sort = |p: usize| -> Vec<Value> {
+        sorts
+            .iter()
+            .map(|a| value_at(a.as_ref(), order[p]))
+            .collect()
+    };
     let incremental = w.frame.start == FrameBound::UnboundedPreceding
         && w.frame.exclude == FrameExclude::NoOthers;
     // Frames that run to the partition's end grow as rows go backwards;
-    // GROUP_CONCAT and ANY_VALUE must see rows in order, so they are not
-    // fed backwards.
+    // order-sensitive aggregates (GROUP_CONCAT, ANY_VALUE, ties of
+    // ARG_MIN/ARG_MAX) must see rows in order, so they are not fed
+    // backwards.
     if !incremental
         && w.frame.end == FrameBound::UnboundedFollowing
         && w.frame.exclude == FrameExclude::NoOthers
-        && !matches!(
-            agg.func,
-            llkv_plan::AggregateFunction::GroupConcat | llkv_plan::AggregateFunction::AnyValue
-        )
+        && !agg.func.is_order_sensitive()
     {
         let mut acc = Accumulator::new(agg);
         let mut added = (usize::MAX, usize::MAX);
@@ -420,10 +438,10 @@ fn aggregate(
                 added = (pe, pe);
             }
             for p in (fs..added.1).rev() {
-                acc.add(agg, value(p))?;
+                acc.add(agg, value(p), key(p), sort(p))?;
             }
             added.1 = added.1.min(fs);
-            out[order[k]] = acc.finish();
+            out[order[k]] = acc.finish(agg)?;
         }
         return Ok(());
     }
@@ -439,10 +457,10 @@ fn aggregate(
                 added = (ps, ps);
             }
             for p in added.1..fe.max(added.1) {
-                acc.add(agg, value(p))?;
+                acc.add(agg, value(p), key(p), sort(p))?;
             }
             added.1 = added.1.max(fe);
-            out[order[k]] = acc.finish();
+            out[order[k]] = acc.finish(agg)?;
             continue;
         }
         let rows = frames.rows(k)?;
@@ -454,9 +472,9 @@ fn aggregate(
         }
         let mut acc = Accumulator::new(agg);
         for &p in &rows {
-            acc.add(agg, value(p))?;
+            acc.add(agg, value(p), key(p), sort(p))?;
         }
-        let v = acc.finish();
+        let v = acc.finish(agg)?;
         out[order[k]] = v.clone();
         last = Some((rows, v));
     }

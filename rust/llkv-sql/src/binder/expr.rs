@@ -198,15 +198,27 @@ pub(super) fn aggregate_function(name: &str, nargs: usize) -> Option<AggregateFu
         "max" if nargs <= 1 => A::Max,
         "group_concat" | "string_agg" => A::GroupConcat,
         "any_value" => A::AnyValue,
+        "bool_and" | "every" => A::BoolAnd,
+        "bool_or" => A::BoolOr,
+        "stddev" | "stddev_samp" => A::StddevSamp,
+        "stddev_pop" => A::StddevPop,
+        "variance" | "var_samp" => A::VarSamp,
+        "var_pop" => A::VarPop,
+        "median" => A::Median,
+        "quantile_cont" | "percentile_cont" => A::QuantileCont,
+        "quantile_disc" | "quantile" | "percentile_disc" => A::QuantileDisc,
+        "arg_min" | "argmin" | "min_by" => A::ArgMin,
+        "arg_max" | "argmax" | "max_by" => A::ArgMax,
         _ => return None,
     })
 }
 
 /// Refuses sums and averages of dates and times (they are no numbers).
 pub(super) fn check_aggregate_input(func: AggregateFunction, arg_type: &DataType) -> Result<()> {
+    use AggregateFunction as A;
     let numeric = matches!(
         func,
-        AggregateFunction::Sum | AggregateFunction::Total | AggregateFunction::Avg
+        A::Sum | A::Total | A::Avg | A::StddevSamp | A::StddevPop | A::VarSamp | A::VarPop
     );
     if numeric && llkv_plan::types::is_temporal(arg_type) {
         return Err(Error::programming(format!(
@@ -227,8 +239,39 @@ pub(super) fn aggregate_type(func: AggregateFunction, arg_type: DataType) -> Dat
         },
         AggregateFunction::Total | AggregateFunction::Avg => DataType::Float64,
         AggregateFunction::GroupConcat => DataType::Utf8,
+        AggregateFunction::BoolAnd | AggregateFunction::BoolOr => DataType::Boolean,
+        AggregateFunction::StddevSamp
+        | AggregateFunction::StddevPop
+        | AggregateFunction::VarSamp
+        | AggregateFunction::VarPop => DataType::Float64,
+        // Numbers interpolate; other types take the value at the position.
+        AggregateFunction::Median | AggregateFunction::QuantileCont => match arg_type {
+            DataType::Int64 | DataType::Float64 | DataType::Boolean | DataType::Null => {
+                DataType::Float64
+            }
+            other => other,
+        },
         _ => arg_type,
     }
+}
+
+/// A quantile's fraction: a constant number between 0 and 1.
+fn quantile_fraction(e: &Expr) -> Result<Value> {
+    let p = match e {
+        Expr::Literal(Value::Integer(i)) => *i as f64,
+        Expr::Literal(Value::Real(f)) => *f,
+        _ => {
+            return Err(Error::programming(
+                "a quantile's fraction must be a constant number",
+            ))
+        }
+    };
+    if !(0.0..=1.0).contains(&p) {
+        return Err(Error::programming(format!(
+            "a quantile's fraction must be between 0 and 1, not {p}"
+        )));
+    }
+    Ok(Value::Real(p))
 }
 
 pub(super) fn function_name(f: &ast::Function) -> String {
@@ -759,7 +802,9 @@ impl Binder<'_> {
                 func: AggregateFunction::AnyValue,
                 arg: Some(bound),
                 distinct: false,
-                separator: None,
+                key: None,
+                param: None,
+                order_by: vec![],
                 data_type,
             };
             return Ok(Some(Expr::Column(ac.output_index_of_agg(agg))));
@@ -832,16 +877,37 @@ impl Binder<'_> {
         ctx: &mut ExprContext<'_>,
         nested_ok: bool,
     ) -> Result<AggregateExpr> {
-        let (args, distinct) = match &f.args {
+        let (args, distinct, clauses) = match &f.args {
             ast::FunctionArguments::List(l) => (
                 l.args.clone(),
                 matches!(
                     l.duplicate_treatment,
                     Some(ast::DuplicateTreatment::Distinct)
                 ),
+                l.clauses.as_slice(),
             ),
-            _ => (vec![], false),
+            _ => (vec![], false, &[][..]),
         };
+        let mut order_by = Vec::new();
+        for clause in clauses {
+            match clause {
+                ast::FunctionArgumentClause::OrderBy(keys) => {
+                    for k in keys {
+                        let expr = self.bind_expr(&k.expr, ctx)?;
+                        order_by.push(super::query::sort_key(expr, k));
+                    }
+                }
+                other => {
+                    return Err(Error::not_supported(format!(
+                        "{other} in an aggregate call is not supported"
+                    )))
+                }
+            }
+        }
+        if !func.is_order_sensitive() {
+            // The order cannot change the result.
+            order_by.clear();
+        }
         let mut bound = Vec::new();
         let mut star = false;
         for a in &args {
@@ -862,11 +928,49 @@ impl Binder<'_> {
                 function_name(f)
             )));
         }
-        let max_args = if func == AggregateFunction::GroupConcat && !distinct {
+        let within_group = !f.within_group.is_empty();
+        if within_group {
+            // `percentile_cont(p) WITHIN GROUP (ORDER BY x)` is
+            // `quantile_cont(x, p)`.
+            if !matches!(
+                func,
+                AggregateFunction::QuantileCont | AggregateFunction::QuantileDisc
+            ) || f.within_group.len() != 1
+                || bound.len() != 1
+            {
+                return Err(Error::programming(format!(
+                    "WITHIN GROUP needs one ordering and one fraction in {}()",
+                    function_name(f)
+                )));
+            }
+            let order = &f.within_group[0];
+            if matches!(order.options.sort, Some(ast::OrderBySort::Desc)) {
+                return Err(Error::not_supported(
+                    "WITHIN GROUP (ORDER BY ... DESC) is not supported yet",
+                ));
+            }
+            bound.insert(0, self.bind_expr(&order.expr, ctx)?);
+        }
+        let max_args = match func {
+            // SQLite allows no separator with DISTINCT; STRING_AGG does.
+            AggregateFunction::GroupConcat if !distinct || function_name(f) == "string_agg" => 2,
+            AggregateFunction::ArgMin
+            | AggregateFunction::ArgMax
+            | AggregateFunction::QuantileCont
+            | AggregateFunction::QuantileDisc => 2,
+            _ => 1,
+        };
+        let min_args = if max_args == 2 && func != AggregateFunction::GroupConcat {
             2
         } else {
-            1
+            0
         };
+        if bound.len() < min_args {
+            return Err(Error::programming(format!(
+                "wrong number of arguments to function {}",
+                function_name(f)
+            )));
+        }
         if bound.len() > max_args {
             return Err(Error::programming(format!(
                 "wrong number of arguments to function {}{}",
@@ -890,11 +994,19 @@ impl Binder<'_> {
                 function_name(f)
             )));
         }
-        let separator = match bound.get(1) {
-            Some(Expr::Literal(v)) => Some(v.clone()),
-            Some(_) => return Err(Error::not_supported("non-constant GROUP_CONCAT separator")),
-            None => None,
-        };
+        let mut key = None;
+        let mut param = None;
+        match (func, bound.get(1)) {
+            (_, None) => {}
+            (AggregateFunction::ArgMin | AggregateFunction::ArgMax, Some(k)) => {
+                key = Some(k.clone())
+            }
+            (AggregateFunction::GroupConcat, Some(Expr::Literal(v))) => param = Some(v.clone()),
+            (AggregateFunction::GroupConcat, Some(_)) => {
+                return Err(Error::not_supported("non-constant GROUP_CONCAT separator"))
+            }
+            (_, Some(p)) => param = Some(quantile_fraction(p)?),
+        }
         let mut func = func;
         if let Some(filter) = &f.filter {
             // `agg(x) FILTER (WHERE c)` is `agg(CASE WHEN c THEN x END)`:
@@ -907,6 +1019,13 @@ impl Binder<'_> {
             if func == AggregateFunction::CountStar {
                 func = AggregateFunction::Count;
             }
+            if let Some(k) = key.take() {
+                key = Some(Expr::Case {
+                    operand: None,
+                    branches: vec![(cond.clone(), k)],
+                    else_expr: None,
+                });
+            }
             arg = Some(Expr::Case {
                 operand: None,
                 branches: vec![(cond, value)],
@@ -917,7 +1036,9 @@ impl Binder<'_> {
             func,
             arg,
             distinct,
-            separator,
+            key,
+            param,
+            order_by,
             data_type: DataType::Null,
         })
     }
