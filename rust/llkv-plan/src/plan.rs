@@ -74,6 +74,11 @@ pub enum LogicalPlan {
         input: Box<LogicalPlan>,
         /// Grouping expressions over the input.
         group_by: Vec<Expr>,
+        /// GROUPING SETS, each the indexes of its `group_by` terms; empty
+        /// for an ordinary GROUP BY. When present, the last `group_by` term
+        /// is a placeholder whose output is the row's grouping id: bit `j`
+        /// set when term `j` is not grouped (its output is NULL).
+        grouping_sets: Vec<Vec<usize>>,
         /// Aggregate calls over the input.
         aggregates: Vec<AggregateExpr>,
         /// Output schema.
@@ -328,10 +333,13 @@ impl LogicalPlan {
             LogicalPlan::Aggregate {
                 input,
                 group_by,
+                grouping_sets,
                 aggregates,
                 ..
             } => {
-                group_by.iter().for_each(|e| e.visit(f));
+                // The grouping-id placeholder is no expression over the input.
+                let terms = group_by.len() - usize::from(!grouping_sets.is_empty());
+                group_by[..terms].iter().for_each(|e| e.visit(f));
                 aggregates
                     .iter()
                     .flat_map(|a| {

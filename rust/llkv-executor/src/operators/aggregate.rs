@@ -2,10 +2,12 @@
 //! into one accumulator per (aggregate, group).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
-use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_array::{new_null_array, Array, ArrayRef, Int64Array, RecordBatch, RecordBatchOptions};
+use arrow_row::RowConverter;
 use arrow_schema::{DataType, SchemaRef};
 use llkv_plan::{AggregateExpr, AggregateFunction, Error, Expr, LogicalPlan, Result, Value};
 
@@ -19,26 +21,148 @@ use crate::scalar::{array_from_values, value_at};
 /// The accumulators of one group, one per aggregate call.
 type GroupState = Vec<Accumulator>;
 
+/// What an Aggregate node groups by: its terms and, for GROUPING SETS,
+/// the sets (the last term is then the grouping-id placeholder).
+pub struct Grouping<'a> {
+    /// The GROUP BY terms.
+    pub terms: &'a [Expr],
+    /// The grouping sets as term indexes; empty for an ordinary GROUP BY.
+    pub sets: &'a [Vec<usize>],
+}
+
+/// Groups found so far, keyed by their encoded key columns.
+struct GroupTable {
+    converter: Option<RowConverter>,
+    index: HashMap<Box<[u8]>, usize>,
+    keys: Vec<Vec<Value>>,
+    groups: Vec<GroupState>,
+}
+
+impl GroupTable {
+    /// The group of each row of `key_arrays`, creating new groups.
+    fn group_ids(
+        &mut self,
+        key_arrays: &[ArrayRef],
+        rows: usize,
+        new_group: impl Fn() -> GroupState,
+    ) -> Result<Vec<usize>> {
+        let Some(converter) = &self.converter else {
+            // No key columns: one group.
+            if self.groups.is_empty() {
+                self.groups.push(new_group());
+                self.keys.push(vec![]);
+            }
+            return Ok(vec![0; rows]);
+        };
+        let encoded = encode(converter, key_arrays)?;
+        let mut ids = Vec::with_capacity(rows);
+        for (i, row) in encoded.iter().enumerate() {
+            let id = match self.index.get(row.as_ref()) {
+                Some(id) => *id,
+                None => {
+                    let id = self.groups.len();
+                    self.index.insert(Box::from(row.as_ref()), id);
+                    self.keys
+                        .push(key_arrays.iter().map(|a| value_at(a.as_ref(), i)).collect());
+                    self.groups.push(new_group());
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+}
+
+/// The key columns of grouping set `set` over `term_arrays`: terms outside
+/// the set are NULL; with GROUPING SETS, the grouping id follows, then the
+/// set's position (so a set listed twice yields its groups twice; it is
+/// not output).
+fn set_key_arrays(
+    term_arrays: &[ArrayRef],
+    key_types: &[DataType],
+    set: &[usize],
+    id: Option<(i64, usize)>,
+    rows: usize,
+) -> Vec<ArrayRef> {
+    let mut arrays: Vec<ArrayRef> = term_arrays
+        .iter()
+        .enumerate()
+        .map(|(j, a)| {
+            if set.contains(&j) {
+                a.clone()
+            } else {
+                new_null_array(&key_types[j], rows)
+            }
+        })
+        .collect();
+    if let Some((id, position)) = id {
+        arrays.push(Arc::new(Int64Array::from(vec![id; rows])));
+        arrays.push(Arc::new(Int64Array::from(vec![position as i64; rows])));
+    }
+    arrays
+}
+
+/// The grouping id of a set over `terms` terms: bit `j` set when term `j`
+/// is not in it.
+fn grouping_id(set: &[usize], terms: usize) -> i64 {
+    (0..terms)
+        .filter(|j| !set.contains(j))
+        .fold(0i64, |id, j| id | (1i64 << j.min(62)))
+}
+
 /// Runs an Aggregate node to completion.
 pub fn execute_aggregate(
     input: &LogicalPlan,
-    group_by: &[Expr],
+    grouping: &Grouping<'_>,
     aggregates: &[AggregateExpr],
     schema: &SchemaRef,
     ctx: &ExecContext<'_>,
 ) -> Result<Vec<RecordBatch>> {
-    let key_types: Vec<DataType> = schema.fields()[..group_by.len()]
+    let key_count = grouping.terms.len();
+    let key_types: Vec<DataType> = schema.fields()[..key_count]
         .iter()
         .map(|f| f.data_type().clone())
         .collect();
-    let converter = converter_for(&key_types)?;
-    let mut index: HashMap<Box<[u8]>, usize> = HashMap::new();
-    let mut keys: Vec<Vec<Value>> = Vec::new();
-    let mut groups: Vec<GroupState> = Vec::new();
+    let has_sets = !grouping.sets.is_empty();
+    // The terms evaluated over the input (not the grouping-id placeholder).
+    let terms = &grouping.terms[..key_count - usize::from(has_sets)];
+    let all_terms: Vec<usize> = (0..terms.len()).collect();
+    let sets: Vec<(&[usize], Option<(i64, usize)>)> = if has_sets {
+        grouping
+            .sets
+            .iter()
+            .enumerate()
+            .map(|(p, s)| (s.as_slice(), Some((grouping_id(s, terms.len()), p))))
+            .collect()
+    } else {
+        vec![(all_terms.as_slice(), None)]
+    };
+    let mut encoded_types = key_types.clone();
+    if has_sets {
+        encoded_types.push(DataType::Int64);
+    }
+    let mut table = GroupTable {
+        converter: if encoded_types.is_empty() {
+            None
+        } else {
+            Some(converter_for(&encoded_types)?)
+        },
+        index: HashMap::new(),
+        keys: Vec::new(),
+        groups: Vec::new(),
+    };
     let new_group = || -> GroupState { aggregates.iter().map(Accumulator::new).collect() };
-    if group_by.is_empty() {
-        groups.push(new_group());
-        keys.push(vec![]);
+    // A set without terms has its one group even over no rows.
+    for (set, id) in &sets {
+        if set.is_empty() {
+            let nulls: Vec<ArrayRef> = key_types[..terms.len()]
+                .iter()
+                .map(|t| new_null_array(t, 1))
+                .collect();
+            let arrays = set_key_arrays(&nulls, &key_types, set, *id, 1);
+            table.group_ids(&arrays, 1, new_group)?;
+        }
     }
     for batch in execute(input, ctx)? {
         let batch = batch?;
@@ -46,31 +170,17 @@ pub fn execute_aggregate(
         if n == 0 {
             continue;
         }
-        let group_ids: Vec<usize> = if group_by.is_empty() {
-            vec![0; n]
-        } else {
-            let key_arrays = group_by
-                .iter()
-                .zip(&key_types)
-                .map(|(e, t)| conform(evaluate(e, &batch, ctx)?, t))
-                .collect::<Result<Vec<_>>>()?;
-            let rows = encode(&converter, &key_arrays)?;
-            let mut ids = Vec::with_capacity(n);
-            for (i, row) in rows.iter().enumerate() {
-                let id = match index.get(row.as_ref()) {
-                    Some(id) => *id,
-                    None => {
-                        let id = groups.len();
-                        index.insert(Box::from(row.as_ref()), id);
-                        keys.push(key_arrays.iter().map(|a| value_at(a.as_ref(), i)).collect());
-                        groups.push(new_group());
-                        id
-                    }
-                };
-                ids.push(id);
-            }
-            ids
-        };
+        let term_arrays = terms
+            .iter()
+            .zip(&key_types)
+            .map(|(e, t)| conform(evaluate(e, &batch, ctx)?, t))
+            .collect::<Result<Vec<_>>>()?;
+        let mut ids_per_set = Vec::with_capacity(sets.len());
+        for (set, id) in &sets {
+            let arrays = set_key_arrays(&term_arrays, &key_types, set, *id, n);
+            ids_per_set.push(table.group_ids(&arrays, n, new_group)?);
+        }
+        let groups = &mut table.groups;
         for (k, agg) in aggregates.iter().enumerate() {
             let arg = match &agg.arg {
                 Some(e) => Some(evaluate(e, &batch, ctx)?),
@@ -88,7 +198,7 @@ pub fn execute_aggregate(
             if let (Some(a), false, AggregateFunction::Count | AggregateFunction::CountStar) =
                 (&arg, agg.distinct, agg.func)
             {
-                for (i, g) in group_ids.iter().enumerate() {
+                for (i, g) in ids_per_set.iter().flat_map(|ids| ids.iter().enumerate()) {
                     if !crate::scalar::is_null_at(a.as_ref(), i) {
                         if let Acc::Count(c) = groups[*g][k].state_mut() {
                             *c += 1;
@@ -101,7 +211,7 @@ pub fn execute_aggregate(
                 (&arg, agg.distinct, agg.func, a_type(&arg))
             {
                 let ints = a.as_primitive::<Int64Type>();
-                for (i, g) in group_ids.iter().enumerate() {
+                for (i, g) in ids_per_set.iter().flat_map(|ids| ids.iter().enumerate()) {
                     if ints.is_valid(i) {
                         if let Acc::SumInt(s) = groups[*g][k].state_mut() {
                             *s = Some(
@@ -114,7 +224,7 @@ pub fn execute_aggregate(
                 }
                 continue;
             }
-            for (i, g) in group_ids.iter().enumerate() {
+            for (i, g) in ids_per_set.iter().flat_map(|ids| ids.iter().enumerate()) {
                 let v = match &arg {
                     Some(a) => value_at(a.as_ref(), i),
                     None => Value::Integer(1),
@@ -128,12 +238,13 @@ pub fn execute_aggregate(
             }
         }
     }
+    let GroupTable { keys, groups, .. } = table;
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for (i, t) in key_types.iter().enumerate() {
         let vals: Vec<Value> = keys.iter().map(|k| k[i].clone()).collect();
         columns.push(array_from_values(t, &vals)?);
     }
-    for (k, field) in schema.fields()[group_by.len()..].iter().enumerate() {
+    for (k, field) in schema.fields()[key_count..].iter().enumerate() {
         let vals = groups
             .iter()
             .map(|g| g[k].finish(&aggregates[k]))

@@ -89,10 +89,15 @@ pub fn execute<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<Ba
         LogicalPlan::Aggregate {
             input,
             group_by,
+            grouping_sets,
             aggregates,
             schema,
         } => {
-            let out = aggregate::execute_aggregate(input, group_by, aggregates, schema, ctx)?;
+            let grouping = aggregate::Grouping {
+                terms: group_by,
+                sets: grouping_sets,
+            };
+            let out = aggregate::execute_aggregate(input, &grouping, aggregates, schema, ctx)?;
             Ok(Box::new(out.into_iter().map(Ok)))
         }
         LogicalPlan::Join {

@@ -22,6 +22,9 @@ pub struct AggContext {
     pub group_by: Vec<Expr>,
     /// Aggregates collected so far.
     pub aggregates: Vec<AggregateExpr>,
+    /// GROUPING SETS as indexes into `group_by` (empty for an ordinary
+    /// GROUP BY); `group_by` then ends with the grouping-id placeholder.
+    pub grouping_sets: Vec<Vec<usize>>,
 }
 
 impl AggContext {
@@ -38,7 +41,9 @@ impl AggContext {
 
     /// Output type of column `i` of the aggregate.
     pub fn output_type(&self, i: usize) -> DataType {
-        if i < self.group_by.len() {
+        if i + 1 == self.group_by.len() && !self.grouping_sets.is_empty() {
+            DataType::Int64
+        } else if i < self.group_by.len() {
             type_of(&self.group_by[i], &self.input)
         } else {
             self.aggregates[i - self.group_by.len()].data_type.clone()
@@ -740,6 +745,9 @@ impl Binder<'_> {
     /// aggregate output columns; `None` when `e` needs ordinary recursion.
     fn bind_grouped(&self, e: &ast::Expr, ctx: &mut ExprContext<'_>) -> Result<Option<Expr>> {
         if let ast::Expr::Function(f) = e {
+            if matches!(function_name(f).as_str(), "grouping" | "grouping_id") {
+                return self.bind_grouping_call(f, ctx).map(Some);
+            }
             let nargs = match &f.args {
                 ast::FunctionArguments::List(l) => l.args.len(),
                 _ => 0,

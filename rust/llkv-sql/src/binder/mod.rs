@@ -4,6 +4,7 @@
 
 mod expr;
 mod from;
+mod grouping_sets;
 mod quantified;
 pub(crate) mod query;
 mod recursive;

@@ -367,15 +367,33 @@ impl Binder<'_> {
             || s.having.is_some()
             || order.iter().any(|o| contains_aggregate(&o.expr));
         let mut agg = if is_agg {
-            let mut group_by = Vec::new();
-            for g in &group_exprs {
-                let e = self.group_term(g, s, &scope)?;
-                group_by.push(e);
-            }
+            let (group_by, grouping_sets) = match super::grouping_sets::expand(&group_exprs)? {
+                None => {
+                    let mut group_by = Vec::new();
+                    for g in &group_exprs {
+                        group_by.push(self.group_term(g, s, &scope)?);
+                    }
+                    (group_by, vec![])
+                }
+                Some(sets) => {
+                    let bound = sets
+                        .iter()
+                        .map(|set| {
+                            set.iter()
+                                .map(|g| self.group_term(g, s, &scope))
+                                .collect::<Result<Vec<_>>>()
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    let (mut terms, sets) = super::grouping_sets::index_sets(bound);
+                    terms.push(super::grouping_sets::GROUPING_ID);
+                    (terms, sets)
+                }
+            };
             Some(AggContext {
                 input: scope.clone(),
                 group_by,
                 aggregates: vec![],
+                grouping_sets,
             })
         } else {
             None
@@ -386,12 +404,13 @@ impl Binder<'_> {
                 columns: ac
                     .group_by
                     .iter()
-                    .map(|g| match g {
-                        Expr::Column(i) => scope.columns[*i].clone(),
-                        other => ScopeColumn {
+                    .enumerate()
+                    .map(|(i, g)| match g {
+                        Expr::Column(c) if *c < scope.columns.len() => scope.columns[*c].clone(),
+                        _ => ScopeColumn {
                             table: None,
                             name: String::new(),
-                            data_type: type_of(other, &scope),
+                            data_type: ac.output_type(i),
                         },
                     })
                     .collect(),
@@ -501,6 +520,7 @@ impl Binder<'_> {
                 let plan = LogicalPlan::Aggregate {
                     input: Box::new(input),
                     group_by: ac.group_by,
+                    grouping_sets: ac.grouping_sets,
                     aggregates: ac.aggregates,
                     schema: schema_of(&anames, &types),
                 };
