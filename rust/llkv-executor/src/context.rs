@@ -30,6 +30,29 @@ pub trait TableProvider {
         let _ = filters;
         self.scan(table, columns)
     }
+
+    /// How [`TableProvider::scan_filtered`] would read `table` under
+    /// `filters`, for EXPLAIN (`SeqScan`, or an index scan naming its index).
+    fn describe_scan(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        filters: &[llkv_plan::Expr],
+    ) -> String {
+        let _ = (table, columns, filters);
+        "SeqScan".to_string()
+    }
+}
+
+/// What EXPLAIN ANALYZE measured of one plan node.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NodeStats {
+    /// Rows the node produced.
+    pub rows: u64,
+    /// Batches the node produced.
+    pub batches: u64,
+    /// Time spent in the node, its inputs included.
+    pub elapsed: std::time::Duration,
 }
 
 /// The result of an uncorrelated subquery, computed once per statement.
@@ -49,6 +72,8 @@ pub struct ExecContext<'a> {
     cache: RefCell<HashMap<usize, Arc<SubqueryRows>>>,
     /// The working tables of the recursive CTEs being evaluated, by id.
     working: RefCell<HashMap<usize, Arc<[RecordBatch]>>>,
+    /// Per-node measurements (keyed by the node's address) when profiling.
+    profile: Option<RefCell<HashMap<usize, NodeStats>>>,
 }
 
 impl<'a> ExecContext<'a> {
@@ -60,7 +85,45 @@ impl<'a> ExecContext<'a> {
             outer: RefCell::new(Vec::new()),
             cache: RefCell::new(HashMap::new()),
             working: RefCell::new(HashMap::new()),
+            profile: None,
         }
+    }
+
+    /// Measures rows and time of every plan node run (EXPLAIN ANALYZE).
+    pub fn with_profiling(mut self) -> Self {
+        self.profile = Some(RefCell::new(HashMap::new()));
+        self
+    }
+
+    /// True when nodes are measured.
+    pub(crate) fn profiling(&self) -> bool {
+        self.profile.is_some()
+    }
+
+    /// Adds a measurement to `node`'s totals.
+    pub(crate) fn record(
+        &self,
+        node: &LogicalPlan,
+        elapsed: std::time::Duration,
+        rows: usize,
+        batches: usize,
+    ) {
+        if let Some(profile) = &self.profile {
+            let mut profile = profile.borrow_mut();
+            let stats = profile
+                .entry(node as *const LogicalPlan as usize)
+                .or_default();
+            stats.elapsed += elapsed;
+            stats.rows += rows as u64;
+            stats.batches += batches as u64;
+        }
+    }
+
+    /// What was measured of `node` (None when it never ran or without
+    /// profiling).
+    pub fn stats(&self, node: &LogicalPlan) -> Option<NodeStats> {
+        let profile = self.profile.as_ref()?.borrow();
+        profile.get(&(node as *const LogicalPlan as usize)).copied()
     }
 
     /// Sets (or with None, removes) the working table of recursive CTE `id`.

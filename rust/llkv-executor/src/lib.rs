@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod eval;
+pub mod explain;
 pub mod operators;
 pub mod scalar;
 

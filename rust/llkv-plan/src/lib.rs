@@ -1,6 +1,7 @@
 //! Logical plans and bound expressions: what the binder produces and the executor runs.
 
 pub mod error;
+pub mod explain;
 pub mod expr;
 pub mod plan;
 pub mod temporal;

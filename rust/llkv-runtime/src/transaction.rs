@@ -232,6 +232,36 @@ impl TableProvider for Transaction {
         let batches = self.scan_with_path(table, columns, false, &path)?;
         Ok(Box::new(batches.into_iter().map(Ok)))
     }
+
+    fn describe_scan(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        filters: &[llkv_plan::Expr],
+    ) -> String {
+        let Some(meta) = self.catalog().table_by_id(table) else {
+            return "SeqScan".to_string();
+        };
+        match choose_access_path(self.catalog(), meta, columns, filters) {
+            AccessPath::FullScan => "SeqScan".to_string(),
+            AccessPath::IndexRange {
+                index,
+                lower,
+                upper,
+                ..
+            } => {
+                let kind = match (&lower, &upper) {
+                    (Some(l), Some(u))
+                        if l.inclusive && u.inclusive && l.value.to_data() == u.value.to_data() =>
+                    {
+                        "point lookup"
+                    }
+                    _ => "range",
+                };
+                format!("IndexScan using {index} ({kind})")
+            }
+        }
+    }
 }
 
 /// Checks a batch's length is consistent (helper for DML).

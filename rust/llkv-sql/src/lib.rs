@@ -10,6 +10,7 @@ mod ddl;
 pub mod dialect;
 mod dml;
 mod dml_rewrite;
+mod explain;
 mod foreign_key;
 mod frame_exclude;
 mod grammar;

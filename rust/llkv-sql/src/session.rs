@@ -275,6 +275,10 @@ impl Session {
         }
         let writes = match stmt {
             ast::Statement::Query(q) => crate::dml_rewrite::is_data_change(q),
+            ast::Statement::Explain { statement, .. } => match statement.as_ref() {
+                ast::Statement::Query(q) => crate::dml_rewrite::is_data_change(q),
+                _ => true,
+            },
             _ => true,
         };
         if self.read_only && writes {
@@ -548,6 +552,9 @@ pub(crate) fn run(
                 kind: StatementKind::Query,
             })
         }
+        ast::Statement::Explain {
+            analyze, statement, ..
+        } => crate::explain::explain(txn, statement, *analyze, params),
         ast::Statement::Insert(ins) => crate::dml::insert(engine, txn, ins, params, check),
         ast::Statement::Update(up) => crate::dml::update(engine, txn, up, params, check),
         ast::Statement::Delete(del) => crate::dml::delete(engine, txn, del, params, check),

@@ -22,8 +22,28 @@ use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate, filter_batch
 
 pub use rows::RowKeys;
 
-/// Starts executing `plan`, returning its output stream.
+/// Starts executing `plan`, returning its output stream (measured per
+/// node when the context profiles).
 pub fn execute<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<BatchIter<'a>> {
+    if !ctx.profiling() {
+        return execute_node(plan, ctx);
+    }
+    let start = std::time::Instant::now();
+    let mut inner = execute_node(plan, ctx)?;
+    ctx.record(plan, start.elapsed(), 0, 0);
+    Ok(Box::new(std::iter::from_fn(move || {
+        let start = std::time::Instant::now();
+        let item = inner.next();
+        let rows = match &item {
+            Some(Ok(b)) => b.num_rows(),
+            _ => 0,
+        };
+        ctx.record(plan, start.elapsed(), rows, usize::from(rows > 0));
+        item
+    })))
+}
+
+fn execute_node<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<BatchIter<'a>> {
     match plan {
         LogicalPlan::Scan {
             table,
