@@ -321,6 +321,8 @@ pub enum ScalarFunction {
     Pi,
     /// `RANDOM()`: a REAL in [0, 1), a new one per row.
     Random,
+    /// `x + INTERVAL '...'` (a DATE counts as its midnight): a TIMESTAMP.
+    AddInterval(crate::interval::Interval),
 }
 
 /// One-argument math functions over REAL (a domain error is a data error).

@@ -3,6 +3,7 @@
 pub mod error;
 pub mod explain;
 pub mod expr;
+pub mod interval;
 pub mod plan;
 pub mod temporal;
 pub mod types;

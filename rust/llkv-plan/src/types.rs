@@ -141,7 +141,9 @@ pub fn function_type(func: ScalarFunction, args: &[DataType]) -> DataType {
         F::DateTrunc(_) => DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None),
         F::Strftime => DataType::Utf8,
         F::CurrentDate => DataType::Date32,
-        F::CurrentTimestamp => DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None),
+        F::CurrentTimestamp | F::AddInterval(_) => {
+            DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None)
+        }
         F::ConcatWs
         | F::Left
         | F::Right

@@ -236,9 +236,12 @@ fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
                 Value::Real(if x < 0.0 { -r } else { r })
             }
         }
-        F::DatePart(_) | F::DateTrunc(_) | F::Strftime | F::CurrentDate | F::CurrentTimestamp => {
-            super::temporal::apply(func, args)?
-        }
+        F::DatePart(_)
+        | F::DateTrunc(_)
+        | F::Strftime
+        | F::CurrentDate
+        | F::CurrentTimestamp
+        | F::AddInterval(_) => super::temporal::apply(func, args)?,
         F::ConcatWs
         | F::Left
         | F::Right

@@ -56,6 +56,14 @@ pub fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
             (Some(t), Some(format)) => Value::from(temporal::strftime(&format, t)),
             _ => Value::Null,
         },
+        ScalarFunction::AddInterval(interval) => match micros(&arg(0))? {
+            None => Value::Null,
+            Some(t) => Value::Timestamp(
+                llkv_plan::interval::add_to_timestamp(t, interval).ok_or_else(|| {
+                    Error::data("timestamp out of range after adding an interval")
+                })?,
+            ),
+        },
         other => return Err(Error::internal(format!("{other:?} is not a date function"))),
     })
 }

@@ -260,6 +260,41 @@ pub(super) fn aggregate_type(func: AggregateFunction, arg_type: DataType) -> Dat
     }
 }
 
+/// The value of an `INTERVAL '...' [unit]` constant.
+fn interval_constant(i: &ast::Interval) -> Result<llkv_plan::interval::Interval> {
+    let text = match i.value.as_ref() {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) | ast::Value::Number(s, _) => s.clone(),
+            _ => String::new(),
+        },
+        ast::Expr::UnaryOp {
+            op: ast::UnaryOperator::Minus,
+            expr,
+        } => match expr.as_ref() {
+            ast::Expr::Value(v) => match &v.value {
+                ast::Value::Number(s, _) => format!("-{s}"),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        },
+        _ => {
+            return Err(Error::not_supported(
+                "INTERVAL takes a constant ('2 days', or a number and a unit)",
+            ))
+        }
+    };
+    if i.last_field.is_some() {
+        return Err(Error::not_supported("INTERVAL ... TO ... ranges"));
+    }
+    let unit = i.leading_field.as_ref().map(|f| f.to_string());
+    llkv_plan::interval::parse_interval(&text, unit.as_deref())
+        .ok_or_else(|| Error::data(format!("invalid interval: '{text}'")))
+}
+
+fn interval_misuse() -> Error {
+    Error::not_supported("an INTERVAL can only be added to or subtracted from a DATE or TIMESTAMP")
+}
+
 /// A quantile's fraction: a constant number between 0 and 1.
 fn quantile_fraction(e: &Expr) -> Result<Value> {
     let p = match e {
@@ -424,6 +459,31 @@ impl Binder<'_> {
                 let rewritten = self.row_value_comparison(left, op, right)?;
                 self.bind_expr(&rewritten, ctx)?
             }
+            E::BinaryOp { left, op, right }
+                if matches!(left.as_ref(), E::Interval(_))
+                    || matches!(right.as_ref(), E::Interval(_)) =>
+            {
+                let (base, interval) = match (left.as_ref(), op, right.as_ref()) {
+                    (x, ast::BinaryOperator::Plus, E::Interval(i)) => (x, interval_constant(i)?),
+                    (x, ast::BinaryOperator::Minus, E::Interval(i)) => {
+                        (x, interval_constant(i)?.negated())
+                    }
+                    (E::Interval(i), ast::BinaryOperator::Plus, x) => (x, interval_constant(i)?),
+                    _ => return Err(interval_misuse()),
+                };
+                let base = self.bind_expr(base, ctx)?;
+                let base_type = type_of(&base, ctx.scope);
+                if !llkv_plan::types::is_temporal(&base_type)
+                    && !matches!(base_type, DataType::Null | DataType::Utf8)
+                {
+                    return Err(interval_misuse());
+                }
+                Expr::Function {
+                    func: ScalarFunction::AddInterval(interval),
+                    args: vec![base],
+                }
+            }
+            E::Interval(_) => return Err(interval_misuse()),
             E::BinaryOp { left, op, right } => {
                 let l = self.bind_expr(left, ctx)?;
                 let r = self.bind_expr(right, ctx)?;
