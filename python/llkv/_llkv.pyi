@@ -2,7 +2,7 @@
 
 import datetime
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Literal, TypeAlias, final
 
@@ -101,6 +101,10 @@ class Connection:
 
         Raises ``ProgrammingError`` when the connection is closed.
         """
+
+    def executemany(self, sql: str, seq_of_params: Iterable[_Params]) -> Cursor:
+        """Run ``sql`` once per parameter set (as ``sqlite3`` does) on a new
+        cursor, which is returned."""
 
     def _execute_debug_addresses(
         self, sql: str, params: Sequence[_ParamValue] | None = None

@@ -9,14 +9,22 @@ use crate::context::ExecContext;
 
 /// The operator that runs `line`'s node: the access path of a scan, hash or
 /// nested-loop join, and so on.
-fn physical_name(line: &PlanLine<'_>, ctx: &ExecContext<'_>) -> String {
+fn physical_name(
+    line: &PlanLine<'_>,
+    ctx: &ExecContext<'_>,
+    table_name: &dyn Fn(TableId) -> String,
+) -> String {
     match line.node {
         LogicalPlan::Scan {
             table,
             columns,
             filters,
             ..
-        } => ctx.provider.describe_scan(*table, columns, filters),
+        } => format!(
+            "{} {}",
+            ctx.provider.describe_scan(*table, columns, filters),
+            table_name(*table)
+        ),
         LogicalPlan::Batches { .. } => "ArrowScan".into(),
         LogicalPlan::Aggregate {
             group_by,
@@ -71,7 +79,7 @@ pub fn explain_lines(
             let mut text = format!(
                 "{head}{}{}",
                 "  ".repeat(line.depth),
-                physical_name(line, ctx)
+                physical_name(line, ctx, table_name)
             );
             if analyzed {
                 match ctx.stats(line.node) {

@@ -32,7 +32,7 @@ pub enum WindowFunction {
     /// `NTH_VALUE(x, n)`: x of the frame's n-th row (from 1).
     NthValue,
     /// An aggregate over the frame (its argument lives in the aggregate).
-    Aggregate(AggregateExpr),
+    Aggregate(Box<AggregateExpr>),
 }
 
 /// How frame offsets count.

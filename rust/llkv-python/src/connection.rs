@@ -201,6 +201,17 @@ impl Connection {
             .call1((slf,))
     }
 
+    /// Runs `sql` once per parameter set of `seq_of_params` (as
+    /// `sqlite3.Connection.executemany` does) on a new cursor, which is
+    /// returned.
+    fn executemany<'py>(
+        slf: &Bound<'py, Self>,
+        sql: &str,
+        seq_of_params: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Self::cursor(slf)?.call_method1("executemany", (sql, seq_of_params))
+    }
+
     /// Private debug hook for the zero-copy tests: executes `sql` and returns
     /// the `pyarrow.Table` together with the data-buffer address of the first
     /// column of each batch, taken on the Rust side before export.

@@ -30,6 +30,10 @@ pub struct Grouping<'a> {
     pub sets: &'a [Vec<usize>],
 }
 
+/// A grouping set's grouping id and position (None for an ordinary
+/// GROUP BY, whose keys carry neither).
+type SetTag = Option<(i64, usize)>;
+
 /// Groups found so far, keyed by their encoded key columns.
 struct GroupTable {
     converter: Option<RowConverter>,
@@ -82,7 +86,7 @@ fn set_key_arrays(
     term_arrays: &[ArrayRef],
     key_types: &[DataType],
     set: &[usize],
-    id: Option<(i64, usize)>,
+    id: SetTag,
     rows: usize,
 ) -> Vec<ArrayRef> {
     let mut arrays: Vec<ArrayRef> = term_arrays
@@ -128,7 +132,7 @@ pub fn execute_aggregate(
     // The terms evaluated over the input (not the grouping-id placeholder).
     let terms = &grouping.terms[..key_count - usize::from(has_sets)];
     let all_terms: Vec<usize> = (0..terms.len()).collect();
-    let sets: Vec<(&[usize], Option<(i64, usize)>)> = if has_sets {
+    let sets: Vec<(&[usize], SetTag)> = if has_sets {
         grouping
             .sets
             .iter()

@@ -179,7 +179,7 @@ impl Binder<'_> {
         let (func, args) = match aggregate_function(name, nargs) {
             Some(a) => {
                 let agg = self.aggregate_call(a, f, ctx, true)?;
-                (WindowFunction::Aggregate(agg), vec![])
+                (WindowFunction::Aggregate(Box::new(agg)), vec![])
             }
             None => {
                 let (func, min, max) = match name {
