@@ -103,9 +103,11 @@ pub fn format_expr(e: &Expr, names: &ColumnNames<'_>) -> String {
             let not = if *negated { "NOT " } else { "" };
             format!("{} {not}{op} {}", f(expr), f(pattern))
         }
-        Expr::Function { func, args } => {
-            format!("{func:?}({})", join(args.iter().map(f))).to_lowercase()
-        }
+        Expr::Function { func, args } => format!(
+            "{}({})",
+            format!("{func:?}").to_lowercase(),
+            join(args.iter().map(f))
+        ),
         Expr::Subquery { id, kind, .. } => match kind {
             SubqueryKind::Scalar => format!("(subquery {id})"),
             SubqueryKind::Exists { negated } => {

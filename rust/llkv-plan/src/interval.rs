@@ -17,13 +17,13 @@ pub struct Interval {
 }
 
 impl Interval {
-    /// The interval with every part negated.
-    pub fn negated(self) -> Interval {
-        Interval {
-            months: -self.months,
-            days: -self.days,
-            micros: -self.micros,
-        }
+    /// The interval with every part negated (`None` on overflow).
+    pub fn negated(self) -> Option<Interval> {
+        Some(Interval {
+            months: self.months.checked_neg()?,
+            days: self.days.checked_neg()?,
+            micros: self.micros.checked_neg()?,
+        })
     }
 
     /// Adds `amount` of `unit` (singular or plural, case-insensitive); a
@@ -33,7 +33,11 @@ impl Interval {
     fn add(mut self, amount: f64, unit: &str) -> Option<Interval> {
         const DAY: f64 = 86_400e6;
         let unit = unit.to_ascii_lowercase();
-        let unit = unit.strip_suffix('s').unwrap_or(&unit);
+        // `ms`/`us` are units of their own, not plurals of `m`/`u`.
+        let unit = match unit.as_str() {
+            "ms" | "us" => unit.as_str(),
+            u => u.strip_suffix('s').unwrap_or(u),
+        };
         let (months, days, micros) = match unit {
             "year" | "y" | "yr" => (amount * 12.0, 0.0, 0.0),
             "month" | "mon" => (amount, 0.0, 0.0),
@@ -43,7 +47,7 @@ impl Interval {
             "minute" | "min" | "m" => (0.0, 0.0, amount * 6e7),
             "second" | "sec" => (0.0, 0.0, amount * 1e6),
             "millisecond" | "ms" | "msec" => (0.0, 0.0, amount * 1e3),
-            "microsecond" | "u" | "usec" => (0.0, 0.0, amount),
+            "microsecond" | "u" | "us" | "usec" => (0.0, 0.0, amount),
             _ => return None,
         };
         let days = days + months.fract() * 30.0;
@@ -130,6 +134,11 @@ pub fn add_to_timestamp(micros: i64, interval: Interval) -> Option<i64> {
     let time = micros.rem_euclid(MICROS_PER_DAY);
     let mut days = days;
     if interval.months != 0 {
+        // Beyond the TIMESTAMP range whatever the days: refuse before the
+        // calendar arithmetic could overflow.
+        if interval.months.unsigned_abs() > 12 * 600_000 {
+            return None;
+        }
         let (y, m, d) = civil_from_days(days);
         let month_index = (y.checked_mul(12)? + i64::from(m) - 1).checked_add(interval.months)?;
         let (year, month) = (
@@ -161,6 +170,8 @@ mod tests {
             }
         );
         assert_eq!(parse_interval("2 weeks", None).unwrap().days, 14);
+        assert_eq!(parse_interval("100 ms", None).unwrap().micros, 100_000);
+        assert_eq!(parse_interval("3 mins", None).unwrap().micros, 180_000_000);
         assert_eq!(
             parse_interval("90", Some("MINUTE")).unwrap().micros,
             5_400_000_000
@@ -185,8 +196,18 @@ mod tests {
         };
         let feb29 = days_from_civil(2024, 2, 29) * MICROS_PER_DAY;
         assert_eq!(add_to_timestamp(jan31, one_month), Some(feb29));
-        let back = add_to_timestamp(feb29, one_month.negated()).unwrap();
+        let back = add_to_timestamp(feb29, one_month.negated().unwrap()).unwrap();
         assert_eq!(back, days_from_civil(2024, 1, 29) * MICROS_PER_DAY);
         assert_eq!(add_to_timestamp(i64::MAX - 1, one_month), None);
+        let huge = Interval {
+            months: 400_000_000_000_000_000,
+            ..Interval::default()
+        };
+        assert_eq!(add_to_timestamp(0, huge), None);
+        let min = Interval {
+            months: i64::MIN,
+            ..Interval::default()
+        };
+        assert_eq!(min.negated(), None);
     }
 }

@@ -553,8 +553,18 @@ pub(crate) fn run(
             })
         }
         ast::Statement::Explain {
-            analyze, statement, ..
+            describe_alias: ast::DescribeAlias::Explain,
+            analyze,
+            statement,
+            estimate: false,
+            format: None,
+            options: None,
+            ..
         } => crate::explain::explain(txn, statement, *analyze, params),
+        ast::Statement::Explain { .. } => Err(Error::not_supported(
+            "only EXPLAIN [ANALYZE] <query> is supported (no DESCRIBE of a query, \
+             FORMAT or options yet)",
+        )),
         ast::Statement::Insert(ins) => crate::dml::insert(engine, txn, ins, params, check),
         ast::Statement::Update(up) => crate::dml::update(engine, txn, up, params, check),
         ast::Statement::Delete(del) => crate::dml::delete(engine, txn, del, params, check),

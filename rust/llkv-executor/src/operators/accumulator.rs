@@ -124,11 +124,11 @@ impl Acc {
                 match s {
                     None => *s = Some(text),
                     Some(acc) => {
-                        let sep = agg
-                            .param
-                            .as_ref()
-                            .and_then(value_to_text)
-                            .unwrap_or_else(|| ",".to_string());
+                        // No separator is a comma; a NULL one is empty.
+                        let sep = match &agg.param {
+                            None => ",".to_string(),
+                            Some(p) => value_to_text(p).unwrap_or_default(),
+                        };
                         acc.push_str(&sep);
                         acc.push_str(&text);
                     }

@@ -465,9 +465,12 @@ impl Binder<'_> {
             {
                 let (base, interval) = match (left.as_ref(), op, right.as_ref()) {
                     (x, ast::BinaryOperator::Plus, E::Interval(i)) => (x, interval_constant(i)?),
-                    (x, ast::BinaryOperator::Minus, E::Interval(i)) => {
-                        (x, interval_constant(i)?.negated())
-                    }
+                    (x, ast::BinaryOperator::Minus, E::Interval(i)) => (
+                        x,
+                        interval_constant(i)?
+                            .negated()
+                            .ok_or_else(|| Error::data("interval out of range"))?,
+                    ),
                     (E::Interval(i), ast::BinaryOperator::Plus, x) => (x, interval_constant(i)?),
                     _ => return Err(interval_misuse()),
                 };
@@ -975,6 +978,28 @@ impl Binder<'_> {
         if !func.is_order_sensitive() {
             // The order cannot change the result.
             order_by.clear();
+        }
+        if distinct && matches!(func, AggregateFunction::ArgMin | AggregateFunction::ArgMax) {
+            return Err(Error::programming(format!(
+                "DISTINCT is not allowed in {}()",
+                function_name(f)
+            )));
+        }
+        let first_arg = args.first().and_then(|a| match a {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => Some(x),
+            _ => None,
+        });
+        if distinct
+            && clauses.iter().any(|c| match c {
+                ast::FunctionArgumentClause::OrderBy(keys) => {
+                    keys.iter().any(|k| Some(&k.expr) != first_arg)
+                }
+                _ => false,
+            })
+        {
+            return Err(Error::programming(
+                "in an aggregate with DISTINCT, ORDER BY expressions must appear in the argument list",
+            ));
         }
         let mut bound = Vec::new();
         let mut star = false;

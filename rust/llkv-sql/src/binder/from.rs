@@ -473,11 +473,60 @@ fn is_equi(e: &Expr) -> bool {
     )
 }
 
+/// Applies `filters` (conjuncts over `plan`'s columns) as deep in `plan`
+/// as they keep their meaning: into a scan (where an index may serve them),
+/// and through joins into the side whose rows they test when that side is
+/// not NULL-extended (both sides of an inner join, the left of a LEFT
+/// JOIN, the right of a RIGHT JOIN). A conjunct over both sides of an
+/// inner join joins its condition; one that calls `random()` stays put.
 fn push_filters(plan: LogicalPlan, filters: Vec<Expr>) -> LogicalPlan {
     if filters.is_empty() {
         return plan;
     }
     match plan {
+        LogicalPlan::Join {
+            left,
+            right,
+            kind,
+            on,
+            filter,
+            schema,
+        } => {
+            let width = left.schema().fields().len();
+            let (mut to_left, mut to_right, mut to_join, mut above) =
+                (vec![], vec![], vec![], vec![]);
+            for c in filters {
+                let cols = c.columns();
+                let left_only = cols.iter().all(|i| *i < width);
+                let right_only = cols.iter().all(|i| *i >= width);
+                if cols.is_empty() || is_volatile(&c) {
+                    above.push(c);
+                } else if left_only && matches!(kind, JoinKind::Inner | JoinKind::Left) {
+                    to_left.push(c);
+                } else if right_only && matches!(kind, JoinKind::Inner | JoinKind::Right) {
+                    to_right.push(remap(c, &|i| i - width));
+                } else if kind == JoinKind::Inner {
+                    to_join.push(c);
+                } else {
+                    above.push(c);
+                }
+            }
+            let joined = LogicalPlan::Join {
+                left: Box::new(push_filters(*left, to_left)),
+                right: Box::new(push_filters(*right, to_right)),
+                kind,
+                on,
+                filter: Expr::conjunction(filter.into_iter().chain(to_join).collect()),
+                schema,
+            };
+            match Expr::conjunction(above) {
+                Some(predicate) => LogicalPlan::Filter {
+                    input: Box::new(joined),
+                    predicate,
+                },
+                None => joined,
+            }
+        }
         LogicalPlan::Scan {
             table,
             columns,
@@ -497,6 +546,21 @@ fn push_filters(plan: LogicalPlan, filters: Vec<Expr>) -> LogicalPlan {
             predicate: Expr::conjunction(filters).unwrap_or(Expr::lit(true)),
         },
     }
+}
+
+/// True when `e` calls a function whose value changes per call.
+fn is_volatile(e: &Expr) -> bool {
+    let mut volatile = false;
+    e.visit(&mut |x| {
+        if let Expr::Function {
+            func: llkv_plan::ScalarFunction::Random,
+            ..
+        } = x
+        {
+            volatile = true;
+        }
+    });
+    volatile
 }
 
 fn concat_schema(l: &LogicalPlan, r: &LogicalPlan) -> arrow_schema::SchemaRef {

@@ -87,6 +87,31 @@ fn too_many() -> Error {
     ))
 }
 
+/// `GROUP BY a, b WITH ROLLUP` / `WITH CUBE` (MySQL's spelling) as
+/// `ROLLUP (a, b)` / `CUBE (a, b)`; other modifiers are refused.
+pub(super) fn apply_modifiers(
+    items: &[ast::Expr],
+    modifiers: &[ast::GroupByWithModifier],
+) -> Result<Vec<ast::Expr>> {
+    match modifiers {
+        [] => Ok(items.to_vec()),
+        [ast::GroupByWithModifier::Rollup] => Ok(vec![ast::Expr::Rollup(
+            items.iter().map(|e| vec![e.clone()]).collect(),
+        )]),
+        [ast::GroupByWithModifier::Cube] => Ok(vec![ast::Expr::Cube(
+            items.iter().map(|e| vec![e.clone()]).collect(),
+        )]),
+        other => Err(Error::not_supported(format!(
+            "GROUP BY modifier {} is not supported",
+            other
+                .iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ))),
+    }
+}
+
 /// Distinct bound terms of all sets (in first-seen order), and each set as
 /// the indexes of its terms.
 pub(super) fn index_sets(bound: Vec<Vec<Expr>>) -> (Vec<Expr>, Vec<Vec<usize>>) {

@@ -344,7 +344,9 @@ impl Binder<'_> {
         };
         let (input, scope) = self.bind_from_where(&s.from, s.selection.as_ref())?;
         let group_exprs: Vec<ast::Expr> = match &s.group_by {
-            ast::GroupByExpr::Expressions(v, _) => v.clone(),
+            ast::GroupByExpr::Expressions(v, modifiers) => {
+                super::grouping_sets::apply_modifiers(v, modifiers)?
+            }
             ast::GroupByExpr::All(_) => return Err(Error::not_supported("GROUP BY ALL")),
         };
         let select_has_agg = s.projection.iter().any(|item| match item {
@@ -385,6 +387,11 @@ impl Binder<'_> {
                         })
                         .collect::<Result<Vec<_>>>()?;
                     let (mut terms, sets) = super::grouping_sets::index_sets(bound);
+                    if terms.len() > 62 {
+                        return Err(Error::programming(
+                            "GROUPING SETS may hold at most 62 distinct terms",
+                        ));
+                    }
                     terms.push(super::grouping_sets::GROUPING_ID);
                     (terms, sets)
                 }
