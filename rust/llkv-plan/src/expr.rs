@@ -617,10 +617,139 @@ impl Expr {
         }
     }
 
+    /// Splits a disjunction into its disjuncts.
+    pub fn split_disjunction(self) -> Vec<Expr> {
+        match self {
+            Expr::Binary {
+                op: BinaryOp::Or,
+                left,
+                right,
+            } => {
+                let mut v = left.split_disjunction();
+                v.extend(right.split_disjunction());
+                v
+            }
+            other => vec![other],
+        }
+    }
+
+    /// Rewrites one conjunct `(a AND b) OR (a AND c)` into the conjuncts
+    /// `a` and `b OR c`, so that a join condition repeated in every branch
+    /// of an OR (TPC-H Q19) becomes a join key. AND distributes over OR in
+    /// SQL's three-valued logic, so the result is the same. Conjuncts that
+    /// call a volatile function are not shared (each branch calls it anew).
+    pub fn factor_disjunction(self) -> Vec<Expr> {
+        if !matches!(
+            self,
+            Expr::Binary {
+                op: BinaryOp::Or,
+                ..
+            }
+        ) {
+            return vec![self];
+        }
+        let branches: Vec<Vec<Expr>> = self
+            .clone()
+            .split_disjunction()
+            .into_iter()
+            .map(Expr::split_conjunction)
+            .collect();
+        let common: Vec<Expr> = branches[0]
+            .iter()
+            .filter(|c| !c.is_volatile() && branches[1..].iter().all(|b| b.contains(c)))
+            .fold(Vec::new(), |mut acc, c| {
+                if !acc.contains(c) {
+                    acc.push(c.clone());
+                }
+                acc
+            });
+        if common.is_empty() {
+            return vec![self];
+        }
+        let rest: Vec<Option<Expr>> = branches
+            .into_iter()
+            .map(|b| Expr::conjunction(b.into_iter().filter(|c| !common.contains(c)).collect()))
+            .collect();
+        let mut out = common;
+        // A branch left empty is TRUE, which makes the whole OR TRUE.
+        if rest.iter().all(Option::is_some) {
+            let disjuncts: Vec<Expr> = rest.into_iter().flatten().collect();
+            if let Some(or) = disjuncts
+                .into_iter()
+                .reduce(|a, b| Expr::binary(BinaryOp::Or, a, b))
+            {
+                out.push(or);
+            }
+        }
+        out
+    }
+
+    /// True when the expression calls a function whose value changes from
+    /// call to call (`random()`), so it must not be moved or shared.
+    pub fn is_volatile(&self) -> bool {
+        let mut volatile = false;
+        self.visit(&mut |x| {
+            if let Expr::Function {
+                func: ScalarFunction::Random,
+                ..
+            } = x
+            {
+                volatile = true;
+            }
+        });
+        volatile
+    }
+
     /// Joins conjuncts with AND; `None` for an empty list.
     pub fn conjunction(exprs: Vec<Expr>) -> Option<Expr> {
         exprs
             .into_iter()
             .reduce(|a, b| Expr::binary(BinaryOp::And, a, b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eq(a: usize, b: i64) -> Expr {
+        Expr::binary(BinaryOp::Eq, Expr::col(a), Expr::lit(b))
+    }
+
+    fn and(a: Expr, b: Expr) -> Expr {
+        Expr::binary(BinaryOp::And, a, b)
+    }
+
+    fn or(a: Expr, b: Expr) -> Expr {
+        Expr::binary(BinaryOp::Or, a, b)
+    }
+
+    #[test]
+    fn factor_disjunction_pulls_out_shared_conjuncts() {
+        let e = or(and(eq(0, 1), eq(1, 2)), and(eq(1, 3), eq(0, 1)));
+        assert_eq!(
+            e.factor_disjunction(),
+            vec![eq(0, 1), or(eq(1, 2), eq(1, 3))]
+        );
+    }
+
+    #[test]
+    fn factor_disjunction_drops_an_or_with_an_empty_branch() {
+        // (a) OR (a AND b) is a.
+        let e = or(eq(0, 1), and(eq(0, 1), eq(1, 2)));
+        assert_eq!(e.factor_disjunction(), vec![eq(0, 1)]);
+    }
+
+    #[test]
+    fn factor_disjunction_keeps_unshared_and_volatile_terms() {
+        let plain = or(eq(0, 1), eq(1, 2));
+        assert_eq!(plain.clone().factor_disjunction(), vec![plain]);
+        let random = Expr::Function {
+            func: ScalarFunction::Random,
+            args: vec![],
+        };
+        let coin = Expr::binary(BinaryOp::Lt, random, Expr::lit(0.5));
+        let e = or(and(coin.clone(), eq(0, 1)), and(coin, eq(1, 2)));
+        assert_eq!(e.clone().factor_disjunction(), vec![e]);
     }
 }

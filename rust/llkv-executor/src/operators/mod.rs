@@ -89,11 +89,10 @@ fn execute_node<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<B
         }
         LogicalPlan::Filter { input, predicate } => {
             let source = execute(input, ctx)?;
-            Ok(Box::new(source.map(move |batch| {
-                let batch = batch?;
-                let mask = evaluate_predicate(predicate, &batch, ctx)?;
-                filter_batch(&batch, &mask)
-            })))
+            let conjuncts = evaluation_order(predicate);
+            Ok(Box::new(
+                source.map(move |batch| apply_filters(batch?, &conjuncts, ctx)),
+            ))
         }
         LogicalPlan::Project {
             input,
@@ -214,6 +213,25 @@ pub fn execute_collect(
         }
     }
     Ok(out)
+}
+
+/// The conjuncts of a filter, cheapest first: plain expressions, then those
+/// with uncorrelated subqueries (run once), then correlated subqueries (run
+/// once per row that reaches them). Each conjunct sees only the rows the
+/// earlier ones kept, as SQL allows (AND's evaluation order is free).
+fn evaluation_order(predicate: &Expr) -> Vec<Expr> {
+    let cost = |e: &Expr| {
+        let mut cost = 0;
+        e.visit(&mut |x| {
+            if let Expr::Subquery { correlated, .. } = x {
+                cost = cost.max(if *correlated { 2 } else { 1 });
+            }
+        });
+        cost
+    };
+    let mut conjuncts = predicate.clone().split_conjunction();
+    conjuncts.sort_by_key(cost);
+    conjuncts
 }
 
 fn apply_filters(

@@ -93,6 +93,9 @@ impl Binder<'_> {
                     },
                 )?
                 .split_conjunction()
+                .into_iter()
+                .flat_map(Expr::factor_disjunction)
+                .collect()
             }
             None => vec![],
         };
@@ -499,7 +502,7 @@ fn push_filters(plan: LogicalPlan, filters: Vec<Expr>) -> LogicalPlan {
                 let cols = c.columns();
                 let left_only = cols.iter().all(|i| *i < width);
                 let right_only = cols.iter().all(|i| *i >= width);
-                if cols.is_empty() || is_volatile(&c) {
+                if cols.is_empty() || c.is_volatile() {
                     above.push(c);
                 } else if left_only && matches!(kind, JoinKind::Inner | JoinKind::Left) {
                     to_left.push(c);
@@ -546,21 +549,6 @@ fn push_filters(plan: LogicalPlan, filters: Vec<Expr>) -> LogicalPlan {
             predicate: Expr::conjunction(filters).unwrap_or(Expr::lit(true)),
         },
     }
-}
-
-/// True when `e` calls a function whose value changes per call.
-fn is_volatile(e: &Expr) -> bool {
-    let mut volatile = false;
-    e.visit(&mut |x| {
-        if let Expr::Function {
-            func: llkv_plan::ScalarFunction::Random,
-            ..
-        } = x
-        {
-            volatile = true;
-        }
-    });
-    volatile
 }
 
 fn concat_schema(l: &LogicalPlan, r: &LogicalPlan) -> arrow_schema::SchemaRef {
