@@ -3,7 +3,7 @@
 //! once measured).
 
 use llkv_plan::explain::{plan_lines, PlanLine};
-use llkv_plan::{LogicalPlan, TableId};
+use llkv_plan::{JoinKind, LogicalPlan, TableId};
 
 use crate::context::ExecContext;
 
@@ -35,6 +35,16 @@ fn physical_name(
             (false, true) => "HashAggregate".into(),
             (false, false) => "HashAggregate (grouping sets)".into(),
         },
+        LogicalPlan::Join {
+            on,
+            kind: JoinKind::Semi,
+            ..
+        } if !on.is_empty() => "HashSemiJoin (build right)".into(),
+        LogicalPlan::Join {
+            on,
+            kind: JoinKind::Anti,
+            ..
+        } if !on.is_empty() => "HashAntiJoin (build right)".into(),
         LogicalPlan::Join { on, .. } if !on.is_empty() => "HashJoin (build right)".into(),
         LogicalPlan::Join { .. } => "NestedLoopJoin".into(),
         LogicalPlan::Window { .. } => "Window (sort per partition)".into(),

@@ -352,16 +352,27 @@ fn walk<'p>(
             schema,
         } => {
             let (ls, rs) = (left.schema(), right.schema());
+            // The filter of a semi or anti join reads both sides, though
+            // only the left one is output.
+            let filter_schema: SchemaRef = if kind.filters_left() {
+                let mut fields: Vec<_> = ls.fields().iter().cloned().collect();
+                fields.extend(rs.fields().iter().cloned());
+                std::sync::Arc::new(arrow_schema::Schema::new(fields))
+            } else {
+                schema.clone()
+            };
             let (ln, rn, all) = (
                 ColumnNames::of(&ls),
                 ColumnNames::of(&rs),
-                ColumnNames::of(schema),
+                ColumnNames::of(&filter_schema),
             );
             let mut d = match kind {
                 JoinKind::Inner => "inner",
                 JoinKind::Left => "left",
                 JoinKind::Right => "right",
                 JoinKind::Full => "full",
+                JoinKind::Semi => "semi",
+                JoinKind::Anti => "anti",
             }
             .to_string();
             if !on.is_empty() {

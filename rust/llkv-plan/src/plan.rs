@@ -184,6 +184,19 @@ pub enum JoinKind {
     Right,
     /// Full outer join.
     Full,
+    /// Left semi join: the left rows that have a match, each once; the
+    /// output has only the left columns (`EXISTS`, DuckDB's `SEMI JOIN`).
+    Semi,
+    /// Left anti join: the left rows without a match; the output has only
+    /// the left columns (`NOT EXISTS`, DuckDB's `ANTI JOIN`).
+    Anti,
+}
+
+impl JoinKind {
+    /// True for semi and anti joins, whose output is the left input's rows.
+    pub fn filters_left(self) -> bool {
+        matches!(self, JoinKind::Semi | JoinKind::Anti)
+    }
 }
 
 /// Set operations of compound SELECTs.

@@ -1,11 +1,15 @@
 //! Joins: a hash join on the equi-join keys (build on the right input, probe
 //! with streamed left batches), or a block nested loop when there are none.
-//! The residual filter decides matches, so outer joins stay correct.
+//! The residual filter decides matches, so outer joins stay correct. Semi
+//! and anti joins output each left row at most once: the rows with (or
+//! without) a match.
 
 use std::collections::HashMap;
 
 use arrow_array::{new_null_array, Array, ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
-use arrow_schema::{DataType, SchemaRef};
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Schema, SchemaRef};
 use llkv_plan::types::common_type;
 use llkv_plan::{BinaryOp, Expr, JoinKind, LogicalPlan, Result};
 
@@ -31,6 +35,9 @@ struct JoinState<'a> {
     filter: Option<Expr>,
     kind: JoinKind,
     schema: SchemaRef,
+    /// Schema of a candidate pair (left then right columns): the output
+    /// schema, except for semi and anti joins.
+    pair_schema: SchemaRef,
     left_width: usize,
 }
 
@@ -105,8 +112,16 @@ pub fn execute_join<'a>(
         }
         Some(table)
     };
+    let pair_schema = if kind.filters_left() {
+        let mut fields: Vec<_> = left_schema.fields().iter().cloned().collect();
+        fields.extend(right_schema.fields().iter().cloned());
+        Arc::new(Schema::new(fields))
+    } else {
+        schema.clone()
+    };
     let state = JoinState {
         right_matched: vec![false; right_batch.num_rows()],
+        pair_schema,
         right: right_batch,
         table,
         key_types,
@@ -168,22 +183,25 @@ impl JoinState<'_> {
     fn probe(&mut self, left: &RecordBatch, ctx: &ExecContext<'_>) -> Result<RecordBatch> {
         let n = left.num_rows();
         let mut left_matched = vec![false; n];
+        if self.kind.filters_left() && self.filter.is_none() {
+            if let Some(table) = &self.table {
+                // A key match is a match: no pairs to build.
+                let (rows, valid) = self.probe_keys(left, ctx)?;
+                for (i, row) in rows.iter().enumerate() {
+                    left_matched[i] = valid[i] && table.contains_key(row.as_ref());
+                }
+                return self.left_rows(left, &left_matched);
+            }
+        }
         let mut outputs: Vec<RecordBatch> = Vec::new();
         let mut li: Vec<u32> = Vec::new();
         let mut ri: Vec<u32> = Vec::new();
         let candidates: Box<dyn Iterator<Item = (u32, u32)>> = match &self.table {
             Some(table) => {
-                let keys = self
-                    .on
-                    .iter()
-                    .zip(&self.key_types)
-                    .map(|((l, _), t)| conform(evaluate(l, left, ctx)?, t))
-                    .collect::<Result<Vec<_>>>()?;
-                let converter = converter_for(&self.key_types)?;
-                let rows = encode(&converter, &keys)?;
                 let mut pairs = Vec::new();
+                let (rows, valid) = self.probe_keys(left, ctx)?;
                 for (i, row) in rows.iter().enumerate() {
-                    if keys.iter().any(|k| is_null_at(k.as_ref(), i)) {
+                    if !valid[i] {
                         continue;
                     }
                     if let Some(matches) = table.get(row.as_ref()) {
@@ -209,6 +227,9 @@ impl JoinState<'_> {
         if !li.is_empty() {
             outputs.push(self.emit_pairs(left, &li, &ri, &mut left_matched, ctx)?);
         }
+        if self.kind.filters_left() {
+            return self.left_rows(left, &left_matched);
+        }
         if matches!(self.kind, JoinKind::Left | JoinKind::Full) {
             let missing: Vec<u32> = (0..n as u32)
                 .filter(|i| !left_matched[*i as usize])
@@ -228,6 +249,37 @@ impl JoinState<'_> {
         concat_all(&self.schema, &outputs)
     }
 
+    /// The encoded join key of each left row, and whether it has no NULL
+    /// part (a key with a NULL matches nothing).
+    fn probe_keys(
+        &self,
+        left: &RecordBatch,
+        ctx: &ExecContext<'_>,
+    ) -> Result<(arrow_row::Rows, Vec<bool>)> {
+        let keys = self
+            .on
+            .iter()
+            .zip(&self.key_types)
+            .map(|((l, _), t)| conform(evaluate(l, left, ctx)?, t))
+            .collect::<Result<Vec<_>>>()?;
+        let converter = converter_for(&self.key_types)?;
+        let rows = encode(&converter, &keys)?;
+        let valid = (0..left.num_rows())
+            .map(|i| !keys.iter().any(|k| is_null_at(k.as_ref(), i)))
+            .collect();
+        Ok((rows, valid))
+    }
+
+    /// A semi join's matched left rows, or an anti join's unmatched ones.
+    fn left_rows(&self, left: &RecordBatch, matched: &[bool]) -> Result<RecordBatch> {
+        let want = self.kind == JoinKind::Semi;
+        let mask = arrow_array::BooleanArray::from(
+            matched.iter().map(|m| *m == want).collect::<Vec<bool>>(),
+        );
+        let batch = self.batch(left.columns().to_vec(), left.num_rows())?;
+        crate::eval::filter_batch(&batch, &mask)
+    }
+
     fn emit_pairs(
         &mut self,
         left: &RecordBatch,
@@ -240,7 +292,12 @@ impl JoinState<'_> {
         let ridx = UInt32Array::from(ri.to_vec());
         let mut cols = take_all(left.columns(), &lidx)?;
         cols.extend(take_all(self.right.columns(), &ridx)?);
-        let combined = self.batch(cols, li.len())?;
+        let combined = RecordBatch::try_new_with_options(
+            self.pair_schema.clone(),
+            cols,
+            &RecordBatchOptions::new().with_row_count(Some(li.len())),
+        )
+        .map_err(arrow_err)?;
         let keep = match &self.filter {
             Some(f) => {
                 let mask = evaluate_predicate(f, &combined, ctx)?;

@@ -9,6 +9,7 @@ use arrow_schema::Schema;
 use llkv_plan::{BinaryOp, Error, Expr, JoinKind, LogicalPlan, Result};
 use sqlparser::ast;
 
+use super::decorrelate;
 use super::expr::ExprContext;
 use super::scope::{Scope, ScopeColumn};
 use super::{object_name, schema_of, Binder};
@@ -253,7 +254,28 @@ impl Binder<'_> {
         for (c, _) in remaining {
             top.push(c);
         }
-        if let Some(pred) = Expr::conjunction(top) {
+        let mut rest = Vec::new();
+        for c in top {
+            let join = {
+                let subqueries = self.subqueries.borrow();
+                decorrelate::exists_as_join(&c, &subqueries, scope.columns.len())
+            };
+            match join {
+                Some(j) => {
+                    let schema = plan.schema();
+                    plan = LogicalPlan::Join {
+                        left: Box::new(plan),
+                        right: Box::new(j.right),
+                        kind: j.kind,
+                        on: j.on,
+                        filter: j.filter,
+                        schema,
+                    };
+                }
+                None => rest.push(c),
+            }
+        }
+        if let Some(pred) = Expr::conjunction(rest) {
             plan = LogicalPlan::Filter {
                 input: Box::new(plan),
                 predicate: pred,
@@ -274,6 +296,8 @@ impl Binder<'_> {
                 J::Right(c) | J::RightOuter(c) => (JoinKind::Right, Some(c)),
                 J::FullOuter(c) => (JoinKind::Full, Some(c)),
                 J::CrossJoin(c) => (JoinKind::Inner, Some(c)),
+                J::Semi(c) | J::LeftSemi(c) => (JoinKind::Semi, Some(c)),
+                J::Anti(c) | J::LeftAnti(c) => (JoinKind::Anti, Some(c)),
                 other => {
                     return Err(Error::not_supported(format!(
                         "join kind not supported: {other:?}"
@@ -357,7 +381,12 @@ impl Binder<'_> {
                 }
                 filters.push(c);
             }
-            let schema = concat_schema(&plan, &right);
+            // A semi or anti join outputs the left rows only.
+            let schema = if kind.filters_left() {
+                plan.schema()
+            } else {
+                concat_schema(&plan, &right)
+            };
             plan = LogicalPlan::Join {
                 left: Box::new(plan),
                 right: Box::new(right),
@@ -366,7 +395,9 @@ impl Binder<'_> {
                 filter: Expr::conjunction(filters),
                 schema,
             };
-            scope = joined;
+            if !kind.filters_left() {
+                scope = joined;
+            }
         }
         Ok((plan, scope))
     }
@@ -504,7 +535,12 @@ fn push_filters(plan: LogicalPlan, filters: Vec<Expr>) -> LogicalPlan {
                 let right_only = cols.iter().all(|i| *i >= width);
                 if cols.is_empty() || c.is_volatile() {
                     above.push(c);
-                } else if left_only && matches!(kind, JoinKind::Inner | JoinKind::Left) {
+                } else if left_only
+                    && matches!(
+                        kind,
+                        JoinKind::Inner | JoinKind::Left | JoinKind::Semi | JoinKind::Anti
+                    )
+                {
                     to_left.push(c);
                 } else if right_only && matches!(kind, JoinKind::Inner | JoinKind::Right) {
                     to_right.push(remap(c, &|i| i - width));

@@ -2,6 +2,7 @@
 //! names against the catalog and scopes, typing every expression, and
 //! applying SQLite's dialect rules where the corpus demands them.
 
+mod decorrelate;
 mod expr;
 mod from;
 mod grouping_sets;
