@@ -148,6 +148,15 @@ pub fn repeat_value(value: &Value, data_type: &DataType, len: usize) -> Result<A
         (DataType::Utf8, Value::Text(s)) => Arc::new(arrow_array::StringArray::from_iter_values(
             std::iter::repeat_n(s.as_ref(), len),
         )),
+        (DataType::Date32, Value::Date(d)) => {
+            Arc::new(arrow_array::Date32Array::from_value(*d, len))
+        }
+        (DataType::Timestamp(TimeUnit::Microsecond, None), Value::Timestamp(t)) => {
+            Arc::new(arrow_array::TimestampMicrosecondArray::from_value(*t, len))
+        }
+        (DataType::Boolean, Value::Boolean(b)) => {
+            Arc::new(arrow_array::BooleanArray::from(vec![*b; len]))
+        }
         _ => array_from_values(data_type, &vec![value.clone(); len])?,
     })
 }

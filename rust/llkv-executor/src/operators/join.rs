@@ -215,19 +215,31 @@ impl JoinState<'_> {
                 Box::new((0..n as u32).flat_map(move |i| (0..m).map(move |j| (i, j))))
             }
         };
+        // A semi or anti join only needs to know which left rows match: it
+        // keeps no pairs and skips the candidates of rows already matched.
+        let left_only = self.kind.filters_left();
         for (l, r) in candidates {
+            if left_only && left_matched[l as usize] {
+                continue;
+            }
             li.push(l);
             ri.push(r);
             if li.len() >= PAIR_BLOCK {
-                outputs.push(self.emit_pairs(left, &li, &ri, &mut left_matched, ctx)?);
+                let pairs = self.emit_pairs(left, &li, &ri, &mut left_matched, ctx)?;
+                if !left_only {
+                    outputs.push(pairs);
+                }
                 li.clear();
                 ri.clear();
             }
         }
         if !li.is_empty() {
-            outputs.push(self.emit_pairs(left, &li, &ri, &mut left_matched, ctx)?);
+            let pairs = self.emit_pairs(left, &li, &ri, &mut left_matched, ctx)?;
+            if !left_only {
+                outputs.push(pairs);
+            }
         }
-        if self.kind.filters_left() {
+        if left_only {
             return self.left_rows(left, &left_matched);
         }
         if matches!(self.kind, JoinKind::Left | JoinKind::Full) {
