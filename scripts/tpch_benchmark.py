@@ -65,8 +65,16 @@ def main() -> None:
     total_ours = total_duck = 0.0
     for path in sorted(QUERIES.glob("q*.sql")):
         sql = path.read_text()
-        t_ours, n_ours = median_time(lambda sql=sql: ours.execute(sql).num_rows, args.repeat)
-        t_duck, n_duck = median_time(lambda sql=sql: len(duck.execute(sql).fetchall()), args.repeat)
+
+        def run_ours(sql: str = sql) -> int:
+            rows: int = ours.execute(sql).num_rows
+            return rows
+
+        def run_duck(sql: str = sql) -> int:
+            return len(duck.execute(sql).fetchall())
+
+        t_ours, n_ours = median_time(run_ours, args.repeat)
+        t_duck, n_duck = median_time(run_duck, args.repeat)
         total_ours += t_ours
         total_duck += t_duck
         note = "" if n_ours == n_duck else f" (rows differ: {n_ours} vs {n_duck})"
