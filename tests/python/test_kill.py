@@ -79,3 +79,20 @@ def test_acknowledged_commits_survive_kill_9(tmp_path: Path, level: str) -> None
         assert all(twins.get(t) == i for i, t in twins.items())
         assert {2 * i for i in range(start, last + 1)} <= set(twins)
         start = max(ids | {last}) + 1
+
+
+def test_torn_tail_after_last_commit_keeps_committed_data(tmp_path: Path) -> None:
+    """What a kill in the middle of a write can leave at the end of the file
+    (part of a payload ending in zero padding, no metadata) must not hide the
+    committed data: the file is cut back to where the last commit ended."""
+    path = tmp_path / "torn.llkv"
+    with llkv.connect(path) as con:
+        con.execute("CREATE TABLE log (id INTEGER)")
+        con.execute("INSERT INTO log VALUES (1), (2)")
+    with path.open("ab") as f:
+        f.write(b"\x07" * 13 + b"\x00" * 40)
+    with llkv.connect(path) as con:
+        assert con.execute("SELECT id FROM log ORDER BY id").column("id").to_pylist() == [1, 2]
+        con.execute("INSERT INTO log VALUES (3)")
+    with llkv.connect(path) as con:
+        assert con.execute("SELECT count(*) AS n FROM log").column("n")[0].as_py() == 3

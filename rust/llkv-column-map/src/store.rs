@@ -93,4 +93,10 @@ impl ColumnStore {
     pub fn sync(&self) -> Result<()> {
         Ok(self.pager.sync()?)
     }
+
+    /// Marks all writes so far as committed (kept on reopen after a crash);
+    /// with `durable`, the mark is made durable too.
+    pub fn mark_committed(&self, durable: bool) -> Result<()> {
+        Ok(self.pager.mark_committed(durable)?)
+    }
 }

@@ -17,6 +17,7 @@ use parking_lot::Mutex;
 use simd_r_drive::traits::{DataStoreReader, DataStoreWriter};
 use simd_r_drive::DataStore;
 
+use crate::commit_mark::{cut_to_mark, CommitMark};
 use crate::error::{Result, StorageError};
 use crate::pager::{
     reserve_keys, watermark_after_put, Blob, Pager, PhysicalKey, FIRST_ALLOCATABLE_KEY,
@@ -44,6 +45,8 @@ const NEXT_KEY_RECORD: &[u8] = b"llkv.storage.next_key";
 /// Reads return views into the file mapping (no copies). Writes are appended
 /// and become durable only after [`Pager::sync`]. The file is locked
 /// exclusively (via the sidecar `<path>-lock`) while the pager is open.
+/// The sidecar `<path>-commit` records where the last commit ended (see
+/// `commit_mark.rs`); bytes after it are cut off on open.
 pub struct FilePager {
     // Field order matters: the store must be closed before the lock file is
     // released, so `_lock` is declared (and therefore dropped) last.
@@ -51,6 +54,8 @@ pub struct FilePager {
     /// A second handle on the data file, used only for fsync: simd-r-drive
     /// does not expose its own handle and never fsyncs on its own.
     sync_handle: File,
+    /// Where the last commit ended.
+    mark: CommitMark,
     path: PathBuf,
     /// Allocation watermark; the mutex also serializes writes so the
     /// persisted watermark never goes backwards.
@@ -73,6 +78,10 @@ impl FilePager {
         let path = path.to_path_buf();
         let lock = acquire_lock(&path)?;
         let existed = path.try_exists().map_err(io_err(&path))?;
+        let (mark, committed) = CommitMark::open(&path, !existed)?;
+        if let Some(len) = committed {
+            cut_to_mark(&path, len)?;
+        }
         let store = DataStore::open(&path).map_err(io_err(&path))?;
         let sync_handle = OpenOptions::new()
             .read(true)
@@ -87,6 +96,7 @@ impl FilePager {
         Ok(FilePager {
             store,
             sync_handle,
+            mark,
             next_key: Mutex::new(Watermark {
                 next,
                 persisted: next,
@@ -196,6 +206,17 @@ impl Pager for FilePager {
         let mut mark = self.next_key.lock();
         self.write_batch(&mut mark, &[])?;
         self.sync_handle.sync_data().map_err(io_err(&self.path))
+    }
+
+    fn mark_committed(&self, durable: bool) -> Result<()> {
+        // Holding the write lock, the file ends at an entry boundary.
+        let _mark = self.next_key.lock();
+        let len = self
+            .sync_handle
+            .metadata()
+            .map_err(io_err(&self.path))?
+            .len();
+        self.mark.record(len, durable)
     }
 
     fn is_persistent(&self) -> bool {

@@ -11,6 +11,7 @@
 //!   whose reads are zero-copy views into the mmap.
 //! - [`error`]: [`StorageError`] and the crate [`Result`] alias.
 
+mod commit_mark;
 pub mod error;
 pub mod fault_pager;
 pub mod file_pager;

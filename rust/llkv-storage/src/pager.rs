@@ -50,6 +50,15 @@ pub trait Pager: Send + Sync {
     /// Makes everything written so far durable (fsync). No-op for memory.
     fn sync(&self) -> Result<()>;
 
+    /// Marks everything written so far as committed: on reopen after a
+    /// crash, a persistent pager drops what was written after its last mark
+    /// (never acknowledged, possibly torn). With `durable`, the mark itself
+    /// is made durable. No-op for memory.
+    fn mark_committed(&self, durable: bool) -> Result<()> {
+        let _ = durable;
+        Ok(())
+    }
+
     /// True for pagers that persist across process restarts.
     fn is_persistent(&self) -> bool;
 }

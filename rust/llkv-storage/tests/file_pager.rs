@@ -265,3 +265,66 @@ proptest! {
         }
     }
 }
+
+/// Appends what a `kill -9` in the middle of a write can leave behind: the
+/// start of a payload ending in zero padding, its metadata never written.
+fn append_torn_tail(path: &Path) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    let mut tail = vec![7u8; 13];
+    tail.extend_from_slice(&[0u8; 40]);
+    file.write_all(&tail).unwrap();
+}
+
+#[test]
+fn torn_tail_after_the_last_commit_is_cut_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let (committed, uncommitted) = {
+        let pager = FilePager::open(&path).unwrap();
+        let keys = pager.alloc(2).unwrap();
+        pager.put(vec![(keys[0], b"committed".to_vec())]).unwrap();
+        pager.mark_committed(true).unwrap();
+        pager.put(vec![(keys[1], b"in flight".to_vec())]).unwrap();
+        (keys[0], keys[1])
+    };
+    append_torn_tail(&path);
+    let pager = FilePager::open(&path).unwrap();
+    assert_eq!(
+        get_one(&pager, committed).as_deref(),
+        Some(&b"committed"[..])
+    );
+    assert!(get_one(&pager, uncommitted).is_none());
+    // The file keeps working after the cut.
+    let key = pager.alloc(1).unwrap()[0];
+    pager.put(vec![(key, b"after".to_vec())]).unwrap();
+    pager.mark_committed(false).unwrap();
+    drop(pager);
+    let pager = FilePager::open(&path).unwrap();
+    assert_eq!(get_one(&pager, key).as_deref(), Some(&b"after"[..]));
+    assert_eq!(
+        get_one(&pager, committed).as_deref(),
+        Some(&b"committed"[..])
+    );
+}
+
+#[test]
+fn a_mark_left_by_an_earlier_file_does_not_cut_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    {
+        let pager = FilePager::open(&path).unwrap();
+        let key = pager.alloc(1).unwrap()[0];
+        pager.put(vec![(key, vec![1; 10])]).unwrap();
+        pager.mark_committed(true).unwrap();
+    }
+    std::fs::remove_file(&path).unwrap();
+    let key = {
+        let pager = FilePager::open(&path).unwrap();
+        let key = pager.alloc(1).unwrap()[0];
+        pager.put(vec![(key, vec![2; 5000])]).unwrap();
+        key
+    };
+    let pager = FilePager::open(&path).unwrap();
+    assert_eq!(get_one(&pager, key), Some(vec![2; 5000]));
+}
