@@ -130,6 +130,17 @@ class Connection:
         It follows the same dialect as this one.
         """
 
+    def interrupt(self) -> None:
+        """Stop the statement running on this connection (call it from
+        another thread).
+
+        The statement fails with ``OperationalError("interrupted")``, its
+        changes are undone and the connection stays usable; with no
+        statement running this does nothing. Ctrl-C (SIGINT) in the main
+        thread stops a running statement the same way and raises
+        ``KeyboardInterrupt``.
+        """
+
     def close(self) -> None:
         """Close the connection; an open transaction is rolled back.
 

@@ -42,6 +42,11 @@ pub trait TableProvider {
         let _ = (table, columns, filters);
         "SeqScan".to_string()
     }
+
+    /// The cancellation state statements over this provider check.
+    fn interrupt(&self) -> Option<&llkv_plan::Interrupt> {
+        None
+    }
 }
 
 /// What EXPLAIN ANALYZE measured of one plan node.
@@ -74,6 +79,8 @@ pub struct ExecContext<'a> {
     working: RefCell<HashMap<usize, Arc<[RecordBatch]>>>,
     /// Per-node measurements (keyed by the node's address) when profiling.
     profile: Option<RefCell<HashMap<usize, NodeStats>>>,
+    /// Checked before every batch an operator produces.
+    interrupt: Option<&'a llkv_plan::Interrupt>,
 }
 
 impl<'a> ExecContext<'a> {
@@ -86,7 +93,21 @@ impl<'a> ExecContext<'a> {
             cache: RefCell::new(HashMap::new()),
             working: RefCell::new(HashMap::new()),
             profile: None,
+            interrupt: provider.interrupt(),
         }
+    }
+
+    /// `Err("interrupted")` once the connection asked the statement to stop.
+    pub fn check_interrupt(&self) -> Result<()> {
+        match self.interrupt {
+            Some(interrupt) => interrupt.check(),
+            None => Ok(()),
+        }
+    }
+
+    /// True when statements run under a cancellation state.
+    pub(crate) fn interruptible(&self) -> bool {
+        self.interrupt.is_some()
     }
 
     /// Measures rows and time of every plan node run (EXPLAIN ANALYZE).

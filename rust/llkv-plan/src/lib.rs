@@ -3,6 +3,7 @@
 pub mod error;
 pub mod explain;
 pub mod expr;
+pub mod interrupt;
 pub mod interval;
 pub mod plan;
 pub mod temporal;
@@ -12,6 +13,7 @@ pub mod window;
 
 pub use error::{Error, ErrorKind, Result};
 pub use expr::{BinaryOp, Expr, MathFunction, ScalarFunction, SubqueryKind, UnaryOp};
+pub use interrupt::{Interrupt, InterruptPoll};
 pub use plan::{
     AggregateExpr, AggregateFunction, JoinKind, LogicalPlan, QueryPlan, Relation, Relations,
     SetOpKind, SortKey, TableId,

@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use crate::errors::{to_py_err, DataError, InternalError, ProgrammingError};
+use crate::interrupt::Cancel;
 use crate::{databases, params, result};
 
 /// An open connection: the database handle plus this connection's session.
@@ -24,8 +25,9 @@ struct Open {
 }
 
 impl Open {
-    fn on(database: Arc<llkv::Database>) -> Open {
-        let session = database.connect();
+    fn on(database: Arc<llkv::Database>, cancel: &Cancel) -> Open {
+        let mut session = database.connect();
+        session.set_interrupt(Some(cancel.interrupt.clone()));
         Open { database, session }
     }
 }
@@ -41,6 +43,8 @@ impl Open {
 pub struct Connection {
     /// `None` once closed. Locked only while the GIL is released.
     state: Mutex<Option<Open>>,
+    /// Interrupt state of the running statement; never needs `state`.
+    cancel: Cancel,
 }
 
 /// Opens a connection to the database file at `path` (created if absent), to a
@@ -63,7 +67,8 @@ pub fn connect(
     dialect: Option<String>,
 ) -> PyResult<Connection> {
     let path = path.filter(|p| p.as_os_str() != ":memory:");
-    let open = py.detach(move || {
+    let cancel = Cancel::new();
+    let open = py.detach(|| {
         guarded(|| {
             let named = path
                 .as_ref()
@@ -78,7 +83,7 @@ pub fn connect(
             if let Some(level) = &synchronous {
                 database.set_synchronous(level)?;
             }
-            let mut open = Open::on(database);
+            let mut open = Open::on(database, &cancel);
             if let Some(name) = &dialect {
                 open.session.set_dialect(name)?;
             }
@@ -87,6 +92,7 @@ pub fn connect(
     })?;
     Ok(Connection {
         state: Mutex::new(Some(open)),
+        cancel,
     })
 }
 
@@ -243,20 +249,31 @@ impl Connection {
     /// A new connection to the same database, with its own transaction
     /// state (for in-memory databases, the way to a second connection).
     fn duplicate(&self, py: Python<'_>) -> PyResult<Connection> {
+        let cancel = Cancel::new();
         let open = py.detach(|| {
             let guard = self.state.lock();
             let open = guard.as_ref().ok_or_else(closed_error)?;
             let database = open.database.clone();
             let dialect = open.session.dialect();
-            guarded(move || {
-                let mut copy = Open::on(database);
+            guarded(|| {
+                let mut copy = Open::on(database, &cancel);
                 copy.session.set_dialect(dialect)?;
                 Ok(copy)
             })
         })?;
         Ok(Connection {
             state: Mutex::new(Some(open)),
+            cancel,
         })
+    }
+
+    /// Stops the statement running on this connection (from another
+    /// thread): it fails with `OperationalError("interrupted")`, its
+    /// changes are undone, and the connection stays usable. Does nothing
+    /// when no statement is running. Ctrl-C in the main thread stops a
+    /// running statement the same way and raises KeyboardInterrupt.
+    fn interrupt(&self) {
+        self.cancel.interrupt.request();
     }
 
     /// Closes the connection; an open transaction is rolled back. Closing an
@@ -345,14 +362,16 @@ impl Connection {
         sql: &str,
         params: params::Params,
     ) -> PyResult<llkv::QueryResult> {
-        py.detach(|| {
+        let outcome = py.detach(|| {
             let mut guard = self.state.lock();
             let open = guard.as_mut().ok_or_else(closed_error)?;
+            self.cancel.start();
             guarded(|| match &params {
                 params::Params::Positional(values) => open.session.execute(sql, values),
                 params::Params::Named(named) => open.session.execute_named(sql, named),
             })
-        })
+        });
+        self.cancel.finish(outcome)
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod connection;
 pub mod databases;
 pub mod errors;
+mod interrupt;
 pub mod params;
 pub mod result;
 

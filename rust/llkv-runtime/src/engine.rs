@@ -87,6 +87,7 @@ impl Engine {
             next_pending_row: 0,
             explicit,
             relations: Default::default(),
+            interrupt: None,
         }
     }
 
@@ -338,6 +339,7 @@ fn recheck_unique_keys(txn: &Transaction, latest: llkv_table::ReadView) -> Resul
             next_pending_row: 0,
             explicit: false,
             relations: Default::default(),
+            interrupt: None,
         };
         for (batch, ids) in &p.inserts {
             let collisions = crate::constraints::find_collisions(&checker, meta, &keys, batch)?;

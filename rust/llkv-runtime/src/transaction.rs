@@ -44,6 +44,8 @@ pub struct Transaction {
     pub explicit: bool,
     /// Arrow data the connection registered, queryable by name.
     pub relations: llkv_plan::Relations,
+    /// The connection's cancellation state, checked while statements run.
+    pub interrupt: Option<std::sync::Arc<llkv_plan::Interrupt>>,
 }
 
 impl Transaction {
@@ -214,6 +216,10 @@ fn make_batch(
 }
 
 impl TableProvider for Transaction {
+    fn interrupt(&self) -> Option<&llkv_plan::Interrupt> {
+        self.interrupt.as_deref()
+    }
+
     fn scan(&self, table: TableId, columns: &[usize]) -> Result<BatchIter<'_>> {
         let batches = self.scan_table(table, columns, false)?;
         Ok(Box::new(batches.into_iter().map(Ok)))

@@ -73,6 +73,7 @@ impl SqlEngine {
             parsed: Default::default(),
             dialect: Dialect::default(),
             aborted: false,
+            interrupt: None,
         }
     }
 }
@@ -101,6 +102,8 @@ pub struct Session {
     /// A statement failed in the open transaction under the DuckDB
     /// dialect: only ROLLBACK (or COMMIT, which rolls back) may follow.
     aborted: bool,
+    /// The cancellation state the running statement checks.
+    interrupt: Option<Arc<llkv_plan::Interrupt>>,
 }
 
 pub(crate) fn count_result(n: u64) -> Result<QueryResult> {
@@ -242,6 +245,12 @@ impl Session {
         self.dialect
     }
 
+    /// Sets the cancellation state that this session's statements check
+    /// while they run (None: statements cannot be interrupted).
+    pub fn set_interrupt(&mut self, interrupt: Option<Arc<llkv_plan::Interrupt>>) {
+        self.interrupt = interrupt;
+    }
+
     /// Sets the session's dialect (as `PRAGMA dialect = ...` does).
     pub fn set_dialect(&mut self, dialect: Dialect) {
         self.dialect = dialect;
@@ -364,8 +373,10 @@ impl Session {
         f: impl FnOnce(&Engine, &mut Transaction) -> Result<T>,
     ) -> Result<T> {
         let relations = self.relations.clone();
+        let interrupt = self.interrupt.clone();
         let f = move |engine: &Engine, txn: &mut Transaction| {
             txn.relations = relations;
+            txn.interrupt = interrupt;
             f(engine, txn)
         };
         match self.txn.take() {

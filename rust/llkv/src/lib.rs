@@ -10,7 +10,10 @@
 //! # Ok::<(), llkv::Error>(())
 //! ```
 
-pub use llkv_sql::{split_statements, Error, ErrorKind, QueryResult, Result, StatementKind, Value};
+pub use llkv_sql::{
+    split_statements, Error, ErrorKind, Interrupt, InterruptPoll, QueryResult, Result,
+    StatementKind, Value,
+};
 
 use std::path::Path;
 
@@ -64,6 +67,14 @@ impl Connection {
         self.session
             .set_dialect(llkv_sql::dialect::Dialect::parse(name)?);
         Ok(())
+    }
+
+    /// Sets the cancellation state this connection's statements check while
+    /// they run: [`Interrupt::request`] from another thread stops the
+    /// running statement with an `OperationalError` ("interrupted"), and
+    /// the connection stays usable.
+    pub fn set_interrupt(&mut self, interrupt: Option<std::sync::Arc<Interrupt>>) {
+        self.session.set_interrupt(interrupt);
     }
 
     /// The name of this connection's dialect (`"sqlite"` or `"duckdb"`).

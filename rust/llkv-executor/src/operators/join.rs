@@ -20,7 +20,8 @@ use crate::context::{BatchIter, ExecContext};
 use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate};
 use crate::scalar::is_null_at;
 
-/// Most candidate pairs materialised at once by the nested loop.
+/// Most candidate pairs materialised at once, and so the most rows of one
+/// output batch.
 const PAIR_BLOCK: usize = 64 * 1024;
 
 struct JoinState<'a> {
@@ -133,23 +134,58 @@ pub fn execute_join<'a>(
     };
     let mut left_stream = execute(left, ctx)?;
     let mut state = Some(state);
+    let mut probe: Option<Probe> = None;
     let mut finished_left = false;
-    Ok(Box::new(std::iter::from_fn(move || {
+    Ok(Box::new(std::iter::from_fn(move || loop {
         let st = state.as_mut()?;
+        if let Some(p) = probe.as_mut() {
+            match st.next_output(p, ctx) {
+                Ok(Some(batch)) => return Some(Ok(batch)),
+                Ok(None) => probe = None,
+                Err(e) => {
+                    state = None;
+                    return Some(Err(e));
+                }
+            }
+            continue;
+        }
         if !finished_left {
             match left_stream.next() {
-                Some(Ok(batch)) => return Some(st.probe(&batch, ctx)),
+                Some(Ok(batch)) => match st.start_probe(batch, ctx) {
+                    Ok(p) => probe = Some(p),
+                    Err(e) => return Some(Err(e)),
+                },
                 Some(Err(e)) => return Some(Err(e)),
                 None => finished_left = true,
             }
+            continue;
         }
         let st = state.take()?;
-        if matches!(st.kind, JoinKind::Right | JoinKind::Full) {
+        return if matches!(st.kind, JoinKind::Right | JoinKind::Full) {
             Some(st.unmatched_right())
         } else {
             None
-        }
+        };
     })))
+}
+
+/// One left batch being joined: how far the enumeration of its candidate
+/// pairs has come, so that its output leaves in blocks of at most
+/// [`PAIR_BLOCK`] pairs (a cross join of large inputs never builds one
+/// huge batch).
+struct Probe {
+    left: RecordBatch,
+    /// The encoded key of each left row and whether it has no NULL part
+    /// (hash joins only).
+    keys: Option<(arrow_row::Rows, Vec<bool>)>,
+    /// The left row whose candidates come next.
+    row: usize,
+    /// How many of that row's candidates were already enumerated.
+    offset: usize,
+    /// Left rows that found a match so far.
+    matched: Vec<bool>,
+    /// The final piece (unmatched or semi/anti rows) was returned.
+    done: bool,
 }
 
 /// Whether equality of keys of these types is equality of their hashed
@@ -180,85 +216,109 @@ fn join_key_type(l: &DataType, r: &DataType) -> DataType {
 }
 
 impl JoinState<'_> {
-    fn probe(&mut self, left: &RecordBatch, ctx: &ExecContext<'_>) -> Result<RecordBatch> {
-        let n = left.num_rows();
-        let mut left_matched = vec![false; n];
-        if self.kind.filters_left() && self.filter.is_none() {
-            if let Some(table) = &self.table {
-                // A key match is a match: no pairs to build.
-                let (rows, valid) = self.probe_keys(left, ctx)?;
-                for (i, row) in rows.iter().enumerate() {
-                    left_matched[i] = valid[i] && table.contains_key(row.as_ref());
-                }
-                return self.left_rows(left, &left_matched);
-            }
-        }
-        let mut outputs: Vec<RecordBatch> = Vec::new();
-        let mut li: Vec<u32> = Vec::new();
-        let mut ri: Vec<u32> = Vec::new();
-        let candidates: Box<dyn Iterator<Item = (u32, u32)>> = match &self.table {
-            Some(table) => {
-                let mut pairs = Vec::new();
-                let (rows, valid) = self.probe_keys(left, ctx)?;
-                for (i, row) in rows.iter().enumerate() {
-                    if !valid[i] {
-                        continue;
-                    }
-                    if let Some(matches) = table.get(row.as_ref()) {
-                        pairs.extend(matches.iter().map(|r| (i as u32, *r)));
-                    }
-                }
-                Box::new(pairs.into_iter())
-            }
-            None => {
-                let m = self.right.num_rows() as u32;
-                Box::new((0..n as u32).flat_map(move |i| (0..m).map(move |j| (i, j))))
-            }
+    /// Starts joining one left batch.
+    fn start_probe(&self, left: RecordBatch, ctx: &ExecContext<'_>) -> Result<Probe> {
+        let keys = match &self.table {
+            Some(_) => Some(self.probe_keys(&left, ctx)?),
+            None => None,
         };
+        Ok(Probe {
+            matched: vec![false; left.num_rows()],
+            left,
+            keys,
+            row: 0,
+            offset: 0,
+            done: false,
+        })
+    }
+
+    /// The right rows that are candidates for `row` of the probe: a hash
+    /// table's matches, or every right row (nested loop).
+    fn candidates<'t>(&'t self, p: &Probe, row: usize) -> Candidates<'t> {
+        match (&self.table, &p.keys) {
+            (Some(table), Some((rows, valid))) => {
+                if !valid[row] {
+                    return Candidates::Listed(&[]);
+                }
+                match table.get(rows.row(row).as_ref()) {
+                    Some(matches) => Candidates::Listed(matches),
+                    None => Candidates::Listed(&[]),
+                }
+            }
+            _ => Candidates::All(self.right.num_rows()),
+        }
+    }
+
+    /// The next output batch of `p`; None once it is exhausted.
+    fn next_output(&mut self, p: &mut Probe, ctx: &ExecContext<'_>) -> Result<Option<RecordBatch>> {
+        if p.done {
+            return Ok(None);
+        }
         // A semi or anti join only needs to know which left rows match: it
         // keeps no pairs and skips the candidates of rows already matched.
         let left_only = self.kind.filters_left();
-        for (l, r) in candidates {
-            if left_only && left_matched[l as usize] {
-                continue;
+        if left_only && self.filter.is_none() && self.table.is_some() {
+            // A key match is a match: no pairs to build.
+            for row in 0..p.left.num_rows() {
+                p.matched[row] = !self.candidates(p, row).is_empty();
             }
-            li.push(l);
-            ri.push(r);
-            if li.len() >= PAIR_BLOCK {
-                let pairs = self.emit_pairs(left, &li, &ri, &mut left_matched, ctx)?;
-                if !left_only {
-                    outputs.push(pairs);
+            p.done = true;
+            return self.left_rows(&p.left, &p.matched).map(Some);
+        }
+        let n = p.left.num_rows();
+        let mut li: Vec<u32> = Vec::new();
+        let mut ri: Vec<u32> = Vec::new();
+        loop {
+            while p.row < n && li.len() < PAIR_BLOCK {
+                let candidates = self.candidates(p, p.row);
+                let count = candidates.len();
+                if p.offset >= count || (left_only && p.matched[p.row]) {
+                    p.row += 1;
+                    p.offset = 0;
+                    continue;
                 }
-                li.clear();
-                ri.clear();
-            }
-        }
-        if !li.is_empty() {
-            let pairs = self.emit_pairs(left, &li, &ri, &mut left_matched, ctx)?;
-            if !left_only {
-                outputs.push(pairs);
-            }
-        }
-        if left_only {
-            return self.left_rows(left, &left_matched);
-        }
-        if matches!(self.kind, JoinKind::Left | JoinKind::Full) {
-            let missing: Vec<u32> = (0..n as u32)
-                .filter(|i| !left_matched[*i as usize])
-                .collect();
-            if !missing.is_empty() {
-                let idx = UInt32Array::from(missing);
-                let mut cols = take_all(left.columns(), &idx)?;
-                for f in self.right.schema().fields() {
-                    cols.push(new_null_array(f.data_type(), idx.len()));
+                let take = (count - p.offset).min(PAIR_BLOCK - li.len());
+                for k in p.offset..p.offset + take {
+                    li.push(p.row as u32);
+                    ri.push(candidates.get(k));
                 }
-                outputs.push(self.batch(cols, idx.len())?);
+                p.offset += take;
+            }
+            if li.is_empty() {
+                p.done = true;
+                return self.final_piece(p);
+            }
+            ctx.check_interrupt()?;
+            let pairs = self.emit_pairs(&p.left, &li, &ri, &mut p.matched, ctx)?;
+            li.clear();
+            ri.clear();
+            if !left_only && pairs.num_rows() > 0 {
+                return Ok(Some(pairs));
             }
         }
-        if outputs.is_empty() {
-            return Ok(RecordBatch::new_empty(self.schema.clone()));
+    }
+
+    /// What a probe outputs after its pairs: the semi (anti) join's rows
+    /// with (without) a match, or an outer join's unmatched left rows.
+    fn final_piece(&self, p: &Probe) -> Result<Option<RecordBatch>> {
+        if self.kind.filters_left() {
+            return self.left_rows(&p.left, &p.matched).map(Some);
         }
-        concat_all(&self.schema, &outputs)
+        if !matches!(self.kind, JoinKind::Left | JoinKind::Full) {
+            return Ok(None);
+        }
+        let missing: Vec<u32> = (0..p.left.num_rows() as u32)
+            .filter(|i| !p.matched[*i as usize])
+            .collect();
+        if missing.is_empty() {
+            return Ok(None);
+        }
+        let idx = UInt32Array::from(missing);
+        let mut cols = take_all(p.left.columns(), &idx)?;
+        for f in self.right.schema().fields() {
+            cols.push(new_null_array(f.data_type(), idx.len()));
+        }
+        self.batch(cols, idx.len()).map(Some)
     }
 
     /// The encoded join key of each left row, and whether it has no NULL
@@ -349,6 +409,34 @@ impl JoinState<'_> {
             &RecordBatchOptions::new().with_row_count(Some(rows)),
         )
         .map_err(arrow_err)
+    }
+}
+
+/// The right rows a left row may pair with.
+enum Candidates<'t> {
+    /// Those the hash table lists for the row's key.
+    Listed(&'t [u32]),
+    /// All `n` right rows (no equi-join key).
+    All(usize),
+}
+
+impl Candidates<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Candidates::Listed(rows) => rows.len(),
+            Candidates::All(n) => *n,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn get(&self, k: usize) -> u32 {
+        match self {
+            Candidates::Listed(rows) => rows[k],
+            Candidates::All(_) => k as u32,
+        }
     }
 }
 

@@ -23,11 +23,29 @@ use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate, filter_batch
 pub use rows::RowKeys;
 
 /// Starts executing `plan`, returning its output stream (measured per
-/// node when the context profiles).
+/// node when the context profiles). The connection's interrupt is checked
+/// before the node starts and before each batch it produces.
 pub fn execute<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<BatchIter<'a>> {
-    if !ctx.profiling() {
-        return execute_node(plan, ctx);
+    ctx.check_interrupt()?;
+    let inner = if ctx.profiling() {
+        profiled(plan, ctx)?
+    } else {
+        execute_node(plan, ctx)?
+    };
+    if !ctx.interruptible() {
+        return Ok(inner);
     }
+    let mut inner = inner;
+    Ok(Box::new(std::iter::from_fn(move || {
+        if let Err(e) = ctx.check_interrupt() {
+            return Some(Err(e));
+        }
+        inner.next()
+    })))
+}
+
+/// `plan`'s output stream, measured into the context's profile.
+fn profiled<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<BatchIter<'a>> {
     let start = std::time::Instant::now();
     let mut inner = execute_node(plan, ctx)?;
     ctx.record(plan, start.elapsed(), 0, 0);
