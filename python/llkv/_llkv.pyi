@@ -127,7 +127,8 @@ class Connection:
         """A new connection to the same database with its own transaction.
 
         For an in-memory database this is the way to a second connection.
-        It follows the same dialect as this one.
+        It follows the same dialect as this one, and has file access only
+        if this one has.
         """
 
     def interrupt(self) -> None:
@@ -179,6 +180,7 @@ def connect(
     path: str | os.PathLike[str] | None = None,
     synchronous: Literal["full", "normal", "off"] | None = None,
     dialect: Literal["sqlite", "duckdb"] | None = None,
+    allow_file_access: bool = True,
 ) -> Connection:
     """Open a connection to an llkv database.
 
@@ -202,6 +204,11 @@ def connect(
     open transaction until ROLLBACK, ``INSERT OR REPLACE`` updates the
     conflicting row in place, and ``ON CONFLICT DO UPDATE`` must name its
     target when the table has several unique keys.
+
+    With ``allow_file_access=False`` no statement on this connection (nor on
+    its ``duplicate()``s) can read or write files: ``read_parquet``,
+    ``read_csv`` and ``COPY`` raise ``ProgrammingError``, and no SQL turns
+    access back on.
     """
 
 class Warning(Exception):

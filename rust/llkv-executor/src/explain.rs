@@ -26,6 +26,7 @@ fn physical_name(
             table_name(*table)
         ),
         LogicalPlan::Batches { .. } => "ArrowScan".into(),
+        LogicalPlan::External { source, .. } => format!("FileScan {}", source.describe()),
         LogicalPlan::Aggregate {
             group_by,
             grouping_sets,

@@ -294,6 +294,7 @@ fn walk<'p>(
             format!("{} registered batch(es)", batches.len()),
             vec![],
         ),
+        LogicalPlan::External { source, .. } => ("File", source.describe(), vec![]),
         LogicalPlan::Values { rows, .. } => ("Values", format!("{} row(s)", rows.len()), vec![]),
         LogicalPlan::Filter { input, predicate } => {
             let s = input_names(input);

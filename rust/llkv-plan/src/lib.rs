@@ -15,8 +15,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use expr::{BinaryOp, Expr, MathFunction, ScalarFunction, SubqueryKind, UnaryOp};
 pub use interrupt::{Interrupt, InterruptPoll};
 pub use plan::{
-    AggregateExpr, AggregateFunction, JoinKind, LogicalPlan, QueryPlan, Relation, Relations,
-    SetOpKind, SortKey, TableId,
+    AggregateExpr, AggregateFunction, ExternalSource, JoinKind, LogicalPlan, QueryPlan, Relation,
+    Relations, SetOpKind, SortKey, TableId,
 };
 pub use value::Value;
 pub use window::{FrameBound, FrameExclude, FrameUnits, WindowExpr, WindowFrame, WindowFunction};

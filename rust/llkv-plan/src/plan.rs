@@ -24,6 +24,18 @@ pub struct Relation {
 /// A connection's registered relations by lower-case name.
 pub type Relations = std::sync::Arc<std::collections::BTreeMap<String, Relation>>;
 
+/// Rows that come from outside the database (a Parquet or CSV file),
+/// streamed each time the plan runs.
+pub trait ExternalSource: std::fmt::Debug + Send + Sync {
+    /// How EXPLAIN names the source, e.g. `read_parquet('data.parquet')`.
+    fn describe(&self) -> String;
+
+    /// Starts reading: batches in the schema the source was bound with.
+    fn open(
+        &self,
+    ) -> crate::Result<Box<dyn Iterator<Item = crate::Result<arrow_array::RecordBatch>>>>;
+}
+
 /// A relational operator tree. Every node knows its output schema.
 #[derive(Debug, Clone)]
 pub enum LogicalPlan {
@@ -43,6 +55,13 @@ pub enum LogicalPlan {
         /// The batches, shared with the registration (no copy).
         batches: std::sync::Arc<[arrow_array::RecordBatch]>,
         /// Output schema (the batches' own).
+        schema: SchemaRef,
+    },
+    /// Rows read from a file (`read_parquet`, `read_csv`).
+    External {
+        /// Where the rows come from.
+        source: std::sync::Arc<dyn ExternalSource>,
+        /// Output schema.
         schema: SchemaRef,
     },
     /// Literal rows (`VALUES`, and the single empty row of a FROM-less SELECT).
@@ -311,6 +330,7 @@ impl LogicalPlan {
         match self {
             LogicalPlan::Scan { schema, .. }
             | LogicalPlan::Batches { schema, .. }
+            | LogicalPlan::External { schema, .. }
             | LogicalPlan::Values { schema, .. }
             | LogicalPlan::Project { schema, .. }
             | LogicalPlan::Aggregate { schema, .. }
@@ -331,7 +351,9 @@ impl LogicalPlan {
     pub fn visit_exprs(&self, f: &mut impl FnMut(&Expr)) {
         match self {
             LogicalPlan::Scan { filters, .. } => filters.iter().for_each(|e| e.visit(f)),
-            LogicalPlan::Batches { .. } | LogicalPlan::WorkingTable { .. } => {}
+            LogicalPlan::Batches { .. }
+            | LogicalPlan::External { .. }
+            | LogicalPlan::WorkingTable { .. } => {}
             LogicalPlan::Values { rows, .. } => {
                 rows.iter().flatten().for_each(|e| e.visit(f));
             }

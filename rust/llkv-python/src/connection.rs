@@ -54,17 +54,20 @@ pub struct Connection {
 /// ("full", the default, "normal" or "off") sets how hard commits work to
 /// reach stable storage, for the whole database. `dialect` ("sqlite", the
 /// default, or "duckdb") chooses whose semantics this connection follows
-/// where the two differ (also `PRAGMA dialect = ...`).
+/// where the two differ (also `PRAGMA dialect = ...`). With
+/// `allow_file_access=False` no statement on this connection (or its
+/// duplicates) may read or write files (`read_parquet`, `read_csv`, `COPY`).
 ///
 /// Returns an `llkv.Connection`; raises `llkv.OperationalError` when the file
 /// cannot be opened.
 #[pyfunction]
-#[pyo3(signature = (path = None, synchronous = None, dialect = None))]
+#[pyo3(signature = (path = None, synchronous = None, dialect = None, allow_file_access = true))]
 pub fn connect(
     py: Python<'_>,
     path: Option<PathBuf>,
     synchronous: Option<String>,
     dialect: Option<String>,
+    allow_file_access: bool,
 ) -> PyResult<Connection> {
     let path = path.filter(|p| p.as_os_str() != ":memory:");
     let cancel = Cancel::new();
@@ -86,6 +89,9 @@ pub fn connect(
             let mut open = Open::on(database, &cancel);
             if let Some(name) = &dialect {
                 open.session.set_dialect(name)?;
+            }
+            if !allow_file_access {
+                open.session.disable_file_access();
             }
             Ok(open)
         })
@@ -255,9 +261,13 @@ impl Connection {
             let open = guard.as_ref().ok_or_else(closed_error)?;
             let database = open.database.clone();
             let dialect = open.session.dialect();
+            let file_access = open.session.file_access();
             guarded(|| {
                 let mut copy = Open::on(database, &cancel);
                 copy.session.set_dialect(dialect)?;
+                if !file_access {
+                    copy.session.disable_file_access();
+                }
                 Ok(copy)
             })
         })?;

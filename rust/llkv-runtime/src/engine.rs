@@ -88,6 +88,7 @@ impl Engine {
             explicit,
             relations: Default::default(),
             interrupt: None,
+            file_access: false,
         }
     }
 
@@ -340,6 +341,7 @@ fn recheck_unique_keys(txn: &Transaction, latest: llkv_table::ReadView) -> Resul
             explicit: false,
             relations: Default::default(),
             interrupt: None,
+            file_access: false,
         };
         for (batch, ids) in &p.inserts {
             let collisions = crate::constraints::find_collisions(&checker, meta, &keys, batch)?;

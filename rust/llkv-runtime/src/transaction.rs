@@ -46,6 +46,9 @@ pub struct Transaction {
     pub relations: llkv_plan::Relations,
     /// The connection's cancellation state, checked while statements run.
     pub interrupt: Option<std::sync::Arc<llkv_plan::Interrupt>>,
+    /// Whether statements may read and write files (`read_parquet`,
+    /// `COPY`); the connection decides.
+    pub file_access: bool,
 }
 
 impl Transaction {

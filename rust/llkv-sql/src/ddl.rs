@@ -84,7 +84,7 @@ pub(crate) fn create_table(
     let mut as_query = None;
     if let Some(q) = &ct.query {
         let catalog = txn.catalog().clone();
-        let binder = Binder::new(&catalog, params).with_relations(txn.relations.clone());
+        let binder = Binder::new(&catalog, params).for_transaction(txn);
         let plan = binder.bind_query(q)?;
         let subs = binder.take_subqueries();
         let batches = run_query(txn, &plan, &subs)?;
@@ -321,7 +321,7 @@ pub(crate) fn create_view(
     // Bind once now so that errors surface at CREATE time.
     {
         let catalog = txn.catalog().clone();
-        let binder = Binder::new(&catalog, params).with_relations(txn.relations.clone());
+        let binder = Binder::new(&catalog, params).for_transaction(txn);
         binder.bind_query(&cv.query)?;
     }
     txn.catalog_mut().views.insert(

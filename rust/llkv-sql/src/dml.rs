@@ -112,7 +112,7 @@ pub(crate) fn insert(
         (None, None) => return Err(Error::internal("INSERT without a source")),
     };
     let catalog = txn.catalog().clone();
-    let binder = Binder::new(&catalog, params).with_relations(txn.relations.clone());
+    let binder = Binder::new(&catalog, params).for_transaction(txn);
     let plan = binder.bind_query(source)?;
     let subs = binder.take_subqueries();
     let label = ins
@@ -494,7 +494,7 @@ pub(crate) fn update(
     let (name, label) = single_table(&up.table)?;
     let meta = lookup_table(txn, &name)?;
     let catalog = txn.catalog().clone();
-    let binder = Binder::new(&catalog, params).with_relations(txn.relations.clone());
+    let binder = Binder::new(&catalog, params).for_transaction(txn);
     let scope = table_scope(&meta, &label);
     // Bind assignments first so parameters are numbered in statement order.
     let mut assignments: Vec<(usize, Expr)> = Vec::new();
@@ -611,7 +611,7 @@ pub(crate) fn delete(
     let (name, label) = single_table(t)?;
     let meta = lookup_table(txn, &name)?;
     let catalog = txn.catalog().clone();
-    let binder = Binder::new(&catalog, params).with_relations(txn.relations.clone());
+    let binder = Binder::new(&catalog, params).for_transaction(txn);
     let (rows, _) = matching_rows(txn, &meta, &label, del.selection.as_ref(), &binder)?;
     let returning = del
         .returning

@@ -12,7 +12,7 @@ use llkv_runtime::Transaction;
 use llkv_table::TableMeta;
 use sqlparser::ast::{self, VisitMut, VisitorMut};
 
-use crate::binder::{object_name, Binder};
+use crate::binder::{object_name, parse_query, Binder};
 use crate::parse::{parse_statements, parse_stored_expr};
 
 /// True for the bare keyword `DEFAULT` where a value is expected.
@@ -155,7 +155,7 @@ pub(crate) fn update_from(
     let mut probe = parse_query(&format!("SELECT * FROM {from_sql}"))?;
     probe.with = with.cloned();
     let catalog = txn.catalog().clone();
-    let binder = Binder::new(&catalog, params).with_relations(txn.relations.clone());
+    let binder = Binder::new(&catalog, params).for_transaction(txn);
     let from_columns: HashSet<String> = binder
         .bind_query(&probe)?
         .schema()
@@ -349,11 +349,4 @@ pub(crate) fn truncate(t: &ast::Truncate) -> Result<Vec<ast::Delete>> {
             },
         )
         .collect()
-}
-
-fn parse_query(sql: &str) -> Result<ast::Query> {
-    match parse_statements(sql)?.pop() {
-        Some(ast::Statement::Query(q)) => Ok(*q),
-        _ => Err(Error::internal(format!("not a query: {sql}"))),
-    }
 }

@@ -33,7 +33,7 @@ pub(crate) fn explain(
         ));
     }
     let catalog = txn.catalog().clone();
-    let binder = Binder::new(&catalog, params).with_relations(txn.relations.clone());
+    let binder = Binder::new(&catalog, params).for_transaction(txn);
     let plan = binder.bind_query(q)?;
     let subqueries = binder.take_subqueries();
     let ctx = ExecContext::new(&*txn, &subqueries).with_profiling();

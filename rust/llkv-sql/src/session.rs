@@ -74,6 +74,7 @@ impl SqlEngine {
             dialect: Dialect::default(),
             aborted: false,
             interrupt: None,
+            file_access: true,
         }
     }
 }
@@ -104,6 +105,8 @@ pub struct Session {
     aborted: bool,
     /// The cancellation state the running statement checks.
     interrupt: Option<Arc<llkv_plan::Interrupt>>,
+    /// Whether statements may read and write files; once off, it stays off.
+    file_access: bool,
 }
 
 pub(crate) fn count_result(n: u64) -> Result<QueryResult> {
@@ -251,6 +254,18 @@ impl Session {
         self.interrupt = interrupt;
     }
 
+    /// Forbids this session's statements to read or write files
+    /// (`read_parquet`, `read_csv`, `COPY`). No statement can turn access
+    /// back on.
+    pub fn disable_file_access(&mut self) {
+        self.file_access = false;
+    }
+
+    /// Whether this session's statements may read and write files.
+    pub fn file_access(&self) -> bool {
+        self.file_access
+    }
+
     /// Sets the session's dialect (as `PRAGMA dialect = ...` does).
     pub fn set_dialect(&mut self, dialect: Dialect) {
         self.dialect = dialect;
@@ -288,6 +303,7 @@ impl Session {
                 ast::Statement::Query(q) => crate::dml_rewrite::is_data_change(q),
                 _ => true,
             },
+            ast::Statement::Copy { to, .. } => !to,
             _ => true,
         };
         if self.read_only && writes {
@@ -374,9 +390,11 @@ impl Session {
     ) -> Result<T> {
         let relations = self.relations.clone();
         let interrupt = self.interrupt.clone();
+        let file_access = self.file_access;
         let f = move |engine: &Engine, txn: &mut Transaction| {
             txn.relations = relations;
             txn.interrupt = interrupt;
+            txn.file_access = file_access;
             f(engine, txn)
         };
         match self.txn.take() {
@@ -552,7 +570,7 @@ pub(crate) fn run(
                 return run(engine, txn, &change, params, check);
             }
             let catalog = txn.catalog().clone();
-            let binder = Binder::new(&catalog, params).with_relations(txn.relations.clone());
+            let binder = Binder::new(&catalog, params).for_transaction(txn);
             let plan = binder.bind_query(q)?;
             check_param_count(&binder, params, check)?;
             let subs = binder.take_subqueries();
@@ -601,6 +619,25 @@ pub(crate) fn run(
         ast::Statement::AlterTable(at) => crate::alter::alter_table(engine, txn, at),
         ast::Statement::CreateIndex(ci) => crate::ddl::create_index(txn, ci),
         ast::Statement::CreateView(cv) => crate::ddl::create_view(txn, cv, params),
+        ast::Statement::Copy {
+            source,
+            to,
+            target,
+            options,
+            legacy_options,
+            ..
+        } => crate::copy::copy(
+            txn,
+            crate::copy::Copy {
+                source,
+                to: *to,
+                target,
+                options,
+                legacy_options,
+            },
+            params,
+            check,
+        ),
         other => Err(Error::not_supported(format!(
             "statement not supported yet: {}",
             other.to_string().chars().take(60).collect::<String>()

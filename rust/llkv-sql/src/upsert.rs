@@ -46,7 +46,7 @@ pub fn upsert(
     }
     let arbiters = arbiter_keys(meta, keys, target)?;
     let catalog = txn.catalog().clone();
-    let binder = Binder::new(&catalog, params).with_relations(txn.relations.clone());
+    let binder = Binder::new(&catalog, params).for_transaction(txn);
     let scope = table_scope(meta, label);
     let excluded = table_scope(meta, "excluded");
     let mut assignments: Vec<(usize, Expr)> = Vec::new();

@@ -77,6 +77,18 @@ impl Connection {
         self.session.set_interrupt(interrupt);
     }
 
+    /// Forbids this connection's statements to read or write files
+    /// (`read_parquet`, `read_csv`, `COPY`); no statement can turn it back
+    /// on. Connections may use files by default.
+    pub fn disable_file_access(&mut self) {
+        self.session.disable_file_access();
+    }
+
+    /// Whether this connection's statements may read and write files.
+    pub fn file_access(&self) -> bool {
+        self.session.file_access()
+    }
+
     /// The name of this connection's dialect (`"sqlite"` or `"duckdb"`).
     pub fn dialect(&self) -> &'static str {
         self.session.dialect().name()

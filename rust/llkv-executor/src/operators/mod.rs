@@ -88,6 +88,7 @@ fn execute_node<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<B
                 stream.filter(|b| !matches!(b, Ok(b) if b.num_rows() == 0)),
             ))
         }
+        LogicalPlan::External { source, .. } => source.open(),
         LogicalPlan::Batches { batches, schema } => {
             let schema = schema.clone();
             let batches = batches.clone();

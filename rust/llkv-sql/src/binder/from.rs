@@ -404,6 +404,12 @@ impl Binder<'_> {
 
     fn bind_table_factor(&self, f: &ast::TableFactor) -> Result<(LogicalPlan, Scope)> {
         match f {
+            ast::TableFactor::Table {
+                name,
+                alias,
+                args: Some(args),
+                ..
+            } => self.bind_table_function(name, args, alias),
             ast::TableFactor::Table { name, alias, .. } => {
                 let tname = object_name(name);
                 let alias_name = alias.as_ref().map(|a| a.name.value.clone());
@@ -614,7 +620,7 @@ fn rename_columns(plan: LogicalPlan, names: &[String]) -> LogicalPlan {
     }
 }
 
-fn derived_scope(
+pub(super) fn derived_scope(
     plan: LogicalPlan,
     label: &str,
     alias: &Option<ast::TableAlias>,

@@ -11,6 +11,7 @@ pub(crate) mod query;
 mod recursive;
 pub mod scope;
 pub mod system;
+mod table_function;
 pub(crate) mod window;
 
 use std::cell::{Cell, RefCell};
@@ -21,6 +22,7 @@ use llkv_table::Catalog;
 use sqlparser::ast;
 
 pub use expr::{cast_target, type_of, AggContext, ExprContext};
+pub use from::parse_query;
 pub use scope::{Scope, ScopeColumn};
 
 /// Deepest nesting of expressions and subqueries accepted.
@@ -44,6 +46,9 @@ pub struct Binder<'a> {
     /// The id the next recursive CTE gets.
     next_cte_id: Cell<usize>,
     relations: llkv_plan::Relations,
+    /// Whether `read_parquet`/`read_csv` may open files (off unless the
+    /// connection allows it).
+    file_access: bool,
     /// Window calls of the SELECTs being bound, innermost last.
     windows: RefCell<Vec<window::WindowScope>>,
     /// The statement's clock reading (microseconds since the epoch), taken
@@ -70,7 +75,21 @@ impl<'a> Binder<'a> {
             windows: RefCell::new(Vec::new()),
             now: Cell::new(None),
             relations: Default::default(),
+            file_access: false,
         }
+    }
+
+    /// Binds with the connection state `txn` carries: its registered Arrow
+    /// data and whether it may read files.
+    pub fn for_transaction(self, txn: &llkv_runtime::Transaction) -> Self {
+        let mut binder = self.with_relations(txn.relations.clone());
+        binder.file_access = txn.file_access;
+        binder
+    }
+
+    /// Fails unless this connection may read and write files.
+    pub(crate) fn check_file_access(&self) -> Result<()> {
+        crate::files::check_access(self.file_access)
     }
 
     /// Makes the connection's registered Arrow data resolvable by name.

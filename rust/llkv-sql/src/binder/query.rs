@@ -134,7 +134,7 @@ impl Binder<'_> {
         Ok(plan)
     }
 
-    fn constant(&self, e: &ast::Expr) -> Result<Value> {
+    pub(super) fn constant(&self, e: &ast::Expr) -> Result<Value> {
         // No window calls in LIMIT/OFFSET.
         self.without_windows(|| self.constant_value(e))
     }
