@@ -6,6 +6,7 @@ pub mod expr;
 pub mod interrupt;
 pub mod interval;
 pub mod plan;
+pub mod prune;
 pub mod temporal;
 pub mod types;
 pub mod value;

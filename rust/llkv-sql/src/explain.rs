@@ -35,7 +35,7 @@ pub(crate) fn explain(
     let catalog = txn.catalog().clone();
     let binder = Binder::new(&catalog, params).for_transaction(txn);
     let plan = binder.bind_query(q)?;
-    let subqueries = binder.take_subqueries();
+    let (plan, subqueries) = llkv_plan::prune::prune_query(plan, binder.take_subqueries());
     let ctx = ExecContext::new(&*txn, &subqueries).with_profiling();
     if analyze {
         execute_collect(&plan, &ctx, None)?;

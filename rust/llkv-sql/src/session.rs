@@ -573,7 +573,7 @@ pub(crate) fn run(
             let binder = Binder::new(&catalog, params).for_transaction(txn);
             let plan = binder.bind_query(q)?;
             check_param_count(&binder, params, check)?;
-            let subs = binder.take_subqueries();
+            let (plan, subs) = llkv_plan::prune::prune_query(plan, binder.take_subqueries());
             let batches = run_query(txn, &plan, &subs)?;
             Ok(QueryResult {
                 schema: plan.schema(),
