@@ -8,6 +8,7 @@ converted to Python tuples only as they are fetched, one slice at a time.
 from __future__ import annotations
 
 import datetime
+import html
 import importlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -39,6 +40,9 @@ _ColumnDescription: TypeAlias = tuple[str, pa.DataType, None, None, None, None, 
 
 #: Rows converted ahead at a time by :meth:`Cursor.fetchone` and iteration.
 _ROW_CHUNK = 1024
+
+#: Rows a notebook shows of a result (:meth:`Cursor._repr_html_`).
+_HTML_ROWS = 20
 
 
 def _to_rows(table: pa.Table) -> list[tuple[Any, ...]]:
@@ -414,3 +418,35 @@ class Cursor:
     def __repr__(self) -> str:
         """``<llkv.Cursor>``, or ``<llkv.Cursor (closed)>`` once closed."""
         return "<llkv.Cursor (closed)>" if self.closed else "<llkv.Cursor>"
+
+    def _repr_html_(self) -> str | None:
+        """The rows not fetched yet as an HTML table, for Jupyter.
+
+        Shows the column names and types and the first 20 remaining rows
+        (NULL for missing values) and says how many rows there are; showing
+        fetches nothing. None (plain ``repr``) without a result set.
+        """
+        if self._closed or self._connection.closed or self._table is None:
+            return None
+        remaining = self._table.slice(self._position)
+        shown = _to_rows(remaining.slice(0, _HTML_ROWS))
+        head = "".join(
+            f"<th>{html.escape(field.name)}<br><small>{html.escape(str(field.type))}</small></th>"
+            for field in remaining.schema
+        )
+        body = "".join(
+            "<tr>"
+            + "".join(
+                "<td><i>NULL</i></td>" if value is None else f"<td>{html.escape(str(value))}</td>"
+                for value in row
+            )
+            + "</tr>"
+            for row in shown
+        )
+        count = remaining.num_rows
+        more = f", {count - len(shown)} not shown" if count > len(shown) else ""
+        noun = "row" if count == 1 else "rows"
+        return (
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f"<p>{count} {noun}{more}</p>"
+        )

@@ -548,3 +548,36 @@ def test_missing_optional_dependency(
     monkeypatch.undo()
     # The failed call did not consume the rows.
     assert cur.fetchall() == ROWS
+
+
+def test_repr_html_shows_remaining_rows_without_fetching() -> None:
+    con = llkv.connect()
+    con.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+    con.execute("INSERT INTO t VALUES (1, '<x>'), (2, NULL), (3, 'c')")
+    cur = con.cursor()
+    assert cur._repr_html_() is None  # no statement yet
+    cur.execute("SELECT a, b FROM t ORDER BY a")
+    assert cur.fetchone() == (1, "<x>")
+    page = cur._repr_html_()
+    assert page is not None
+    assert "<th>a<br><small>int64</small></th>" in page
+    assert "<td>2</td><td><i>NULL</i></td>" in page
+    assert "<x>" not in page  # fetched already, and escaped anyway
+    assert page.endswith("<p>2 rows</p>")
+    assert cur.fetchall() == [(2, None), (3, "c")]  # showing fetched nothing
+
+
+def test_repr_html_escapes_and_truncates() -> None:
+    con = llkv.connect()
+    cur = con.cursor()
+    cur.execute(
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 25) "
+        "SELECT x, '<b>' || x AS s FROM n"
+    )
+    page = cur._repr_html_()
+    assert page is not None
+    assert page.count("<tr>") == 21  # the header row and 20 rows
+    assert "&lt;b&gt;1" in page and "<b>1" not in page
+    assert page.endswith("<p>25 rows, 5 not shown</p>")
+    cur.close()
+    assert cur._repr_html_() is None

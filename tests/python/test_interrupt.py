@@ -33,7 +33,7 @@ def test_interrupt_from_another_thread_stops_the_statement() -> None:
     numbers(con)
     start = time.monotonic()
     timer = after(0.3, con.interrupt)
-    with pytest.raises(llkv.OperationalError, match="^interrupted$"):
+    with pytest.raises(llkv.OperationalError, match=r"^interrupted$"):
         con.execute(ENDLESS)
     timer.join()
     assert time.monotonic() - start < 30

@@ -146,6 +146,10 @@ fn copy_from(
         columns.iter().map(|c| c.value.clone()).collect()
     };
     let (rows, schema) = files::source(format, path, csv)?;
+    if schema.fields().is_empty() {
+        // An empty CSV file (what COPY TO writes for no rows, no header).
+        return count_result(0);
+    }
     if schema.fields().len() != names.len() {
         return Err(Error::data(format!(
             "{path} has {} columns but COPY into {table} expects {}",

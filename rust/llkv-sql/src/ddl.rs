@@ -89,11 +89,10 @@ pub(crate) fn create_table(
         let subs = binder.take_subqueries();
         let batches = run_query(txn, &plan, &subs)?;
         for f in plan.schema().fields() {
+            // A column of only NULLs has no type of its own: REAL, as before.
             let sql_type = match f.data_type() {
-                DataType::Int64 => SqlType::Integer,
-                DataType::Utf8 => SqlType::Text,
-                DataType::Boolean => SqlType::Boolean,
-                _ => SqlType::Real,
+                DataType::Null => SqlType::Real,
+                t => crate::ingest::sql_type_of(f.name(), t)?,
             };
             columns.push(ColumnMeta {
                 name: f.name().clone(),

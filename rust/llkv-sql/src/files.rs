@@ -129,7 +129,15 @@ impl CsvOptions {
 
 /// Opens `path` for reading, naming it in the error.
 fn open(path: &Path) -> Result<File> {
-    File::open(path).map_err(|e| Error::operational(format!("cannot open {}: {e}", path.display())))
+    let file = File::open(path)
+        .map_err(|e| Error::operational(format!("cannot open {}: {e}", path.display())))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(Error::operational(format!(
+            "cannot read {}: it is a directory",
+            path.display()
+        )));
+    }
+    Ok(file)
 }
 
 /// The error for a file whose contents cannot be read as `what`.

@@ -16,7 +16,7 @@ use crate::coerce::coerce_for_column;
 use crate::dml::{check_unique, default_value, insert_checked, lookup_table, table_arrow_schema};
 
 /// The SQL type a new table's column gets for Arrow data of type `t`.
-fn sql_type_of(name: &str, t: &DataType) -> Result<SqlType> {
+pub(crate) fn sql_type_of(name: &str, t: &DataType) -> Result<SqlType> {
     Ok(match widened(t) {
         Some(DataType::Int64) => SqlType::Integer,
         Some(DataType::Float64) => SqlType::Real,

@@ -4,8 +4,6 @@
 //! and anti joins output each left row at most once: the rows with (or
 //! without) a match.
 
-use std::collections::HashMap;
-
 use arrow_array::{new_null_array, Array, ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use std::sync::Arc;
 
@@ -13,12 +11,11 @@ use arrow_schema::{DataType, Schema, SchemaRef};
 use llkv_plan::types::common_type;
 use llkv_plan::{BinaryOp, Expr, JoinKind, LogicalPlan, Result};
 
-use super::rows::{converter_for, encode};
+use super::join_table::{JoinTable, ProbeKeys};
 use super::sort::concat_all;
 use super::{execute, execute_collect};
 use crate::context::{BatchIter, ExecContext};
 use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate};
-use crate::scalar::is_null_at;
 
 /// Most candidate pairs materialised at once, and so the most rows of one
 /// output batch.
@@ -26,7 +23,7 @@ const PAIR_BLOCK: usize = 64 * 1024;
 
 struct JoinState<'a> {
     right: RecordBatch,
-    table: Option<HashMap<Vec<u8>, Vec<u32>>>,
+    table: Option<JoinTable>,
     right_matched: Vec<bool>,
     key_types: Vec<DataType>,
     /// Equality pairs answered by the hash table.
@@ -99,18 +96,7 @@ pub fn execute_join<'a>(
             .zip(&key_types)
             .map(|(k, t)| conform(k.clone(), t))
             .collect::<Result<Vec<_>>>()?;
-        let converter = converter_for(&key_types)?;
-        let rows = encode(&converter, &keys)?;
-        let mut table: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
-        for (i, row) in rows.iter().enumerate() {
-            if keys.iter().any(|k| is_null_at(k.as_ref(), i)) {
-                continue;
-            }
-            table
-                .entry(row.as_ref().to_vec())
-                .or_default()
-                .push(i as u32);
-        }
+        let table = JoinTable::build(&keys, &key_types)?;
         Some(table)
     };
     let pair_schema = if kind.filters_left() {
@@ -177,7 +163,7 @@ struct Probe {
     left: RecordBatch,
     /// The encoded key of each left row and whether it has no NULL part
     /// (hash joins only).
-    keys: Option<(arrow_row::Rows, Vec<bool>)>,
+    keys: Option<ProbeKeys>,
     /// The left row whose candidates come next.
     row: usize,
     /// How many of that row's candidates were already enumerated.
@@ -219,7 +205,9 @@ impl JoinState<'_> {
     /// Starts joining one left batch.
     fn start_probe(&self, left: RecordBatch, ctx: &ExecContext<'_>) -> Result<Probe> {
         let keys = match &self.table {
-            Some(_) => Some(self.probe_keys(&left, ctx)?),
+            Some(table) => {
+                Some(table.probe_keys(&self.probe_key_columns(&left, ctx)?, &self.key_types)?)
+            }
             None => None,
         };
         Ok(Probe {
@@ -236,15 +224,7 @@ impl JoinState<'_> {
     /// table's matches, or every right row (nested loop).
     fn candidates<'t>(&'t self, p: &Probe, row: usize) -> Candidates<'t> {
         match (&self.table, &p.keys) {
-            (Some(table), Some((rows, valid))) => {
-                if !valid[row] {
-                    return Candidates::Listed(&[]);
-                }
-                match table.get(rows.row(row).as_ref()) {
-                    Some(matches) => Candidates::Listed(matches),
-                    None => Candidates::Listed(&[]),
-                }
-            }
+            (Some(table), Some(keys)) => Candidates::Listed(table.matches(keys, row)),
             _ => Candidates::All(self.right.num_rows()),
         }
     }
@@ -321,25 +301,17 @@ impl JoinState<'_> {
         self.batch(cols, idx.len()).map(Some)
     }
 
-    /// The encoded join key of each left row, and whether it has no NULL
-    /// part (a key with a NULL matches nothing).
-    fn probe_keys(
+    /// The join key columns of `left`, in the key types.
+    fn probe_key_columns(
         &self,
         left: &RecordBatch,
         ctx: &ExecContext<'_>,
-    ) -> Result<(arrow_row::Rows, Vec<bool>)> {
-        let keys = self
-            .on
+    ) -> Result<Vec<ArrayRef>> {
+        self.on
             .iter()
             .zip(&self.key_types)
             .map(|((l, _), t)| conform(evaluate(l, left, ctx)?, t))
-            .collect::<Result<Vec<_>>>()?;
-        let converter = converter_for(&self.key_types)?;
-        let rows = encode(&converter, &keys)?;
-        let valid = (0..left.num_rows())
-            .map(|i| !keys.iter().any(|k| is_null_at(k.as_ref(), i)))
-            .collect();
-        Ok((rows, valid))
+            .collect()
     }
 
     /// A semi join's matched left rows, or an anti join's unmatched ones.

@@ -5,6 +5,7 @@
 mod accumulator;
 mod aggregate;
 mod join;
+mod join_table;
 mod recursive;
 pub(crate) mod rows;
 mod setop;

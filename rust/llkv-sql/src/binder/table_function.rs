@@ -55,6 +55,11 @@ impl Binder<'_> {
             }
         };
         let (source, schema) = files::source(format, &path, &csv)?;
+        if schema.fields().is_empty() {
+            return Err(Error::data(format!(
+                "{function}: {path} has no columns (an empty file)"
+            )));
+        }
         let label = alias
             .as_ref()
             .map(|a| a.name.value.clone())

@@ -1,0 +1,201 @@
+//! The build side of a hash join: the right rows grouped by join key.
+//!
+//! The row ids of each key sit together in one array (`rows`), and the
+//! hash map holds only where each key's run starts and how long it is: two
+//! allocations for the whole table instead of one per key. A single
+//! integer key is hashed as an `i64`; other keys as their `arrow-row`
+//! encoding, which compares equal exactly when SQL's `=` does (reals are
+//! keyed with -0.0 as 0.0).
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use ahash::RandomState;
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
+use arrow_array::{Array, ArrayRef, Int64Array};
+use arrow_schema::DataType;
+use llkv_plan::Result;
+
+use super::rows::{converter_for, encode};
+use crate::scalar::is_null_at;
+
+/// Where one key's row ids sit in [`JoinTable::rows`]: start and length.
+type Run = (u32, u32);
+
+/// Right-row ids by join key.
+pub(crate) struct JoinTable {
+    index: KeyIndex,
+    /// Row ids, grouped by key, each group in ascending order.
+    rows: Vec<u32>,
+}
+
+enum KeyIndex {
+    Int(HashMap<i64, Run, RandomState>),
+    Encoded(HashMap<Box<[u8]>, Run, RandomState>),
+}
+
+/// The join keys of a batch of probe rows, in the table's key form.
+pub(crate) enum ProbeKeys {
+    Int(Int64Array),
+    Encoded(arrow_row::Rows, Vec<bool>),
+}
+
+/// True when the keys are one integer column, hashed as `i64`.
+fn single_int(key_types: &[DataType]) -> bool {
+    matches!(key_types, [DataType::Int64])
+}
+
+impl JoinTable {
+    /// Groups rows by `keys` (already of `key_types`); rows with a NULL in
+    /// any key column are left out, since they match nothing.
+    pub(crate) fn build(keys: &[ArrayRef], key_types: &[DataType]) -> Result<JoinTable> {
+        let n = keys.first().map_or(0, |k| k.len());
+        if single_int(key_types) {
+            let ints = keys[0].as_primitive::<Int64Type>();
+            let key = |i: usize| ints.is_valid(i).then(|| ints.value(i));
+            let (index, rows) = group(n, key);
+            return Ok(JoinTable {
+                index: KeyIndex::Int(index),
+                rows,
+            });
+        }
+        let encoded = encode(&converter_for(key_types)?, keys)?;
+        let key = |i: usize| {
+            (!keys.iter().any(|k| is_null_at(k.as_ref(), i)))
+                .then(|| Box::<[u8]>::from(encoded.row(i).as_ref()))
+        };
+        let (index, rows) = group(n, key);
+        Ok(JoinTable {
+            index: KeyIndex::Encoded(index),
+            rows,
+        })
+    }
+
+    /// `keys` (of the table's key types) in the form [`JoinTable::matches`]
+    /// looks up.
+    pub(crate) fn probe_keys(
+        &self,
+        keys: &[ArrayRef],
+        key_types: &[DataType],
+    ) -> Result<ProbeKeys> {
+        if let KeyIndex::Int(_) = self.index {
+            return Ok(ProbeKeys::Int(keys[0].as_primitive::<Int64Type>().clone()));
+        }
+        let rows = encode(&converter_for(key_types)?, keys)?;
+        let n = keys.first().map_or(0, |k| k.len());
+        let valid = (0..n)
+            .map(|i| !keys.iter().any(|k| is_null_at(k.as_ref(), i)))
+            .collect();
+        Ok(ProbeKeys::Encoded(rows, valid))
+    }
+
+    /// The right rows whose key equals probe row `row`'s (none for a key
+    /// with a NULL).
+    pub(crate) fn matches(&self, probe: &ProbeKeys, row: usize) -> &[u32] {
+        let run = match (&self.index, probe) {
+            (KeyIndex::Int(index), ProbeKeys::Int(keys)) => {
+                if keys.is_null(row) {
+                    None
+                } else {
+                    index.get(&keys.value(row))
+                }
+            }
+            (KeyIndex::Encoded(index), ProbeKeys::Encoded(rows, valid)) => {
+                if valid[row] {
+                    index.get(rows.row(row).as_ref())
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        match run {
+            Some(&(start, len)) => &self.rows[start as usize..(start + len) as usize],
+            None => &[],
+        }
+    }
+}
+
+/// Groups `0..n` by `key(i)` (None: left out): the run of each key, and the
+/// ids laid out run after run.
+fn group<K: Hash + Eq>(
+    n: usize,
+    key: impl Fn(usize) -> Option<K>,
+) -> (HashMap<K, Run, RandomState>, Vec<u32>) {
+    let mut index: HashMap<K, Run, RandomState> = HashMap::default();
+    let mut keyed = 0u32;
+    for i in 0..n {
+        if let Some(k) = key(i) {
+            index.entry(k).or_insert((0, 0)).1 += 1;
+            keyed += 1;
+        }
+    }
+    // Lay the runs out one after another; `len` restarts at 0 as the fill
+    // cursor and ends back at the run's length.
+    let mut start = 0u32;
+    for run in index.values_mut() {
+        let len = run.1;
+        *run = (start, 0);
+        start += len;
+    }
+    let mut rows = vec![0u32; keyed as usize];
+    for i in 0..n {
+        if let Some(k) = key(i) {
+            if let Some(run) = index.get_mut(&k) {
+                rows[(run.0 + run.1) as usize] = i as u32;
+                run.1 += 1;
+            }
+        }
+    }
+    (index, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::StringArray;
+
+    use super::*;
+
+    #[test]
+    fn int_keys_group_rows_in_order_and_skip_nulls() {
+        let keys: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![
+            Some(7),
+            None,
+            Some(3),
+            Some(7),
+        ]))];
+        let table = JoinTable::build(&keys, &[DataType::Int64]).unwrap();
+        let probe: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![
+            Some(7),
+            Some(3),
+            None,
+            Some(5),
+        ]))];
+        let p = table.probe_keys(&probe, &[DataType::Int64]).unwrap();
+        assert_eq!(table.matches(&p, 0), &[0, 3]);
+        assert_eq!(table.matches(&p, 1), &[2]);
+        assert!(table.matches(&p, 2).is_empty());
+        assert!(table.matches(&p, 3).is_empty());
+    }
+
+    #[test]
+    fn composite_keys_match_whole_keys_only() {
+        let types = [DataType::Int64, DataType::Utf8];
+        let keys: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![1, 1, 2])),
+            Arc::new(StringArray::from(vec![Some("a"), Some("b"), None])),
+        ];
+        let table = JoinTable::build(&keys, &types).unwrap();
+        let probe: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![1, 1, 2])),
+            Arc::new(StringArray::from(vec![Some("b"), Some("c"), None])),
+        ];
+        let p = table.probe_keys(&probe, &types).unwrap();
+        assert_eq!(table.matches(&p, 0), &[1]);
+        assert!(table.matches(&p, 1).is_empty());
+        assert!(table.matches(&p, 2).is_empty());
+    }
+}
