@@ -20,6 +20,13 @@ export PYO3_PYTHON
 PY_LIBDIR="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')"
 export LD_LIBRARY_PATH="${PY_LIBDIR}${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}"
 
+section "Python test dependencies (pip; already-satisfied ones are skipped)"
+# A fresh machine has only maturin and pytest: the Python tests also need
+# pyarrow, pandas, polars, NumPy and nbclient, and the lint step ruff, mypy
+# and pandas' type stubs.
+"$PYTHON" -m pip install --quiet --disable-pip-version-check "maturin>=1.16,<2" "pyarrow>=14" \
+    pandas pandas-stubs polars numpy pytest ruff mypy nbclient nbformat ipykernel </dev/null
+
 section "cargo fmt --check"
 cargo fmt --all -- --check
 

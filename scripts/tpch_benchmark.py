@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per query")
     args = parser.parse_args()
     tables = generate(args.scale)
-    ours = llkv.connect()
+    ours = llkv.connect(dialect="duckdb")
     duck = duckdb.connect()
     start = time.perf_counter()
     for name, table in tables.items():

@@ -8,6 +8,7 @@ converted to Python tuples only as they are fetched, one slice at a time.
 from __future__ import annotations
 
 import datetime
+import decimal
 import html
 import importlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -30,7 +31,16 @@ if TYPE_CHECKING:
     #: A value that can be bound to a placeholder (NumPy is only needed
     #: for type checking: pyarrow does not require it at run time).
     _ParamValue: TypeAlias = (
-        bool | int | float | str | bytes | bytearray | datetime.date | np.generic | None
+        bool
+        | int
+        | float
+        | str
+        | bytes
+        | bytearray
+        | decimal.Decimal
+        | datetime.date
+        | np.generic
+        | None
     )
     #: Statement parameters: a sequence for ``?``, ``?NNN`` and ``$NNN``
     #: placeholders, a mapping for named ones (``:name``).

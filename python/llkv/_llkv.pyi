@@ -1,6 +1,7 @@
 """Type stubs for the native module ``llkv._llkv`` (Rust, via PyO3)."""
 
 import datetime
+import decimal
 import os
 from collections.abc import Iterable, Sequence
 from types import TracebackType
@@ -30,7 +31,16 @@ __all__ = [
 
 #: A value that can be bound to a placeholder.
 _ParamValue: TypeAlias = (
-    bool | int | float | str | bytes | bytearray | datetime.date | np.generic | None
+    bool
+    | int
+    | float
+    | str
+    | bytes
+    | bytearray
+    | decimal.Decimal
+    | datetime.date
+    | np.generic
+    | None
 )
 #: Parameters: a sequence for ``?``, ``?NNN`` and ``$NNN`` placeholders, a dict
 #: for named ``:name`` placeholders.
@@ -52,7 +62,8 @@ class Connection:
 
         ``sql`` is one statement, or several separated by ``;`` (the result of
         the last is returned). ``params`` is a list or tuple of None, bool,
-        int, float, str, bytes, ``datetime.date`` (DATE) or
+        int, float, str, bytes, ``decimal.Decimal`` (DECIMAL, keeping its
+        digits), ``datetime.date`` (DATE) or
         ``datetime.datetime`` (TIMESTAMP; an aware one is converted to UTC)
         for ``?``, ``?NNN`` and ``$NNN`` placeholders, or a dict of them for
         named ``:name`` placeholders.
@@ -202,8 +213,9 @@ def connect(
     and DuckDB differ (also ``PRAGMA dialect = ...``): ``"sqlite"`` (the
     default) or ``"duckdb"``, under which a failed statement aborts the
     open transaction until ROLLBACK, ``INSERT OR REPLACE`` updates the
-    conflicting row in place, and ``ON CONFLICT DO UPDATE`` must name its
-    target when the table has several unique keys.
+    conflicting row in place, ``ON CONFLICT DO UPDATE`` must name its
+    target when the table has several unique keys, and a number literal
+    with a point (``0.06``) is an exact DECIMAL rather than a DOUBLE.
 
     With ``allow_file_access=False`` no statement on this connection (nor on
     its ``duplicate()``s) can read or write files: ``read_parquet``,

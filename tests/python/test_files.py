@@ -229,12 +229,11 @@ def test_read_parquet_uint64_beyond_int64_is_data_error(
 @pytest.mark.parametrize(
     ("column", "type_name"),
     [
-        (pa.array([1], pa.decimal128(5, 2)), "Decimal128"),
         (pa.array([[1, 2]], pa.list_(pa.int64())), "List"),
         (pa.array([{"x": 1}]), "Struct"),
         (pa.array([datetime.time(1, 2, 3)], pa.time64("us")), "Time64"),
     ],
-    ids=["decimal", "list", "struct", "time"],
+    ids=["list", "struct", "time"],
 )
 def test_unsupported_arrow_types_are_not_supported(
     con: llkv.Connection, tmp_path: Path, column: pa.Array, type_name: str

@@ -8,6 +8,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{new_null_array, Array, ArrayRef};
 use arrow_schema::{DataType, TimeUnit};
+use llkv_plan::decimal::{self, Decimal};
 use llkv_plan::{temporal, Error, Result, Value};
 
 /// Whether row `i` of `array` is NULL. Unlike [`Array::is_null`] this is also
@@ -43,6 +44,11 @@ pub fn value_at(array: &dyn Array, i: usize) -> Value {
         DataType::LargeBinary => Value::Blob(Arc::from(array.as_binary::<i64>().value(i))),
         DataType::Date32 => Value::Date(array.as_primitive::<Date32Type>().value(i)),
         DataType::Timestamp(unit, _) => Value::Timestamp(timestamp_micros(array, *unit, i)),
+        DataType::Decimal128(precision, scale) => Value::Decimal(Decimal {
+            value: array.as_primitive::<Decimal128Type>().value(i),
+            precision: *precision,
+            scale: *scale,
+        }),
         _ => Value::Null,
     }
 }
@@ -125,6 +131,17 @@ pub fn array_from_values(data_type: &DataType, values: &[Value]) -> Result<Array
                 .collect::<arrow_array::TimestampMicrosecondArray>()
                 .with_timezone_opt(tz.clone()),
         ),
+        DataType::Decimal128(precision, scale) => {
+            let mut out = Vec::with_capacity(values.len());
+            for v in values {
+                out.push(value_to_decimal(v, *precision, *scale)?);
+            }
+            Arc::new(
+                arrow_array::Decimal128Array::from(out)
+                    .with_precision_and_scale(*precision, *scale)
+                    .map_err(|e| Error::internal(e.to_string()))?,
+            )
+        }
         other => {
             return Err(Error::not_supported(format!(
                 "values of type {other} are not supported yet"
@@ -173,6 +190,10 @@ pub fn value_to_i64(v: &Value) -> Option<i64> {
         Value::Blob(b) => Some(text_to_i64(&String::from_utf8_lossy(b))),
         Value::Date(d) => Some(i64::from(*d)),
         Value::Timestamp(t) => Some(*t),
+        Value::Decimal(d) => {
+            let whole = decimal::rescale(d.value, d.scale, 0).unwrap_or(0);
+            Some(whole.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+        }
     }
 }
 
@@ -200,6 +221,7 @@ pub fn value_to_f64(v: &Value) -> Option<f64> {
         Value::Blob(b) => Some(text_to_f64(&String::from_utf8_lossy(b))),
         Value::Date(d) => Some(f64::from(*d)),
         Value::Timestamp(t) => Some(*t as f64),
+        Value::Decimal(d) => Some(d.to_f64()),
     }
 }
 
@@ -212,6 +234,7 @@ pub fn value_to_bool(v: &Value) -> Option<bool> {
         Value::Real(f) => Some(*f != 0.0),
         Value::Text(s) => Some(text_to_f64(s) != 0.0),
         Value::Blob(b) => Some(text_to_f64(&String::from_utf8_lossy(b)) != 0.0),
+        Value::Decimal(d) => Some(d.value != 0),
         Value::Date(_) | Value::Timestamp(_) => None,
     }
 }
@@ -228,7 +251,52 @@ pub fn value_to_text(v: &Value) -> Option<String> {
         Value::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
         Value::Date(d) => Some(temporal::format_date(*d)),
         Value::Timestamp(t) => Some(temporal::format_timestamp(*t)),
+        Value::Decimal(d) => Some(d.to_string()),
     }
+}
+
+/// A value as `DECIMAL(precision, scale)` (unscaled), rounding extra
+/// fraction digits half away from zero. Text must spell a number; a value
+/// with too many digits, a float that is not finite, a date or a blob is an
+/// error rather than a silent NULL.
+pub fn value_to_decimal(v: &Value, precision: u8, scale: i8) -> Result<Option<i128>> {
+    let exact = match v {
+        Value::Null => return Ok(None),
+        Value::Integer(i) => Some(Decimal {
+            value: i128::from(*i),
+            precision: decimal::INTEGER_PRECISION,
+            scale: 0,
+        }),
+        Value::Boolean(b) => Some(Decimal {
+            value: i128::from(*b),
+            precision: 1,
+            scale: 0,
+        }),
+        Value::Real(f) => decimal::from_f64(*f, scale).map(|value| Decimal {
+            value,
+            precision: decimal::MAX_PRECISION,
+            scale,
+        }),
+        Value::Text(t) => Decimal::parse(t),
+        Value::Decimal(d) => Some(*d),
+        Value::Blob(_) | Value::Date(_) | Value::Timestamp(_) => None,
+    };
+    exact
+        .and_then(|d| d.convert(precision, scale))
+        .map(|d| Some(d.value))
+        .ok_or_else(|| {
+            Error::data(format!(
+                "cannot convert {v} to DECIMAL({precision},{scale}): {}",
+                if matches!(
+                    v,
+                    Value::Text(_) | Value::Blob(_) | Value::Date(_) | Value::Timestamp(_)
+                ) {
+                    "not a number"
+                } else {
+                    "numeric overflow"
+                }
+            ))
+        })
 }
 
 /// A value as a DATE: dates as they are, timestamps truncated to their

@@ -140,6 +140,7 @@ fn format_value(v: &Value) -> String {
         Value::Integer(i) => i.to_string(),
         Value::Real(r) => format!("{r:?}"),
         Value::Boolean(b) => b.to_string(),
+        Value::Decimal(d) => d.to_string(),
     }
 }
 

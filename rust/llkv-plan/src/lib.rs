@@ -1,5 +1,6 @@
 //! Logical plans and bound expressions: what the binder produces and the executor runs.
 
+pub mod decimal;
 pub mod error;
 pub mod explain;
 pub mod expr;
@@ -12,6 +13,7 @@ pub mod types;
 pub mod value;
 pub mod window;
 
+pub use decimal::Decimal;
 pub use error::{Error, ErrorKind, Result};
 pub use expr::{BinaryOp, Expr, MathFunction, ScalarFunction, SubqueryKind, UnaryOp};
 pub use interrupt::{Interrupt, InterruptPoll};

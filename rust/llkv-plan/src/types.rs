@@ -3,6 +3,7 @@
 
 use arrow_schema::DataType;
 
+use crate::decimal::{capped, decimal_shape};
 use crate::expr::{BinaryOp, ScalarFunction};
 
 /// The numeric class a type takes part in arithmetic as.
@@ -12,8 +13,46 @@ fn numeric_class(t: &DataType) -> Option<DataType> {
         DataType::Float64 | DataType::Float32 | DataType::Utf8 | DataType::LargeUtf8 => {
             Some(DataType::Float64)
         }
+        DataType::Decimal128(..) => Some(t.clone()),
         _ => Some(DataType::Int64),
     }
+}
+
+/// True for DECIMAL(p, s).
+pub fn is_decimal(t: &DataType) -> bool {
+    matches!(t, DataType::Decimal128(..))
+}
+
+/// Result type of `op` when a DECIMAL meets a DECIMAL or an integer
+/// (DuckDB's rules): `+ -` keep the larger scale with one more digit,
+/// `*` adds scales and precisions, `%` keeps the larger scale, `/` is a
+/// DOUBLE. None when no operand is a DECIMAL or the other is a float or
+/// text (then the arithmetic is in floats).
+pub fn decimal_arithmetic_type(
+    op: BinaryOp,
+    left: &DataType,
+    right: &DataType,
+) -> Option<DataType> {
+    if !is_decimal(left) && !is_decimal(right) {
+        return None;
+    }
+    let (lp, ls) = decimal_shape(left)?;
+    let (rp, rs) = decimal_shape(right)?;
+    let scale = ls.max(rs);
+    let whole = (i32::from(lp) - i32::from(ls)).max(i32::from(rp) - i32::from(rs)) as u32;
+    Some(match op {
+        BinaryOp::Add | BinaryOp::Sub => capped(whole + scale as u32 + 1, scale),
+        BinaryOp::Mul => {
+            let scale = ls + rs;
+            if scale as u8 > crate::decimal::MAX_PRECISION {
+                DataType::Float64
+            } else {
+                capped(u32::from(lp) + u32::from(rp), scale)
+            }
+        }
+        BinaryOp::Mod => capped(whole + scale as u32, scale),
+        _ => DataType::Float64,
+    })
 }
 
 /// The SQL name of a type, for messages.
@@ -27,6 +66,7 @@ pub fn sql_name(t: &DataType) -> String {
         DataType::Binary | DataType::LargeBinary => "BLOB".into(),
         DataType::Date32 => "DATE".into(),
         DataType::Timestamp(..) => "TIMESTAMP".into(),
+        DataType::Decimal128(p, s) => format!("DECIMAL({p},{s})"),
         other => other.to_string(),
     }
 }
@@ -73,6 +113,7 @@ pub fn binary_type(op: BinaryOp, left: &DataType, right: &DataType) -> DataType 
     match op {
         BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
             temporal_arithmetic_type(op, left, right)
+                .or_else(|| decimal_arithmetic_type(op, left, right))
                 .unwrap_or_else(|| arithmetic_type(left, right))
         }
         BinaryOp::Concat => DataType::Utf8,
@@ -103,6 +144,17 @@ pub fn common_type<'a>(types: impl IntoIterator<Item = &'a DataType>) -> DataTyp
             (a, b) if is_temporal(a) || is_temporal(b) => DataType::Utf8,
             (DataType::Utf8, _) | (_, DataType::Utf8) => DataType::Utf8,
             (DataType::Float64, _) | (_, DataType::Float64) => DataType::Float64,
+            (a, b) if is_decimal(a) || is_decimal(b) => {
+                match (decimal_shape(a), decimal_shape(b)) {
+                    (Some((ap, as_)), Some((bp, bs))) => {
+                        let scale = as_.max(bs);
+                        let whole =
+                            (i32::from(ap) - i32::from(as_)).max(i32::from(bp) - i32::from(bs));
+                        capped(whole as u32 + scale as u32, scale)
+                    }
+                    _ => DataType::Utf8,
+                }
+            }
             (DataType::Int64, DataType::Boolean) | (DataType::Boolean, DataType::Int64) => {
                 DataType::Int64
             }
@@ -116,6 +168,7 @@ pub fn common_type<'a>(types: impl IntoIterator<Item = &'a DataType>) -> DataTyp
 pub fn function_type(func: ScalarFunction, args: &[DataType]) -> DataType {
     use ScalarFunction as F;
     match func {
+        F::Sign if args.first().is_some_and(is_decimal) => DataType::Int64,
         F::Abs | F::Sign => negate_type(args.first().unwrap_or(&DataType::Null)),
         F::Coalesce | F::IfNull | F::MinOf | F::MaxOf | F::Greatest | F::Least => common_type(args),
         F::NullIf => args.first().cloned().unwrap_or(DataType::Null),
@@ -131,6 +184,7 @@ pub fn function_type(func: ScalarFunction, args: &[DataType]) -> DataType {
         | F::TypeOf
         | F::ConcatFn
         | F::Hex => DataType::Utf8,
+        F::Round if args.first().is_some_and(is_decimal) => args[0].clone(),
         F::Round | F::Sqrt | F::Power => DataType::Float64,
         F::Floor | F::Ceil => match args.first() {
             Some(DataType::Int64) | Some(DataType::Boolean) => DataType::Int64,
@@ -162,7 +216,8 @@ pub fn function_type(func: ScalarFunction, args: &[DataType]) -> DataType {
             Some(DataType::Int64) | Some(DataType::Boolean) => DataType::Int64,
             _ => DataType::Float64,
         },
-        F::ModFn => arithmetic_type(
+        F::ModFn => binary_type(
+            BinaryOp::Mod,
             args.first().unwrap_or(&DataType::Null),
             args.get(1).unwrap_or(&DataType::Null),
         ),

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, TimeUnit};
 
+use crate::decimal::Decimal;
+
 /// One SQL value. This is the currency of literals and parameters; bulk data
 /// always travels as Arrow arrays.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +27,8 @@ pub enum Value {
     Date(i32),
     /// A TIMESTAMP: microseconds since 1970-01-01 00:00:00 (UTC).
     Timestamp(i64),
+    /// A DECIMAL(p, s): an exact fixed-point number.
+    Decimal(Decimal),
 }
 
 impl Value {
@@ -39,6 +43,7 @@ impl Value {
             Value::Blob(_) => DataType::Binary,
             Value::Date(_) => DataType::Date32,
             Value::Timestamp(_) => DataType::Timestamp(TimeUnit::Microsecond, None),
+            Value::Decimal(d) => d.data_type(),
         }
     }
 
@@ -103,6 +108,7 @@ impl fmt::Display for Value {
             Value::Timestamp(t) => {
                 write!(f, "TIMESTAMP '{}'", crate::temporal::format_timestamp(*t))
             }
+            Value::Decimal(d) => write!(f, "{d}"),
         }
     }
 }

@@ -117,6 +117,9 @@ fn to_value(obj: &Bound<'_, PyAny>, position: &str) -> PyResult<llkv::Value> {
     if let Some(v) = temporal_value(obj)? {
         return Ok(v);
     }
+    if let Some(v) = decimal_value(obj, position)? {
+        return Ok(v);
+    }
     // NumPy scalars (np.int64, np.float32, np.bool_, np.str_ ...) convert
     // through their Python equivalent.
     let is_numpy = obj
@@ -140,7 +143,7 @@ fn to_value(obj: &Bound<'_, PyAny>, position: &str) -> PyResult<llkv::Value> {
         }
     }
     Err(NotSupportedError::new_err(format!(
-        "parameter {position}: unsupported type {}; use None, bool, int, float, str, bytes, datetime.date or datetime.datetime",
+        "parameter {position}: unsupported type {}; use None, bool, int, float, str, bytes, decimal.Decimal, datetime.date or datetime.datetime",
         type_name(obj)
     )))
 }
@@ -179,6 +182,24 @@ fn temporal_value(obj: &Bound<'_, PyAny>) -> PyResult<Option<llkv::Value>> {
         return Ok(Some(llkv::Value::Date(days as i32)));
     }
     Ok(None)
+}
+
+/// `decimal.Decimal` → DECIMAL with exactly its digits (`Decimal("1.50")`
+/// is DECIMAL(3,2)); NaN, infinities and more than 38 digits are a
+/// `DataError`. `None` for other objects.
+fn decimal_value(obj: &Bound<'_, PyAny>, position: &str) -> PyResult<Option<llkv::Value>> {
+    let decimal = obj.py().import("decimal")?.getattr("Decimal")?;
+    if !obj.is_instance(&decimal)? {
+        return Ok(None);
+    }
+    let text = obj.str()?.to_string();
+    llkv::Decimal::parse(&text)
+        .map(|d| Some(llkv::Value::Decimal(d)))
+        .ok_or_else(|| {
+            DataError::new_err(format!(
+                "parameter {position}: Decimal {text} is not a finite number of at most 38 digits"
+            ))
+        })
 }
 
 /// The Python type's qualified name, for error messages.

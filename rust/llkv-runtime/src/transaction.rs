@@ -49,6 +49,10 @@ pub struct Transaction {
     /// Whether statements may read and write files (`read_parquet`,
     /// `COPY`); the connection decides.
     pub file_access: bool,
+    /// Whether a number literal with a decimal point is an exact DECIMAL
+    /// (DuckDB's reading) rather than a DOUBLE (SQLite's); the session's
+    /// dialect decides.
+    pub decimal_literals: bool,
 }
 
 impl Transaction {

@@ -137,7 +137,7 @@ fn add_column(
             opt.option
         )));
     }
-    let column = column_meta(def, meta.next_field_id);
+    let column = column_meta(def, meta.next_field_id)?;
     let fill = default_value(&column, &[])?;
     if !column.nullable && fill.is_null() {
         return Err(Error::integrity(format!(
@@ -405,7 +405,7 @@ fn alter_column(
                 return Err(Error::not_supported("SET DATA TYPE ... USING"));
             }
             refuse_if_used(txn, meta, pos, "change the type of")?;
-            new.columns[pos].sql_type = column_type(data_type);
+            new.columns[pos].sql_type = column_type(data_type)?;
             // A new field id: stored chunks of the old type are not read
             // under the new one.
             new.columns[pos].field_id = new.next_field_id;

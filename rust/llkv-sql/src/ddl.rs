@@ -17,10 +17,10 @@ use crate::session::{other_result, run_query};
 /// A column as declared: name, type, NULL/NOT NULL, DEFAULT, and the
 /// PRIMARY KEY / UNIQUE flags (CHECK and REFERENCES are table constraints,
 /// collected separately).
-pub(crate) fn column_meta(def: &ast::ColumnDef, field_id: u32) -> ColumnMeta {
+pub(crate) fn column_meta(def: &ast::ColumnDef, field_id: u32) -> Result<ColumnMeta> {
     let mut meta = ColumnMeta {
         name: def.name.value.clone(),
-        sql_type: column_type(&def.data_type),
+        sql_type: column_type(&def.data_type)?,
         nullable: true,
         field_id,
         primary_key: false,
@@ -40,13 +40,19 @@ pub(crate) fn column_meta(def: &ast::ColumnDef, field_id: u32) -> ColumnMeta {
             _ => {}
         }
     }
-    meta
+    Ok(meta)
 }
 
-pub(crate) fn column_type(dt: &ast::DataType) -> SqlType {
+/// The stored type of a declared column type, by SQLite's affinity rules
+/// (a name containing INT is an integer, CHAR/TEXT text, ...), except that
+/// `DECIMAL(p, s)` / `NUMERIC(p, s)` with a precision is an exact DECIMAL.
+pub(crate) fn column_type(dt: &ast::DataType) -> Result<SqlType> {
+    if let Some(DataType::Decimal128(precision, scale)) = crate::binder::decimal_type(dt)? {
+        return Ok(SqlType::Decimal { precision, scale });
+    }
     let name = dt.to_string().to_ascii_uppercase();
     let base = name.split('(').next().unwrap_or("").trim();
-    if base == "DATE" {
+    Ok(if base == "DATE" {
         SqlType::Date
     } else if base.starts_with("TIMESTAMP") || base == "DATETIME" {
         SqlType::Timestamp
@@ -64,7 +70,7 @@ pub(crate) fn column_type(dt: &ast::DataType) -> SqlType {
         SqlType::Blob
     } else {
         SqlType::Real
-    }
+    })
 }
 
 pub(crate) fn create_table(
@@ -116,7 +122,7 @@ pub(crate) fn create_table(
                 c.name.value
             )));
         }
-        let meta = column_meta(c, i as u32);
+        let meta = column_meta(c, i as u32)?;
         columns.push(meta);
     }
     if columns.is_empty() {

@@ -22,7 +22,8 @@ pub enum Dialect {
     /// ROLLBACK (a COMMIT rolls it back); `INSERT OR REPLACE` updates the
     /// inserted columns of the conflicting row in place (an upsert); and
     /// `ON CONFLICT DO UPDATE` must name its target when the table has more
-    /// than one unique key.
+    /// than one unique key; and `0.06` is an exact DECIMAL(3,2), not a
+    /// DOUBLE.
     DuckDb,
 }
 

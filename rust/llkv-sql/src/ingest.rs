@@ -25,6 +25,7 @@ pub(crate) fn sql_type_of(name: &str, t: &DataType) -> Result<SqlType> {
         Some(DataType::Binary) => SqlType::Blob,
         Some(DataType::Date32) => SqlType::Date,
         Some(DataType::Timestamp(..)) => SqlType::Timestamp,
+        Some(DataType::Decimal128(precision, scale)) => SqlType::Decimal { precision, scale },
         _ => {
             return Err(Error::not_supported(format!(
                 "column {name}: Arrow type {t} has no llkv column type yet"
@@ -47,6 +48,14 @@ fn widened(t: &DataType) -> Option<DataType> {
         Date32 | Date64 => Date32,
         Timestamp(..) => Timestamp(arrow_schema::TimeUnit::Microsecond, None),
         Dictionary(_, value) => return widened(value),
+        // Decimals keep their digits; a negative scale (or more than 38
+        // digits) has no DECIMAL of ours and reads as a float.
+        Decimal32(p, s) | Decimal64(p, s) | Decimal128(p, s) | Decimal256(p, s)
+            if *s >= 0 && *s as u8 <= *p && *p <= llkv_plan::decimal::MAX_PRECISION =>
+        {
+            Decimal128(*p, *s)
+        }
+        Decimal32(..) | Decimal64(..) | Decimal128(..) | Decimal256(..) => Float64,
         _ => return None,
     })
 }

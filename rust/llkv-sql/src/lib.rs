@@ -26,7 +26,7 @@ pub mod session;
 pub mod trigger;
 pub mod upsert;
 
-pub use llkv_plan::{Error, ErrorKind, Interrupt, InterruptPoll, Result, Value};
+pub use llkv_plan::{Decimal, Error, ErrorKind, Interrupt, InterruptPoll, Result, Value};
 pub use parse::split_statements;
 pub use result::{QueryResult, StatementKind};
 pub use session::{Session, SqlEngine};

@@ -318,6 +318,11 @@ fn literal(v: &Value) -> ast::Expr {
             return crate::parse::parse_stored_expr(&v.to_string())
                 .unwrap_or(ast::Expr::value(ast::Value::Null))
         }
+        Value::Decimal(d) => {
+            let text = format!("CAST('{d}' AS DECIMAL({},{}))", d.precision, d.scale);
+            return crate::parse::parse_stored_expr(&text)
+                .unwrap_or(ast::Expr::value(ast::Value::Null));
+        }
     };
     ast::Expr::value(value)
 }

@@ -20,6 +20,13 @@ pub enum SqlType {
     Date,
     /// TIMESTAMP, DATETIME, TIMESTAMPTZ: microseconds, UTC.
     Timestamp,
+    /// DECIMAL(p, s) / NUMERIC(p, s): exact, `p` digits, `s` after the point.
+    Decimal {
+        /// Total digits (1..=38).
+        precision: u8,
+        /// Digits after the decimal point (0..=precision).
+        scale: i8,
+    },
 }
 
 impl SqlType {
@@ -33,12 +40,13 @@ impl SqlType {
             SqlType::Blob => DataType::Binary,
             SqlType::Date => DataType::Date32,
             SqlType::Timestamp => DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None),
+            SqlType::Decimal { precision, scale } => DataType::Decimal128(precision, scale),
         }
     }
 
     /// The SQL name of the type.
-    pub fn name(self) -> &'static str {
-        match self {
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(match self {
             SqlType::Integer => "INTEGER",
             SqlType::Real => "REAL",
             SqlType::Text => "TEXT",
@@ -46,6 +54,9 @@ impl SqlType {
             SqlType::Blob => "BLOB",
             SqlType::Date => "DATE",
             SqlType::Timestamp => "TIMESTAMP",
-        }
+            SqlType::Decimal { precision, scale } => {
+                return format!("DECIMAL({precision},{scale})").into()
+            }
+        })
     }
 }

@@ -11,7 +11,7 @@
 //! ```
 
 pub use llkv_sql::{
-    split_statements, Error, ErrorKind, Interrupt, InterruptPoll, QueryResult, Result,
+    split_statements, Decimal, Error, ErrorKind, Interrupt, InterruptPoll, QueryResult, Result,
     StatementKind, Value,
 };
 

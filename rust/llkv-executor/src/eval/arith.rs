@@ -4,10 +4,13 @@
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int64Type};
+use arrow_array::types::{Decimal128Type, Float64Type, Int64Type};
 use arrow_array::{new_null_array, Array, ArrayRef, Float64Array, Int64Array};
 use arrow_schema::DataType;
-use llkv_plan::types::{arithmetic_type, negate_type, temporal_arithmetic_type};
+use llkv_plan::decimal::{decimal_shape, fits, MAX_PRECISION};
+use llkv_plan::types::{
+    arithmetic_type, decimal_arithmetic_type, negate_type, temporal_arithmetic_type,
+};
 use llkv_plan::{BinaryOp, Error, Result};
 
 use super::dynamic::{is_dynamic, per_row_binary, per_row_unary};
@@ -21,8 +24,10 @@ pub fn arithmetic(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<ArrayRef> 
     if let Some(t) = temporal_arithmetic_type(op, l.data_type(), r.data_type()) {
         return date_arithmetic(op, l, r, &t);
     }
-    let t = arithmetic_type(l.data_type(), r.data_type());
+    let t = decimal_arithmetic_type(op, l.data_type(), r.data_type())
+        .unwrap_or_else(|| arithmetic_type(l.data_type(), r.data_type()));
     match t {
+        DataType::Decimal128(precision, scale) => decimal_arithmetic(op, l, r, precision, scale),
         DataType::Int64 => {
             let a = cast_array(l, &DataType::Int64)?;
             let b = cast_array(r, &DataType::Int64)?;
@@ -63,6 +68,61 @@ pub fn arithmetic(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<ArrayRef> 
         }
         _ => Ok(new_null_array(&DataType::Null, l.len())),
     }
+}
+
+/// Exact `+ - * %` where a DECIMAL meets a DECIMAL or an integer, giving
+/// `DECIMAL(precision, scale)`; a result with more digits than that is an
+/// overflow error, `% 0` is NULL.
+fn decimal_arithmetic(
+    op: BinaryOp,
+    l: &ArrayRef,
+    r: &ArrayRef,
+    precision: u8,
+    scale: i8,
+) -> Result<ArrayRef> {
+    // Sums and remainders line both operands up at the result's scale; a
+    // product of values at their own scales has the sum of those scales.
+    let operand_scale = |a: &ArrayRef| match op {
+        BinaryOp::Mul => decimal_shape(a.data_type()).map_or(0, |(_, s)| s),
+        _ => scale,
+    };
+    let unscaled = |a: &ArrayRef| -> Result<ArrayRef> {
+        cast_array(a, &DataType::Decimal128(MAX_PRECISION, operand_scale(a)))
+    };
+    let (a, b) = (unscaled(l)?, unscaled(r)?);
+    let a = a.as_primitive::<Decimal128Type>();
+    let b = b.as_primitive::<Decimal128Type>();
+    let overflow = || {
+        Error::data(format!(
+            "numeric overflow: result does not fit DECIMAL({precision},{scale})"
+        ))
+    };
+    let mut out = Vec::with_capacity(a.len());
+    for (x, y) in a.iter().zip(b.iter()) {
+        let (Some(x), Some(y)) = (x, y) else {
+            out.push(None);
+            continue;
+        };
+        let v = match op {
+            BinaryOp::Add => x.checked_add(y),
+            BinaryOp::Sub => x.checked_sub(y),
+            BinaryOp::Mul => x.checked_mul(y),
+            BinaryOp::Mod if y == 0 => {
+                out.push(None);
+                continue;
+            }
+            BinaryOp::Mod => x.checked_rem(y),
+            _ => return Err(Error::internal("not a decimal operator")),
+        };
+        out.push(Some(
+            v.filter(|v| fits(*v, precision)).ok_or_else(overflow)?,
+        ));
+    }
+    Ok(Arc::new(
+        arrow_array::Decimal128Array::from(out)
+            .with_precision_and_scale(precision, scale)
+            .map_err(|e| Error::internal(e.to_string()))?,
+    ))
 }
 
 /// DATE ± integer days and DATE - DATE (days between); other arithmetic
@@ -161,6 +221,16 @@ pub fn negate(a: &ArrayRef) -> Result<ArrayRef> {
         return per_row_unary(a, &DataType::Float64, negate);
     }
     match negate_type(a.data_type()) {
+        DataType::Decimal128(precision, scale) => {
+            let v = a.as_primitive::<Decimal128Type>();
+            Ok(Arc::new(
+                v.iter()
+                    .map(|x| x.map(|x| -x))
+                    .collect::<arrow_array::Decimal128Array>()
+                    .with_precision_and_scale(precision, scale)
+                    .map_err(|e| Error::internal(e.to_string()))?,
+            ))
+        }
         DataType::Int64 => {
             let v = cast_array(a, &DataType::Int64)?;
             let v = v.as_primitive::<Int64Type>();

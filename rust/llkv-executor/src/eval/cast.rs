@@ -7,7 +7,8 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, Float64Array, Int64Array};
 use arrow_schema::DataType;
-use llkv_plan::types::{is_temporal, sql_name};
+use llkv_plan::decimal;
+use llkv_plan::types::{is_decimal, is_temporal, sql_name};
 use llkv_plan::{Error, Result, Value};
 
 use crate::scalar::{
@@ -29,6 +30,9 @@ pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     }
     if is_temporal(from) || is_temporal(to) {
         return cast_temporal(array, to);
+    }
+    if is_decimal(from) || is_decimal(to) {
+        return cast_decimal(array, to);
     }
     match (from, to) {
         (DataType::Utf8, DataType::Int64) => {
@@ -75,6 +79,70 @@ pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
         }
         _ => arrow_cast::cast(array, to)
             .map_err(|e| Error::data(format!("cannot cast {from} to {to}: {e}"))),
+    }
+}
+
+/// Casts to or from DECIMAL: integers and decimals convert exactly (or
+/// fail with an overflow), floats and fraction digits round half away
+/// from zero, text must spell a number. A DECIMAL becomes the nearest
+/// float, an integer rounded like DuckDB's, or its exact text.
+fn cast_decimal(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
+    let from = array.data_type();
+    let unscaled = |f: &dyn Fn(usize) -> Result<Option<i128>>, p: u8, s: i8| -> Result<ArrayRef> {
+        let mut out = Vec::with_capacity(array.len());
+        for i in 0..array.len() {
+            out.push(if array.is_null(i) { None } else { f(i)? });
+        }
+        Ok(Arc::new(
+            arrow_array::Decimal128Array::from(out)
+                .with_precision_and_scale(p, s)
+                .map_err(|e| Error::internal(e.to_string()))?,
+        ))
+    };
+    let overflow = |p: u8, s: i8, i: usize| {
+        move || {
+            Error::data(format!(
+                "cannot convert {} to DECIMAL({p},{s}): numeric overflow",
+                value_at(array.as_ref(), i)
+            ))
+        }
+    };
+    match (from, to) {
+        (DataType::Decimal128(_, from_scale), DataType::Decimal128(p, s)) => {
+            let values = array.as_primitive::<arrow_array::types::Decimal128Type>();
+            let convert = |i: usize| {
+                decimal::rescale(values.value(i), *from_scale, *s)
+                    .filter(|v| decimal::fits(*v, *p))
+                    .map(Some)
+                    .ok_or_else(overflow(*p, *s, i))
+            };
+            unscaled(&convert, *p, *s)
+        }
+        (DataType::Int64, DataType::Decimal128(p, s)) => {
+            let values = array.as_primitive::<Int64Type>();
+            let convert = |i: usize| {
+                decimal::rescale(i128::from(values.value(i)), 0, *s)
+                    .filter(|v| decimal::fits(*v, *p))
+                    .map(Some)
+                    .ok_or_else(overflow(*p, *s, i))
+            };
+            unscaled(&convert, *p, *s)
+        }
+        (DataType::Decimal128(_, s), DataType::Float64) => {
+            let values = array.as_primitive::<arrow_array::types::Decimal128Type>();
+            Ok(Arc::new(
+                values
+                    .iter()
+                    .map(|v| v.map(|v| decimal::to_f64(v, *s)))
+                    .collect::<Float64Array>(),
+            ))
+        }
+        _ => {
+            let values: Vec<Value> = (0..array.len())
+                .map(|i| value_at(array.as_ref(), i))
+                .collect();
+            array_from_values(to, &values)
+        }
     }
 }
 
@@ -139,6 +207,11 @@ pub fn to_boolean(array: &ArrayRef) -> Result<BooleanArray> {
             .as_primitive::<Float64Type>()
             .iter()
             .map(|v| v.map(|x| x != 0.0))
+            .collect()),
+        DataType::Decimal128(..) => Ok(array
+            .as_primitive::<arrow_array::types::Decimal128Type>()
+            .iter()
+            .map(|v| v.map(|x| x != 0))
             .collect()),
         DataType::Utf8 => Ok(array
             .as_string::<i32>()

@@ -6,7 +6,8 @@ use std::cmp::Ordering;
 
 use arrow_array::{Array, ArrayRef, BooleanArray};
 use arrow_schema::DataType;
-use llkv_plan::types::{is_temporal, sql_name};
+use llkv_plan::decimal::{decimal_shape, Decimal, MAX_PRECISION};
+use llkv_plan::types::{is_decimal, is_temporal, sql_name};
 use llkv_plan::{BinaryOp, Error, Result, Value};
 
 use super::{arrow_err, cast_array};
@@ -58,6 +59,8 @@ pub fn compare_arrays(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<Boolea
             )));
         }
         (cast_array(l, &target)?, cast_array(r, &target)?)
+    } else if let Some(common) = exact_common_decimal(lt, rt) {
+        (cast_array(l, &common)?, cast_array(r, &common)?)
     } else if is_integral(lt) && is_integral(rt) {
         (
             cast_array(l, &DataType::Int64)?,
@@ -99,6 +102,22 @@ pub fn compare_arrays(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<Boolea
     out.map_err(arrow_err)
 }
 
+/// The DECIMAL type two operands compare exactly in when one is a DECIMAL
+/// and the other a DECIMAL or an integer: the larger scale, full precision.
+/// None otherwise (a float meets a DECIMAL as a float) or when lining up
+/// the scales could overflow.
+fn exact_common_decimal(lt: &DataType, rt: &DataType) -> Option<DataType> {
+    if !is_decimal(lt) && !is_decimal(rt) {
+        return None;
+    }
+    let (lp, ls) = decimal_shape(lt)?;
+    let (rp, rs) = decimal_shape(rt)?;
+    let scale = ls.max(rs);
+    let whole = (i32::from(lp) - i32::from(ls)).max(i32::from(rp) - i32::from(rs));
+    (whole + i32::from(scale) <= i32::from(MAX_PRECISION))
+        .then_some(DataType::Decimal128(MAX_PRECISION, scale))
+}
+
 /// Orders two non-NULL values as SQLite does: numbers before text before
 /// blobs, numbers numerically, text and blobs bytewise (BINARY collation).
 pub fn compare_values(a: &Value, b: &Value) -> Ordering {
@@ -107,6 +126,7 @@ pub fn compare_values(a: &Value, b: &Value) -> Ordering {
             Value::Integer(i) => Some(*i as f64),
             Value::Real(f) => Some(*f),
             Value::Boolean(b) => Some(*b as i64 as f64),
+            Value::Decimal(d) => Some(d.to_f64()),
             _ => None,
         }
     }
@@ -142,6 +162,9 @@ pub fn compare_values(a: &Value, b: &Value) -> Ordering {
     }
     match (a, b) {
         (Value::Integer(x), Value::Integer(y)) => x.cmp(y),
+        (Value::Decimal(x), Value::Decimal(y)) => compare_decimals(x, y),
+        (Value::Decimal(x), Value::Integer(y)) => compare_decimals(x, &integer_decimal(*y)),
+        (Value::Integer(x), Value::Decimal(y)) => compare_decimals(&integer_decimal(*x), y),
         (Value::Blob(x), Value::Blob(y)) => x.cmp(y),
         (Value::Blob(_), _) => Ordering::Greater,
         (_, Value::Blob(_)) => Ordering::Less,
@@ -152,6 +175,27 @@ pub fn compare_values(a: &Value, b: &Value) -> Ordering {
             (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
             _ => Ordering::Equal,
         },
+    }
+}
+
+fn integer_decimal(v: i64) -> Decimal {
+    Decimal {
+        value: i128::from(v),
+        precision: llkv_plan::decimal::INTEGER_PRECISION,
+        scale: 0,
+    }
+}
+
+/// Exact order of two decimals, at their common scale (through floats only
+/// when that scale cannot hold both).
+fn compare_decimals(a: &Decimal, b: &Decimal) -> Ordering {
+    let scale = a.scale.max(b.scale);
+    match (
+        llkv_plan::decimal::rescale(a.value, a.scale, scale),
+        llkv_plan::decimal::rescale(b.value, b.scale, scale),
+    ) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        _ => a.to_f64().total_cmp(&b.to_f64()),
     }
 }
 

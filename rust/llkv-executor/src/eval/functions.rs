@@ -101,6 +101,10 @@ fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
     let a0 = args.first().unwrap_or(&null);
     Ok(match func {
         F::Abs => match a0 {
+            Value::Decimal(d) => Value::Decimal(llkv_plan::Decimal {
+                value: d.value.abs(),
+                ..*d
+            }),
             Value::Integer(i) => Value::Integer(
                 i.checked_abs()
                     .ok_or_else(|| Error::data("integer overflow in abs()"))?,
@@ -110,6 +114,7 @@ fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
         },
         F::Sign => match a0 {
             Value::Null => Value::Null,
+            Value::Decimal(d) => Value::Integer(d.value.signum() as i64),
             Value::Integer(i) => Value::Integer(i.signum()),
             v => {
                 let f = value_to_f64(v).unwrap_or(0.0);
@@ -228,6 +233,21 @@ fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
             arity(func, args, 1, 2)?;
             if args.iter().any(|v| v.is_null()) {
                 Value::Null
+            } else if let Value::Decimal(d) = a0 {
+                // Exact: round to the digits asked for, keep the type.
+                let digits = args
+                    .get(1)
+                    .and_then(value_to_i64)
+                    .unwrap_or(0)
+                    .clamp(-38, 38) as i8;
+                let rounded = llkv_plan::decimal::rescale(d.value, d.scale, digits.min(d.scale))
+                    .and_then(|v| llkv_plan::decimal::rescale(v, digits.min(d.scale), d.scale))
+                    .filter(|v| llkv_plan::decimal::fits(*v, d.precision))
+                    .ok_or_else(|| Error::data("numeric overflow in round()"))?;
+                Value::Decimal(llkv_plan::Decimal {
+                    value: rounded,
+                    ..*d
+                })
             } else {
                 let x = value_to_f64(a0).unwrap_or(0.0);
                 let d = args.get(1).and_then(value_to_i64).unwrap_or(0).clamp(0, 30) as i32;
@@ -268,6 +288,7 @@ fn apply(func: ScalarFunction, args: &[Value]) -> Result<Value> {
             Value::Blob(_) => "blob",
             Value::Date(_) => "date",
             Value::Timestamp(_) => "timestamp",
+            Value::Decimal(_) => "decimal",
         }),
         F::ConcatFn => Value::from(
             args.iter()

@@ -11,7 +11,9 @@ use arrow_schema::DataType;
 use llkv_plan::{AggregateExpr, AggregateFunction, Error, Result, Value};
 
 use crate::eval::compare::compare_values;
-use crate::scalar::{value_to_bool, value_to_f64, value_to_i64, value_to_text};
+use llkv_plan::decimal::{fits, Decimal, MAX_PRECISION};
+
+use crate::scalar::{value_to_bool, value_to_decimal, value_to_f64, value_to_i64, value_to_text};
 
 /// A hashable form of a value, for DISTINCT aggregates.
 #[derive(Hash, PartialEq, Eq)]
@@ -22,6 +24,9 @@ pub(super) enum ValueKey {
     Blob(Arc<[u8]>),
     Date(i32),
     Timestamp(i64),
+    /// A DECIMAL with a fraction, as (unscaled, scale) without trailing
+    /// zeros, so 1.50 and 1.5 are one value.
+    Decimal(i128, i8),
 }
 
 /// The key of a non-NULL value (integral reals key like integers, so
@@ -42,6 +47,17 @@ pub(super) fn value_key(v: &Value) -> Option<ValueKey> {
         Value::Blob(b) => Some(ValueKey::Blob(b.clone())),
         Value::Date(d) => Some(ValueKey::Date(*d)),
         Value::Timestamp(t) => Some(ValueKey::Timestamp(*t)),
+        Value::Decimal(d) => {
+            let (mut value, mut scale) = (d.value, d.scale);
+            while scale > 0 && value % 10 == 0 {
+                value /= 10;
+                scale -= 1;
+            }
+            match i64::try_from(value) {
+                Ok(i) if scale == 0 => Some(ValueKey::Int(i)),
+                _ => Some(ValueKey::Decimal(value, scale)),
+            }
+        }
     }
 }
 
@@ -51,6 +67,8 @@ pub(super) enum Acc {
     Count(i64),
     SumInt(Option<i64>),
     SumFloat(Option<f64>),
+    /// An exact sum of DECIMAL values at the result's scale.
+    SumDecimal(Option<i128>, i8),
     Avg(f64, i64),
     Extreme(Option<Value>),
     Concat(Option<String>),
@@ -69,13 +87,11 @@ impl Acc {
         use AggregateFunction as A;
         match agg.func {
             A::CountStar | A::Count => Acc::Count(0),
-            A::Sum => {
-                if agg.data_type == DataType::Int64 {
-                    Acc::SumInt(None)
-                } else {
-                    Acc::SumFloat(None)
-                }
-            }
+            A::Sum => match agg.data_type {
+                DataType::Int64 => Acc::SumInt(None),
+                DataType::Decimal128(_, scale) => Acc::SumDecimal(None, scale),
+                _ => Acc::SumFloat(None),
+            },
             A::Total => Acc::SumFloat(Some(0.0)),
             A::Avg => Acc::Avg(0.0, 0),
             A::Min | A::Max => Acc::Extreme(None),
@@ -107,6 +123,15 @@ impl Acc {
                 );
             }
             Acc::SumFloat(s) => *s = Some(s.unwrap_or(0.0) + value_to_f64(&v).unwrap_or(0.0)),
+            Acc::SumDecimal(s, scale) => {
+                let x = value_to_decimal(&v, MAX_PRECISION, *scale)?.unwrap_or(0);
+                *s = Some(
+                    s.unwrap_or(0)
+                        .checked_add(x)
+                        .filter(|t| fits(*t, MAX_PRECISION))
+                        .ok_or_else(|| Error::data("numeric overflow in SUM"))?,
+                );
+            }
             Acc::Avg(s, c) => {
                 *s += value_to_f64(&v).unwrap_or(0.0);
                 *c += 1;
@@ -175,6 +200,15 @@ impl Acc {
             Acc::Count(c) => Value::Integer(*c),
             Acc::SumInt(s) => s.map(Value::Integer).unwrap_or(Value::Null),
             Acc::SumFloat(s) => s.map(Value::Real).unwrap_or(Value::Null),
+            Acc::SumDecimal(s, scale) => s
+                .map(|value| {
+                    Value::Decimal(Decimal {
+                        value,
+                        precision: MAX_PRECISION,
+                        scale: *scale,
+                    })
+                })
+                .unwrap_or(Value::Null),
             Acc::Avg(s, c) => {
                 if *c == 0 {
                     Value::Null

@@ -9,6 +9,7 @@ use arrow_array::types::Int64Type;
 use arrow_array::{new_null_array, Array, ArrayRef, Int64Array, RecordBatch, RecordBatchOptions};
 use arrow_row::RowConverter;
 use arrow_schema::{DataType, SchemaRef};
+use llkv_plan::decimal::MAX_PRECISION;
 use llkv_plan::{AggregateExpr, AggregateFunction, Error, Expr, LogicalPlan, Result, Value};
 
 use super::accumulator::{Acc, Accumulator};
@@ -222,6 +223,29 @@ pub fn execute_aggregate(
                                 s.unwrap_or(0)
                                     .checked_add(ints.value(i))
                                     .ok_or_else(|| Error::data("integer overflow"))?,
+                            );
+                        }
+                    }
+                }
+                continue;
+            }
+            let sum_type = match a_type(&arg) {
+                DataType::Decimal128(_, scale) => DataType::Decimal128(MAX_PRECISION, *scale),
+                _ => DataType::Null,
+            };
+            if let (Some(a), false, AggregateFunction::Sum, true) =
+                (&arg, agg.distinct, agg.func, agg.data_type == sum_type)
+            {
+                // Argument and sum share the scale: add the unscaled values.
+                let units = a.as_primitive::<arrow_array::types::Decimal128Type>();
+                for (i, g) in ids_per_set.iter().flat_map(|ids| ids.iter().enumerate()) {
+                    if units.is_valid(i) {
+                        if let Acc::SumDecimal(s, _) = groups[*g][k].state_mut() {
+                            *s = Some(
+                                s.unwrap_or(0)
+                                    .checked_add(units.value(i))
+                                    .filter(|t| llkv_plan::decimal::fits(*t, MAX_PRECISION))
+                                    .ok_or_else(|| Error::data("numeric overflow in SUM"))?,
                             );
                         }
                     }

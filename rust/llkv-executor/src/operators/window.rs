@@ -529,6 +529,7 @@ impl<'a> Frames<'a> {
                     Value::Null => Ok(None),
                     v @ (Value::Integer(_)
                     | Value::Real(_)
+                    | Value::Decimal(_)
                     | Value::Date(_)
                     | Value::Timestamp(_)) => Ok(value_to_f64(&v)),
                     other => Err(Error::data(format!(

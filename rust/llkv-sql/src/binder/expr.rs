@@ -70,9 +70,24 @@ pub fn type_of(expr: &Expr, scope: &Scope) -> DataType {
     })
 }
 
-fn parse_number(s: &str) -> Result<Value> {
+/// The value of a number literal: an integer when it is one, else a
+/// DOUBLE, or with `decimal_literals` (DuckDB) a number with a point and no
+/// exponent is an exact DECIMAL whose precision counts every digit written
+/// (`0.06` is DECIMAL(3,2)).
+fn parse_number(s: &str, decimal_literals: bool) -> Result<Value> {
     if let Ok(i) = s.parse::<i64>() {
         return Ok(Value::Integer(i));
+    }
+    if decimal_literals && s.contains('.') && !s.contains(['e', 'E']) {
+        let written = s.bytes().filter(u8::is_ascii_digit).count();
+        if let (Some(d), Ok(precision)) = (llkv_plan::Decimal::parse(s), u8::try_from(written)) {
+            if precision <= llkv_plan::decimal::MAX_PRECISION {
+                return Ok(Value::Decimal(llkv_plan::Decimal {
+                    precision: precision.max(1),
+                    ..d
+                }));
+            }
+        }
     }
     s.parse::<f64>()
         .map(Value::Real)
@@ -88,8 +103,11 @@ pub fn cast_target(dt: &ast::DataType) -> Result<DataType> {
         | "MEDIUMINT" | "SIGNED" | "UNSIGNED" | "HUGEINT" | "UBIGINT" | "UINTEGER" => {
             DataType::Int64
         }
-        "REAL" | "FLOAT" | "DOUBLE" | "DOUBLE PRECISION" | "NUMERIC" | "DECIMAL" | "FLOAT8"
-        | "FLOAT4" => DataType::Float64,
+        "NUMERIC" | "DECIMAL" | "DEC" => match decimal_type(dt)? {
+            Some(t) => t,
+            None => DataType::Float64,
+        },
+        "REAL" | "FLOAT" | "DOUBLE" | "DOUBLE PRECISION" | "FLOAT8" | "FLOAT4" => DataType::Float64,
         "TEXT" | "VARCHAR" | "CHAR" | "STRING" | "CHARACTER" | "CHARACTER VARYING" | "CLOB"
         | "NVARCHAR" | "NCHAR" | "VARYING CHARACTER" | "NATIVE CHARACTER" => DataType::Utf8,
         "BOOLEAN" | "BOOL" => DataType::Boolean,
@@ -104,6 +122,29 @@ pub fn cast_target(dt: &ast::DataType) -> Result<DataType> {
             )))
         }
     })
+}
+
+/// The Arrow type of `DECIMAL(p, s)` / `NUMERIC(p)` (scale 0); None for a
+/// bare `DECIMAL`/`NUMERIC`, which keeps SQLite's meaning (a float). A
+/// precision outside 1..=38 or a scale above it is an error.
+pub fn decimal_type(dt: &ast::DataType) -> Result<Option<DataType>> {
+    use ast::ExactNumberInfo as E;
+    let info = match dt {
+        ast::DataType::Decimal(i) | ast::DataType::Numeric(i) | ast::DataType::Dec(i) => i,
+        _ => return Ok(None),
+    };
+    let (precision, scale) = match *info {
+        E::None => return Ok(None),
+        E::Precision(p) => (p, 0),
+        E::PrecisionAndScale(p, s) => (p, s),
+    };
+    let max = u64::from(llkv_plan::decimal::MAX_PRECISION);
+    if precision == 0 || precision > max || scale < 0 || scale as u64 > precision {
+        return Err(Error::programming(format!(
+            "invalid type {dt}: precision must be 1..={max} and scale 0..=precision"
+        )));
+    }
+    Ok(Some(DataType::Decimal128(precision as u8, scale as i8)))
 }
 
 /// The bytes of a `X'..'` literal.
@@ -240,6 +281,9 @@ pub(super) fn aggregate_type(func: AggregateFunction, arg_type: DataType) -> Dat
         AggregateFunction::Count | AggregateFunction::CountStar => DataType::Int64,
         AggregateFunction::Sum => match arg_type {
             DataType::Int64 | DataType::Boolean | DataType::Null => DataType::Int64,
+            DataType::Decimal128(_, scale) => {
+                DataType::Decimal128(llkv_plan::decimal::MAX_PRECISION, scale)
+            }
             _ => DataType::Float64,
         },
         AggregateFunction::Total | AggregateFunction::Avg => DataType::Float64,
@@ -1285,7 +1329,7 @@ impl Binder<'_> {
     /// Binds a literal value or parameter.
     pub fn bind_value(&self, v: &ast::Value) -> Result<Value> {
         Ok(match v {
-            ast::Value::Number(s, _) => parse_number(s)?,
+            ast::Value::Number(s, _) => parse_number(s, self.decimal_literals)?,
             ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => {
                 Value::Text(Arc::from(s.as_str()))
             }

@@ -21,7 +21,7 @@ use llkv_plan::{Error, LogicalPlan, Result, Value};
 use llkv_table::Catalog;
 use sqlparser::ast;
 
-pub use expr::{cast_target, type_of, AggContext, ExprContext};
+pub use expr::{cast_target, decimal_type, type_of, AggContext, ExprContext};
 pub use from::parse_query;
 pub use scope::{Scope, ScopeColumn};
 
@@ -49,6 +49,8 @@ pub struct Binder<'a> {
     /// Whether `read_parquet`/`read_csv` may open files (off unless the
     /// connection allows it).
     file_access: bool,
+    /// Whether `1.5` is DECIMAL(2,1) (DuckDB) rather than a DOUBLE (SQLite).
+    decimal_literals: bool,
     /// Window calls of the SELECTs being bound, innermost last.
     windows: RefCell<Vec<window::WindowScope>>,
     /// The statement's clock reading (microseconds since the epoch), taken
@@ -76,6 +78,7 @@ impl<'a> Binder<'a> {
             now: Cell::new(None),
             relations: Default::default(),
             file_access: false,
+            decimal_literals: false,
         }
     }
 
@@ -84,6 +87,7 @@ impl<'a> Binder<'a> {
     pub fn for_transaction(self, txn: &llkv_runtime::Transaction) -> Self {
         let mut binder = self.with_relations(txn.relations.clone());
         binder.file_access = txn.file_access;
+        binder.decimal_literals = txn.decimal_literals;
         binder
     }
 
