@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::Int64Type;
+use arrow_array::types::{Decimal128Type, Float64Type, Int64Type};
 use arrow_array::{new_null_array, Array, ArrayRef, Int64Array, RecordBatch, RecordBatchOptions};
 use arrow_row::RowConverter;
 use arrow_schema::{DataType, SchemaRef};
@@ -200,56 +200,7 @@ pub fn execute_aggregate(
                 .iter()
                 .map(|k| evaluate(&k.expr, &batch, ctx))
                 .collect::<Result<Vec<_>>>()?;
-            if let (Some(a), false, AggregateFunction::Count | AggregateFunction::CountStar) =
-                (&arg, agg.distinct, agg.func)
-            {
-                for (i, g) in ids_per_set.iter().flat_map(|ids| ids.iter().enumerate()) {
-                    if !crate::scalar::is_null_at(a.as_ref(), i) {
-                        if let Acc::Count(c) = groups[*g][k].state_mut() {
-                            *c += 1;
-                        }
-                    }
-                }
-                continue;
-            }
-            if let (Some(a), false, AggregateFunction::Sum, &DataType::Int64) =
-                (&arg, agg.distinct, agg.func, a_type(&arg))
-            {
-                let ints = a.as_primitive::<Int64Type>();
-                for (i, g) in ids_per_set.iter().flat_map(|ids| ids.iter().enumerate()) {
-                    if ints.is_valid(i) {
-                        if let Acc::SumInt(s) = groups[*g][k].state_mut() {
-                            *s = Some(
-                                s.unwrap_or(0)
-                                    .checked_add(ints.value(i))
-                                    .ok_or_else(|| Error::data("integer overflow"))?,
-                            );
-                        }
-                    }
-                }
-                continue;
-            }
-            let sum_type = match a_type(&arg) {
-                DataType::Decimal128(_, scale) => DataType::Decimal128(MAX_PRECISION, *scale),
-                _ => DataType::Null,
-            };
-            if let (Some(a), false, AggregateFunction::Sum, true) =
-                (&arg, agg.distinct, agg.func, agg.data_type == sum_type)
-            {
-                // Argument and sum share the scale: add the unscaled values.
-                let units = a.as_primitive::<arrow_array::types::Decimal128Type>();
-                for (i, g) in ids_per_set.iter().flat_map(|ids| ids.iter().enumerate()) {
-                    if units.is_valid(i) {
-                        if let Acc::SumDecimal(s, _) = groups[*g][k].state_mut() {
-                            *s = Some(
-                                s.unwrap_or(0)
-                                    .checked_add(units.value(i))
-                                    .filter(|t| llkv_plan::decimal::fits(*t, MAX_PRECISION))
-                                    .ok_or_else(|| Error::data("numeric overflow in SUM"))?,
-                            );
-                        }
-                    }
-                }
+            if !agg.distinct && typed_update(agg, arg.as_ref(), &ids_per_set, groups, k)? {
                 continue;
             }
             for (i, g) in ids_per_set.iter().flat_map(|ids| ids.iter().enumerate()) {
@@ -291,8 +242,94 @@ pub fn execute_aggregate(
     Ok(vec![batch])
 }
 
-fn a_type(arg: &Option<ArrayRef>) -> &DataType {
-    arg.as_ref()
-        .map(|a| a.data_type())
-        .unwrap_or(&DataType::Null)
+/// Adds a batch to COUNT, SUM and AVG states straight from typed arrays,
+/// without a `Value` per row; false when `agg` has no such path (then the
+/// caller adds row by row). Not for DISTINCT.
+fn typed_update(
+    agg: &AggregateExpr,
+    arg: Option<&ArrayRef>,
+    ids_per_set: &[Vec<usize>],
+    groups: &mut [GroupState],
+    k: usize,
+) -> Result<bool> {
+    let rows = || ids_per_set.iter().flat_map(|ids| ids.iter().enumerate());
+    let Some(a) = arg else {
+        if agg.func == AggregateFunction::CountStar {
+            for (_, g) in rows() {
+                if let Acc::Count(c) = groups[*g][k].state_mut() {
+                    *c += 1;
+                }
+            }
+            return Ok(true);
+        }
+        return Ok(false);
+    };
+    let func = agg.func;
+    match (func, a.data_type()) {
+        (AggregateFunction::Count | AggregateFunction::CountStar, _) => {
+            for (i, g) in rows() {
+                if !crate::scalar::is_null_at(a.as_ref(), i) {
+                    if let Acc::Count(c) = groups[*g][k].state_mut() {
+                        *c += 1;
+                    }
+                }
+            }
+        }
+        (AggregateFunction::Sum, DataType::Int64) => {
+            let ints = a.as_primitive::<Int64Type>();
+            for (i, g) in rows() {
+                if ints.is_valid(i) {
+                    if let Acc::SumInt(s) = groups[*g][k].state_mut() {
+                        *s = Some(
+                            s.unwrap_or(0)
+                                .checked_add(ints.value(i))
+                                .ok_or_else(|| Error::data("integer overflow"))?,
+                        );
+                    }
+                }
+            }
+        }
+        (AggregateFunction::Sum, DataType::Float64) if agg.data_type == DataType::Float64 => {
+            let reals = a.as_primitive::<Float64Type>();
+            for (i, g) in rows() {
+                if reals.is_valid(i) {
+                    if let Acc::SumFloat(s) = groups[*g][k].state_mut() {
+                        *s = Some(s.unwrap_or(0.0) + reals.value(i));
+                    }
+                }
+            }
+        }
+        (AggregateFunction::Avg, DataType::Float64 | DataType::Int64) => {
+            let reals = crate::eval::cast_array(a, &DataType::Float64)?;
+            let reals = reals.as_primitive::<Float64Type>();
+            for (i, g) in rows() {
+                if reals.is_valid(i) {
+                    if let Acc::Avg(s, c) = groups[*g][k].state_mut() {
+                        *s += reals.value(i);
+                        *c += 1;
+                    }
+                }
+            }
+        }
+        // Argument and sum share the scale: add the unscaled values.
+        (AggregateFunction::Sum, DataType::Decimal128(_, scale))
+            if agg.data_type == DataType::Decimal128(MAX_PRECISION, *scale) =>
+        {
+            let units = a.as_primitive::<Decimal128Type>();
+            for (i, g) in rows() {
+                if units.is_valid(i) {
+                    if let Acc::SumDecimal(s, _) = groups[*g][k].state_mut() {
+                        *s = Some(
+                            s.unwrap_or(0)
+                                .checked_add(units.value(i))
+                                .filter(|t| llkv_plan::decimal::fits(*t, MAX_PRECISION))
+                                .ok_or_else(|| Error::data("numeric overflow in SUM"))?,
+                        );
+                    }
+                }
+            }
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow_schema::Schema;
-use llkv_plan::{BinaryOp, Error, Expr, JoinKind, LogicalPlan, Result};
+use llkv_plan::{BinaryOp, Error, Expr, JoinKind, LogicalPlan, Result, SubqueryKind};
 use sqlparser::ast;
 
 use super::decorrelate;
@@ -275,13 +275,74 @@ impl Binder<'_> {
                 None => rest.push(c),
             }
         }
-        if let Some(pred) = Expr::conjunction(rest) {
+        // Correlated scalar aggregates become LEFT joins with their groups;
+        // the joined value columns are dropped again after the filter.
+        let visible = plan.schema();
+        let mut kept = Vec::with_capacity(rest.len());
+        for c in rest {
+            let (c, joined) = self.join_scalar_subqueries(c, plan);
+            plan = joined;
+            kept.push(c);
+        }
+        if let Some(pred) = Expr::conjunction(kept) {
             plan = LogicalPlan::Filter {
                 input: Box::new(plan),
                 predicate: pred,
             };
         }
+        if plan.schema().fields().len() > visible.fields().len() {
+            plan = LogicalPlan::Project {
+                input: Box::new(plan),
+                exprs: (0..visible.fields().len()).map(Expr::Column).collect(),
+                schema: visible,
+            };
+        }
         Ok(plan)
+    }
+
+    /// Joins `plan` with the groups of each correlated scalar subquery of
+    /// `conjunct` that [`decorrelate::scalar_aggregate_join`] can answer,
+    /// and returns `conjunct` reading the joined values instead.
+    fn join_scalar_subqueries(&self, conjunct: Expr, plan: LogicalPlan) -> (Expr, LogicalPlan) {
+        let mut ids = Vec::new();
+        conjunct.visit(&mut |x| {
+            if let Expr::Subquery {
+                id,
+                kind: SubqueryKind::Scalar,
+                correlated: true,
+                ..
+            } = x
+            {
+                if !ids.contains(id) {
+                    ids.push(*id);
+                }
+            }
+        });
+        let (mut conjunct, mut plan) = (conjunct, plan);
+        for id in ids {
+            let join = {
+                let subqueries = self.subqueries.borrow();
+                subqueries
+                    .get(id)
+                    .and_then(decorrelate::scalar_aggregate_join)
+            };
+            let Some(j) = join else { continue };
+            let width = plan.schema().fields().len();
+            let schema = concat_schema(&plan, &j.right);
+            plan = LogicalPlan::Join {
+                left: Box::new(plan),
+                right: Box::new(j.right),
+                kind: JoinKind::Left,
+                on: j.on,
+                filter: None,
+                schema,
+            };
+            conjunct = conjunct.transform(&mut |x| match x {
+                Expr::Subquery { id: i, .. } if i == id => Expr::Column(width + j.value),
+                other => other,
+            });
+        }
+        (conjunct, plan)
     }
 
     /// Binds one FROM item with its explicit joins.
