@@ -113,12 +113,37 @@ class Shell:
         for statement in statements:
             try:
                 result, rowcount = self.con._execute_cursor(statement)
+                if rowcount < 0:  # DML without RETURNING prints nothing, as sqlite3's shell
+                    write_result(result, self.fmt, self.out)
             except llkv.Error as e:
                 self.err.write(f"Error: {e}\n")
                 return False
-            if rowcount < 0:  # DML without RETURNING prints nothing, as sqlite3's shell
-                write_result(result, self.fmt, self.out)
+            except KeyboardInterrupt:
+                # Ctrl-C cancelled the statement (the engine polls for it):
+                # report it like an error, without a traceback.
+                self.err.write("Error: interrupted\n")
+                return False
         return True
+
+    def run_script(self, text: str) -> bool:
+        """Runs a script as the interactive shell would: a line starting
+        with ``.`` between statements is a meta command, the rest is SQL.
+        Stops at the first error or ``.quit``; returns False after an error."""
+        buffer: list[str] = []
+        for line in text.splitlines():
+            if not "".join(buffer).strip() and line.strip().startswith("."):
+                buffer.clear()
+                if not self.meta(line.strip()):
+                    return True
+                continue
+            buffer.append(line)
+            sql = "\n".join(buffer)
+            if sql.rstrip().endswith(";"):
+                buffer.clear()
+                if not self.run_sql(sql):
+                    return False
+        rest = "\n".join(buffer)
+        return self.run_sql(rest) if rest.strip() else True
 
     def meta(self, command: str) -> bool:
         """Runs a ``.command``; returns False to leave the shell."""
@@ -220,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ok = shell.run_sql(args.command)
             return 0 if ok else 1
         if not sys.stdin.isatty():
-            return 0 if shell.run_sql(sys.stdin.read()) else 1
+            return 0 if shell.run_script(sys.stdin.read()) else 1
         shell.interactive()
         return 0
     finally:

@@ -2,8 +2,10 @@
 
 import io
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -77,6 +79,35 @@ def test_stdin_script() -> None:
     done = run_cli("--format", "csv", stdin="SELECT 40 + 2 AS answer;")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "answer\n42\n"
+
+
+def test_stdin_script_runs_meta_commands_between_statements() -> None:
+    done = run_cli(stdin="CREATE TABLE t (a INTEGER);\n.tables\nSELECT 1 AS one;\n.quit\nSELECT 2;")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "t"
+    assert "one" in done.stdout
+    assert "2" not in done.stdout.replace("one", "")
+
+
+def test_ctrl_c_cancels_a_statement_without_traceback() -> None:
+    """A real SIGINT to the running shell: the statement stops, the error is
+    one line, and the run fails."""
+    endless = (
+        "CREATE TABLE n AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+        " WHERE x < 1000) SELECT x FROM c;"
+        "SELECT count(*) FROM n AS a, n AS b, n AS c WHERE a.x + b.x + c.x >= 0;"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "llkv", "-c", endless],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.0)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 1
+    assert err == "Error: interrupted\n"
 
 
 def test_meta_commands() -> None:

@@ -295,6 +295,8 @@ def test_named_parameters(cur: llkv.Cursor) -> None:
     assert cur.fetchall() == [(1,), (2,), (3,)]
     with pytest.raises(llkv.ProgrammingError):
         cur.execute("SELECT :a + :b AS s", {"a": 1})
+    with pytest.raises(llkv.ProgrammingError, match="placeholder :a is named: pass the parameters"):
+        cur.execute("SELECT :a AS s", [1])
 
 
 def test_executemany_with_a_list_of_tuples(con: llkv.Connection) -> None:

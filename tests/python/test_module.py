@@ -17,6 +17,46 @@ def test_pep249_globals() -> None:
     assert llkv.paramstyle == "qmark"
 
 
+def test_pep249_type_objects_match_description_type_codes() -> None:
+    con = llkv.connect()
+    cur = con.cursor()
+    cur.execute(
+        "SELECT 1 AS i, 1.5 AS r, CAST(2 AS DECIMAL(4,1)) AS d, TRUE AS b, 'x' AS t,"
+        " X'00' AS blob, DATE '2024-01-02' AS day, TIMESTAMP '2024-01-02 03:04:05' AS ts"
+    )
+    codes = [column[1] for column in cur.description]
+    assert [c == llkv.NUMBER for c in codes] == [True, True, True, True, False, False, False, False]
+    assert [c == llkv.STRING for c in codes] == [False] * 4 + [True, False, False, False]
+    assert [c == llkv.BINARY for c in codes] == [False] * 5 + [True, False, False]
+    assert [c == llkv.DATETIME for c in codes] == [False] * 6 + [True, True]
+    assert not any(c == llkv.ROWID for c in codes)
+    assert llkv.NUMBER != llkv.STRING
+    assert repr(llkv.NUMBER) == "llkv.NUMBER"
+    con.close()
+
+
+def test_pep249_constructors_bind_as_their_sql_types() -> None:
+    con = llkv.connect()
+    ticks = 86_400 * 365.0
+    row = con.execute(
+        "SELECT typeof(?) AS d, typeof(?) AS ts, typeof(?) AS b, ? AS same_day",
+        [
+            llkv.Date(2024, 2, 29),
+            llkv.Timestamp(2024, 2, 29, 12, 30),
+            llkv.Binary(b"\x01\x02"),
+            llkv.DateFromTicks(ticks),
+        ],
+    ).to_pylist()
+    assert row == [
+        {"d": "date", "ts": "timestamp", "b": "blob", "same_day": llkv.DateFromTicks(ticks)}
+    ]
+    assert llkv.TimestampFromTicks(ticks).date() == llkv.DateFromTicks(ticks)
+    assert llkv.TimeFromTicks(ticks) == llkv.TimestampFromTicks(ticks).time()
+    with pytest.raises(llkv.NotSupportedError, match="unsupported type time"):
+        con.execute("SELECT ?", [llkv.Time(1, 2, 3)])
+    con.close()
+
+
 def test_version_is_a_string() -> None:
     assert isinstance(llkv.__version__, str)
     assert llkv.__version__[0].isdigit()

@@ -315,6 +315,7 @@ impl Connection {
         })
     }
 
+    /// Returns the connection itself, for `with llkv.connect(...) as con:`.
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }

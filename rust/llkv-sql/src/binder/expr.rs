@@ -1356,7 +1356,9 @@ impl Binder<'_> {
                 .and_then(|n| n.checked_sub(1))
                 .ok_or_else(|| Error::programming(format!("bad parameter {p}")))?
         } else {
-            return Err(Error::not_supported(format!("parameter style {p}")));
+            return Err(Error::programming(format!(
+                "placeholder {p} is named: pass the parameters as a dict (and do not mix it with ? placeholders)"
+            )));
         };
         self.max_param.set(self.max_param.get().max(index + 1));
         self.params.get(index).cloned().ok_or_else(|| {
