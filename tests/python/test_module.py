@@ -24,6 +24,7 @@ def test_pep249_type_objects_match_description_type_codes() -> None:
         "SELECT 1 AS i, 1.5 AS r, CAST(2 AS DECIMAL(4,1)) AS d, TRUE AS b, 'x' AS t,"
         " X'00' AS blob, DATE '2024-01-02' AS day, TIMESTAMP '2024-01-02 03:04:05' AS ts"
     )
+    assert cur.description is not None
     codes = [column[1] for column in cur.description]
     assert [c == llkv.NUMBER for c in codes] == [True, True, True, True, False, False, False, False]
     assert [c == llkv.STRING for c in codes] == [False] * 4 + [True, False, False, False]
@@ -53,7 +54,7 @@ def test_pep249_constructors_bind_as_their_sql_types() -> None:
     assert llkv.TimestampFromTicks(ticks).date() == llkv.DateFromTicks(ticks)
     assert llkv.TimeFromTicks(ticks) == llkv.TimestampFromTicks(ticks).time()
     with pytest.raises(llkv.NotSupportedError, match="unsupported type time"):
-        con.execute("SELECT ?", [llkv.Time(1, 2, 3)])
+        con.execute("SELECT ?", [llkv.Time(1, 2, 3)])  # type: ignore[list-item]
     con.close()
 
 
