@@ -116,7 +116,11 @@ pub fn digits_of(value: i128) -> u8 {
 
 /// Whether `value` has at most `precision` digits.
 pub fn fits(value: i128, precision: u8) -> bool {
-    digits_of(value) <= precision
+    match pow10(u32::from(precision)) {
+        Some(limit) => value.unsigned_abs() < limit.unsigned_abs(),
+        // 10^39 exceeds every i128.
+        None => true,
+    }
 }
 
 /// `value` at scale `from` moved to scale `to`, rounding half away from

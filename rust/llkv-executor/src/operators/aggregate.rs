@@ -2,6 +2,8 @@
 //! into one accumulator per (aggregate, group).
 
 use std::collections::HashMap;
+
+use ahash::RandomState;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -35,10 +37,14 @@ pub struct Grouping<'a> {
 /// GROUP BY, whose keys carry neither).
 type SetTag = Option<(i64, usize)>;
 
-/// Groups found so far, keyed by their encoded key columns.
+/// Groups found so far, keyed by their encoded key columns (or, for one
+/// integer key, by the integer itself).
 struct GroupTable {
     converter: Option<RowConverter>,
-    index: HashMap<Box<[u8]>, usize>,
+    index: HashMap<Box<[u8]>, usize, RandomState>,
+    /// Groups of a single INTEGER key, and the group of its NULL.
+    int_index: HashMap<i64, usize, RandomState>,
+    null_group: Option<usize>,
     keys: Vec<Vec<Value>>,
     groups: Vec<GroupState>,
 }
@@ -59,6 +65,11 @@ impl GroupTable {
             }
             return Ok(vec![0; rows]);
         };
+        if let [key] = key_arrays {
+            if key.data_type() == &DataType::Int64 {
+                return Ok(self.int_group_ids(key.as_primitive::<Int64Type>(), new_group));
+            }
+        }
         let encoded = encode(converter, key_arrays)?;
         let mut ids = Vec::with_capacity(rows);
         for (i, row) in encoded.iter().enumerate() {
@@ -76,6 +87,40 @@ impl GroupTable {
             ids.push(id);
         }
         Ok(ids)
+    }
+
+    /// [`GroupTable::group_ids`] for one INTEGER key column: hashes the
+    /// integers, without encoding rows.
+    fn int_group_ids(
+        &mut self,
+        key: &arrow_array::Int64Array,
+        new_group: impl Fn() -> GroupState,
+    ) -> Vec<usize> {
+        let mut ids = Vec::with_capacity(key.len());
+        for i in 0..key.len() {
+            let slot = if key.is_valid(i) {
+                self.int_index.get(&key.value(i)).copied()
+            } else {
+                self.null_group
+            };
+            let id = match slot {
+                Some(id) => id,
+                None => {
+                    let id = self.groups.len();
+                    if key.is_valid(i) {
+                        self.int_index.insert(key.value(i), id);
+                        self.keys.push(vec![Value::Integer(key.value(i))]);
+                    } else {
+                        self.null_group = Some(id);
+                        self.keys.push(vec![Value::Null]);
+                    }
+                    self.groups.push(new_group());
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        ids
     }
 }
 
@@ -153,7 +198,9 @@ pub fn execute_aggregate(
         } else {
             Some(converter_for(&encoded_types)?)
         },
-        index: HashMap::new(),
+        index: HashMap::default(),
+        int_index: HashMap::default(),
+        null_group: None,
         keys: Vec::new(),
         groups: Vec::new(),
     };

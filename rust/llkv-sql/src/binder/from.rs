@@ -119,10 +119,17 @@ impl Binder<'_> {
         let mut top: Vec<Expr> = Vec::new();
         let mut plans: Vec<Option<LogicalPlan>> = items.iter().map(|_| None).collect();
         let mut per_item: Vec<Vec<Expr>> = items.iter().map(|_| vec![]).collect();
+        let mut semi_per_item: Vec<Vec<(Expr, usize)>> = items.iter().map(|_| vec![]).collect();
         for c in conjuncts {
             let cols = c.columns();
             let used: HashSet<usize> = cols.iter().filter_map(|c| item_of(*c)).collect();
-            if contains_subquery(&c) || used.is_empty() {
+            if let (Some((probe, id)), 1) = (self.in_as_semi_join(&c, scope), used.len()) {
+                // `x IN (SELECT ...)` over one item: a semi join right on
+                // it, so the rows it drops never reach the other joins.
+                let k = *used.iter().next().unwrap_or(&0);
+                let off = items[k].offset;
+                semi_per_item[k].push((remap(probe, &|i| i - off), id));
+            } else if contains_subquery(&c) || used.is_empty() {
                 top.push(c);
             } else if used.len() == 1 {
                 let k = *used.iter().next().unwrap_or(&0);
@@ -133,10 +140,20 @@ impl Binder<'_> {
             }
         }
         for (k, it) in items.iter().enumerate() {
-            plans[k] = Some(push_filters(
-                it.plan.clone(),
-                std::mem::take(&mut per_item[k]),
-            ));
+            let mut plan = push_filters(it.plan.clone(), std::mem::take(&mut per_item[k]));
+            for (probe, id) in std::mem::take(&mut semi_per_item[k]) {
+                let right = self.subqueries.borrow()[id].clone();
+                let schema = plan.schema();
+                plan = LogicalPlan::Join {
+                    left: Box::new(plan),
+                    right: Box::new(right),
+                    kind: JoinKind::Semi,
+                    on: vec![(probe, Expr::Column(0))],
+                    filter: None,
+                    schema,
+                };
+            }
+            plans[k] = Some(plan);
         }
         // Greedy join order: start with the first item, then prefer items
         // connected to the joined set by an equality.
@@ -298,6 +315,39 @@ impl Binder<'_> {
             };
         }
         Ok(plan)
+    }
+
+    /// The probe expression and subquery id of a conjunct `x IN (SELECT
+    /// ...)` that a semi join answers exactly: not NOT IN (NULLs make it
+    /// differ), uncorrelated, `x` free of subqueries, and `x` and the
+    /// subquery's column both numbers or of one type (so equality is the
+    /// join's, without SQLite's text/number affinity rules).
+    fn in_as_semi_join(&self, conjunct: &Expr, scope: &Scope) -> Option<(Expr, usize)> {
+        let Expr::Subquery {
+            id,
+            kind:
+                SubqueryKind::In {
+                    expr,
+                    negated: false,
+                },
+            correlated: false,
+            ..
+        } = conjunct
+        else {
+            return None;
+        };
+        if contains_subquery(expr) || expr.columns().is_empty() {
+            return None;
+        }
+        let subqueries = self.subqueries.borrow();
+        let right = subqueries.get(*id)?.schema();
+        let right_type = right.fields().first()?.data_type().clone();
+        let left_type = super::expr::type_of(expr, scope);
+        let numeric = |t: &arrow_schema::DataType| {
+            t.is_integer() || t.is_floating() || matches!(t, arrow_schema::DataType::Decimal128(..))
+        };
+        (left_type == right_type || (numeric(&left_type) && numeric(&right_type)))
+            .then(|| ((**expr).clone(), *id))
     }
 
     /// Joins `plan` with the groups of each correlated scalar subquery of
