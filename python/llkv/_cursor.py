@@ -7,8 +7,6 @@ converted to Python tuples only as they are fetched, one slice at a time.
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import html
 import importlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -20,7 +18,6 @@ import pyarrow as pa
 from llkv._llkv import Connection, ProgrammingError
 
 if TYPE_CHECKING:
-    import numpy as np
     import numpy.typing as npt
     import pandas
     import polars
@@ -28,20 +25,9 @@ if TYPE_CHECKING:
 __all__ = ["Cursor"]
 
 if TYPE_CHECKING:
-    #: A value that can be bound to a placeholder (NumPy is only needed
-    #: for type checking: pyarrow does not require it at run time).
-    _ParamValue: TypeAlias = (
-        bool
-        | int
-        | float
-        | str
-        | bytes
-        | bytearray
-        | decimal.Decimal
-        | datetime.date
-        | np.generic
-        | None
-    )
+    #: A value that can be bound to a placeholder: the stub's definition.
+    from llkv._llkv import _ParamValue
+
     #: Statement parameters: a sequence for ``?``, ``?NNN`` and ``$NNN``
     #: placeholders, a mapping for named ones (``:name``).
     _Params: TypeAlias = Sequence[_ParamValue] | Mapping[str, _ParamValue]
