@@ -343,11 +343,7 @@ impl Binder<'_> {
         let right = subqueries.get(*id)?.schema();
         let right_type = right.fields().first()?.data_type().clone();
         let left_type = super::expr::type_of(expr, scope);
-        let numeric = |t: &arrow_schema::DataType| {
-            t.is_integer() || t.is_floating() || matches!(t, arrow_schema::DataType::Decimal128(..))
-        };
-        (left_type == right_type || (numeric(&left_type) && numeric(&right_type)))
-            .then(|| ((**expr).clone(), *id))
+        join_equality_is_exact(&left_type, &right_type).then(|| ((**expr).clone(), *id))
     }
 
     /// Joins `plan` with the groups of each correlated scalar subquery of
@@ -377,6 +373,22 @@ impl Binder<'_> {
                     .and_then(decorrelate::scalar_aggregate_join)
             };
             let Some(j) = join else { continue };
+            let (left_schema, right_schema) = (plan.schema(), j.right.schema());
+            let field_type = |schema: &arrow_schema::SchemaRef, i: usize| {
+                schema
+                    .fields()
+                    .get(i)
+                    .map_or(arrow_schema::DataType::Null, |f| f.data_type().clone())
+            };
+            let exact = j.on.iter().all(|(outer, inner)| {
+                join_equality_is_exact(
+                    &outer.data_type(&|i| field_type(&left_schema, i)),
+                    &inner.data_type(&|i| field_type(&right_schema, i)),
+                )
+            });
+            if !exact {
+                continue;
+            }
             let width = plan.schema().fields().len();
             let schema = concat_schema(&plan, &j.right);
             plan = LogicalPlan::Join {
@@ -702,6 +714,19 @@ fn push_filters(plan: LogicalPlan, filters: Vec<Expr>) -> LogicalPlan {
             predicate: Expr::conjunction(filters).unwrap_or(Expr::lit(true)),
         },
     }
+}
+
+/// Whether a hash join's key equality between values of these types is
+/// the SQL `=` a subquery would apply: one type, or numbers on both sides
+/// (not text meeting a number, which SQLite compares by affinity, nor an
+/// untyped NULL-declared expression).
+fn join_equality_is_exact(left: &arrow_schema::DataType, right: &arrow_schema::DataType) -> bool {
+    use arrow_schema::DataType;
+    let numeric =
+        |t: &DataType| t.is_integer() || t.is_floating() || matches!(t, DataType::Decimal128(..));
+    left != &DataType::Null
+        && right != &DataType::Null
+        && (left == right || (numeric(left) && numeric(right)))
 }
 
 fn concat_schema(l: &LogicalPlan, r: &LogicalPlan) -> arrow_schema::SchemaRef {
