@@ -1,8 +1,9 @@
 """The PEP 249 cursor: rows as tuples, plus Arrow, pandas, polars and NumPy views.
 
 A :class:`Cursor` comes from :meth:`Connection.cursor`. It runs statements
-through the connection and keeps the result as a ``pyarrow.Table``; rows are
-converted to Python tuples only as they are fetched, one slice at a time.
+through the connection; a query's rows are computed by the engine one Arrow
+record batch at a time as they are fetched, and converted to Python tuples
+only as they are fetched.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast, final
 
 import pyarrow as pa
 
-from llkv._llkv import Connection, ProgrammingError
+from llkv._llkv import Connection, ProgrammingError, ResultStream
+from llkv._result_set import ResultSet, to_rows
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -34,17 +36,8 @@ if TYPE_CHECKING:
 #: One entry of :attr:`Cursor.description`.
 _ColumnDescription: TypeAlias = tuple[str, pa.DataType, None, None, None, None, None]
 
-#: Rows converted ahead at a time by :meth:`Cursor.fetchone` and iteration.
-_ROW_CHUNK = 1024
-
 #: Rows a notebook shows of a result (:meth:`Cursor._repr_html_`).
 _HTML_ROWS = 20
-
-
-def _to_rows(table: pa.Table) -> list[tuple[Any, ...]]:
-    """Convert ``table`` to a list of row tuples, one column at a time."""
-    columns = [column.to_pylist() for column in table.columns]
-    return list(zip(*columns, strict=True))
 
 
 def _require(module: str, method: str) -> None:
@@ -57,6 +50,13 @@ def _require(module: str, method: str) -> None:
         ) from exc
 
 
+def _rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
+    """``batches`` cut into zero-copy slices of at most ``size`` rows."""
+    for batch in batches:
+        for start in range(0, batch.num_rows, size):
+            yield batch if size >= batch.num_rows else batch.slice(start, size)
+
+
 @final
 class Cursor:
     """A PEP 249 cursor over a :class:`Connection`.
@@ -64,8 +64,12 @@ class Cursor:
     Create one with :meth:`Connection.cursor`. :meth:`execute` runs a
     statement; a query's rows are then read with :meth:`fetchone`,
     :meth:`fetchmany`, :meth:`fetchall` or by iterating over the cursor, each
-    row a tuple of plain Python values. The result is held as a
-    ``pyarrow.Table`` and converted to tuples lazily, only as rows are fetched.
+    row a tuple of plain Python values. A query's result is not computed
+    up front: the engine produces it one Arrow record batch at a time as rows
+    are fetched (the first batch during :meth:`execute`, so most errors are
+    raised there), from the database state the query started in, whatever
+    runs on the connection afterwards. Rows become tuples only as they are
+    fetched.
 
     The remaining (not yet fetched) rows can also be taken all at once as
     Arrow data (:meth:`arrow`, :meth:`fetch_record_batch`, the Arrow PyCapsule
@@ -82,25 +86,19 @@ class Cursor:
 
     __slots__ = (
         "_arraysize",
-        "_buffer",
-        "_buffer_start",
         "_closed",
         "_connection",
         "_description",
-        "_position",
+        "_results",
         "_rowcount",
-        "_table",
     )
 
     _connection: Connection
     _closed: bool
     _arraysize: int
-    _table: pa.Table | None
+    _results: ResultSet | None
     _description: tuple[_ColumnDescription, ...] | None
     _rowcount: int
-    _position: int
-    _buffer: list[tuple[Any, ...]]
-    _buffer_start: int
 
     def __init__(self, connection: Connection) -> None:
         """Create a cursor on ``connection``; :meth:`Connection.cursor` calls this."""
@@ -110,14 +108,13 @@ class Cursor:
         self._reset()
 
     def _reset(self) -> None:
-        """Forget the previous statement's result."""
-        self._table = None
+        """Forget the previous statement's result (stopping its query)."""
+        results = getattr(self, "_results", None)
+        if results is not None:
+            results.close()
+        self._results = None
         self._description = None
         self._rowcount = -1
-        self._position = 0
-        # Rows converted ahead by fetchone(); _buffer[i] is row _buffer_start + i.
-        self._buffer = []
-        self._buffer_start = 0
 
     def _check_open(self) -> None:
         """Raise ProgrammingError when the cursor or its connection is closed."""
@@ -126,30 +123,33 @@ class Cursor:
         if self._connection.closed:
             raise ProgrammingError("cannot operate on a closed connection")
 
-    def _result(self) -> pa.Table:
+    def _result(self) -> ResultSet:
         """The result set of the last statement; raise if closed or if there is none."""
         self._check_open()
-        if self._table is None:
+        if self._results is None:
             raise ProgrammingError(
                 "no result set: execute() a statement that returns rows before fetching"
             )
-        return self._table
+        return self._results
 
-    def _run(self, sql: str, params: _Params | None) -> tuple[pa.Table, int]:
-        """Execute one statement and return its result table and row count."""
+    def _run(self, sql: str, params: _Params | None) -> tuple[pa.Table | ResultStream, int]:
+        """Execute one statement: its rows (a query's as a stream) and row count."""
         if isinstance(params, Mapping) and not isinstance(params, dict):
             params = dict(params)  # the native side takes named parameters as a dict
         return self._connection._execute_cursor(sql, params)
 
-    def _set_result(self, table: pa.Table, rowcount: int) -> None:
-        """Keep ``table`` as the result set if the statement produced one."""
+    def _set_result(self, source: pa.Table | ResultStream, rowcount: int) -> None:
+        """Keep ``source`` as the result set if the statement produced one."""
         # INSERT, UPDATE and DELETE report their row count in a `count` column
         # that is not a result set; DDL returns a table without columns.
-        if rowcount < 0 and table.num_columns > 0:
-            self._table = table
-            self._description = tuple(
-                (field.name, field.type, None, None, None, None, None) for field in table.schema
-            )
+        if isinstance(source, pa.Table) and (rowcount >= 0 or source.num_columns == 0):
+            return
+        results = ResultSet(source)
+        self._results = results
+        self._description = tuple(
+            (field.name, field.type, None, None, None, None, None) for field in results.schema
+        )
+        results.start()
 
     # -- PEP 249 attributes ---------------------------------------------------
 
@@ -216,9 +216,9 @@ class Cursor:
         """
         self._check_open()
         self._reset()
-        table, rowcount = self._run(sql, params)
+        source, rowcount = self._run(sql, params)
         self._rowcount = rowcount
-        self._set_result(table, rowcount)
+        self._set_result(source, rowcount)
         return self
 
     def executemany(self, sql: str, seq_of_params: Iterable[_Params]) -> Cursor:
@@ -232,8 +232,10 @@ class Cursor:
         self._check_open()
         self._reset()
         total = 0
-        last: tuple[pa.Table, int] | None = None
+        last: tuple[pa.Table | ResultStream, int] | None = None
         for params in seq_of_params:
+            if isinstance(last, tuple) and isinstance(last[0], ResultStream):
+                last[0].close()
             last = self._run(sql, params)
             rowcount = last[1]
             total = total + rowcount if total >= 0 and rowcount >= 0 else -1
@@ -243,7 +245,8 @@ class Cursor:
         return self
 
     def close(self) -> None:
-        """Close the cursor and release its result; closing again does nothing.
+        """Close the cursor and release its result (stopping a query still
+        being read); closing again does nothing.
 
         Any later use of the cursor raises ``ProgrammingError``. The
         connection stays open.
@@ -263,50 +266,23 @@ class Cursor:
 
     def fetchone(self) -> tuple[Any, ...] | None:
         """The next row as a tuple, or None when no rows remain."""
-        table = self._result()
-        index = self._position - self._buffer_start
-        if index >= len(self._buffer):
-            if self._position >= table.num_rows:
-                return None
-            self._buffer = _to_rows(table.slice(self._position, _ROW_CHUNK))
-            self._buffer_start = self._position
-            index = 0
-        self._position += 1
-        return self._buffer[index]
+        return self._result().fetchone()
 
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
         """The next ``size`` rows (default :attr:`arraysize`) as a list of tuples.
 
         Fewer rows are returned when fewer remain; an empty list when none do.
         """
-        table = self._result()
+        results = self._result()
         if size is None:
             size = self._arraysize
         elif size < 0:
             raise ValueError(f"fetchmany() size must not be negative, got {size}")
-        return self._take(table, min(self._position + size, table.num_rows))
+        return results.fetchmany(size)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         """All remaining rows as a list of tuples."""
-        table = self._result()
-        return self._take(table, table.num_rows)
-
-    def _take(self, table: pa.Table, stop: int) -> list[tuple[Any, ...]]:
-        """Rows from the current position up to ``stop``; advance past them."""
-        start = self._position
-        buffered_stop = self._buffer_start + len(self._buffer)
-        rows: list[tuple[Any, ...]] = []
-        if start < buffered_stop:
-            end = min(stop, buffered_stop)
-            rows = self._buffer[start - self._buffer_start : end - self._buffer_start]
-            start = end
-        if start < stop:
-            rows.extend(_to_rows(table.slice(start, stop - start)))
-        self._position = stop
-        if stop >= buffered_stop:
-            self._buffer = []
-            self._buffer_start = stop
-        return rows
+        return self._result().fetchmany(None)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         """Return the cursor itself: iterating yields the remaining rows."""
@@ -324,33 +300,33 @@ class Cursor:
 
     def _take_remaining(self) -> pa.Table:
         """The rows not fetched yet, as a table (zero copy); they count as fetched."""
-        table = self._result()
-        remaining = table if self._position == 0 else table.slice(self._position)
-        self._position = table.num_rows
-        self._buffer = []
-        self._buffer_start = table.num_rows
-        return remaining
+        return self._result().table()
 
     def arrow(self) -> pa.Table:
         """The remaining rows as a ``pyarrow.Table``, and mark them fetched.
 
-        For a result nothing has been fetched from yet this is the table the
-        engine produced, without a copy; otherwise a zero-copy slice of it.
+        The table's chunks are the engine's record batches, without a copy
+        (the first one sliced past the rows already fetched).
         """
         return self._take_remaining()
 
     def fetch_record_batch(self, rows_per_batch: int = 1_000_000) -> pa.RecordBatchReader:
         """The remaining rows as a ``pyarrow.RecordBatchReader``, and mark them fetched.
 
-        Each batch holds at most ``rows_per_batch`` rows (batches are zero-copy
-        slices of the result, so one may be shorter where the result's own
-        chunks end).
+        The reader streams: the engine computes each batch when the reader
+        asks for it, so a large result is never held whole. Each batch holds
+        at most ``rows_per_batch`` rows (zero-copy slices of the engine's
+        batches, so one may be shorter where an engine batch ends). The
+        reader keeps working after the cursor moves on or is closed.
         """
+        if isinstance(rows_per_batch, bool) or not isinstance(rows_per_batch, int):
+            raise TypeError(f"rows_per_batch must be an int, got {type(rows_per_batch).__name__}")
         if rows_per_batch < 1:
             raise ValueError(f"rows_per_batch must be at least 1, got {rows_per_batch}")
-        remaining = self._take_remaining()
-        batches = remaining.to_batches(max_chunksize=rows_per_batch)
-        return pa.RecordBatchReader.from_batches(remaining.schema, batches)
+        results = self._result()
+        return pa.RecordBatchReader.from_batches(
+            results.schema, _rechunk(results.take_batches(), rows_per_batch)
+        )
 
     def df(self) -> pandas.DataFrame:
         """The remaining rows as a pandas DataFrame, and mark them fetched.
@@ -390,9 +366,9 @@ class Cursor:
 
         This is the Arrow PyCapsule interface, so ``pyarrow.table(cur)``,
         ``polars.DataFrame(cur)`` and other Arrow consumers read the result
-        directly.
+        directly, batch by batch as the engine computes it.
         """
-        return self._take_remaining().__arrow_c_stream__(requested_schema)
+        return self.fetch_record_batch().__arrow_c_stream__(requested_schema)
 
     # -- Context manager and repr ------------------------------------------------
 
@@ -422,10 +398,10 @@ class Cursor:
         (NULL for missing values) and says how many rows there are; showing
         fetches nothing. None (plain ``repr``) without a result set.
         """
-        if self._closed or self._connection.closed or self._table is None:
+        if self._closed or self._connection.closed or self._results is None:
             return None
-        remaining = self._table.slice(self._position)
-        shown = _to_rows(remaining.slice(0, _HTML_ROWS))
+        remaining = self._results.peek()
+        shown = to_rows(remaining.slice(0, _HTML_ROWS))
         head = "".join(
             f"<th>{html.escape(field.name)}<br><small>{html.escape(str(field.type))}</small></th>"
             for field in remaining.schema

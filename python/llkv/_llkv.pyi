@@ -23,6 +23,7 @@ __all__ = [
     "NotSupportedError",
     "OperationalError",
     "ProgrammingError",
+    "ResultStream",
     "TransactionConflictError",
     "Warning",
     "connect",
@@ -73,10 +74,14 @@ class Connection:
         while the statement runs.
         """
 
-    def _execute_cursor(self, sql: str, params: _Params | None = None) -> tuple[pa.Table, int]:
-        """Private hook of :class:`Cursor`: execute like :meth:`execute` and also
-        return the PEP 249 row count (rows changed by INSERT, UPDATE or DELETE
-        without RETURNING; -1 for anything else)."""
+    def _execute_cursor(
+        self, sql: str, params: _Params | None = None
+    ) -> tuple[pa.Table | ResultStream, int]:
+        """Private hook of :class:`Cursor`: execute like :meth:`execute`, except
+        that a single query returns a :class:`ResultStream` that computes its
+        rows as they are read, and also return the PEP 249 row count (rows
+        changed by INSERT, UPDATE or DELETE without RETURNING; -1 for
+        anything else)."""
 
     def insert_arrow(self, table: str, data: object, create: bool = False) -> int:
         """Append Arrow data to ``table`` by column name; return the rows added.
@@ -179,6 +184,29 @@ class Connection:
     ) -> Literal[False]:
         """Commit (or, if the block raised, roll back) an open transaction,
         then close the connection; exceptions propagate."""
+
+@final
+class ResultStream:
+    """The rows of a query, read one Arrow record batch at a time.
+
+    Made by :meth:`Cursor.execute`; the batches come from the state the query
+    started in, whatever runs on the connection afterwards.
+    """
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The schema of the result."""
+
+    def read_next(self) -> pa.RecordBatch | None:
+        """The next batch of rows (never empty, no copy), or None once all were
+        read. An error ends the stream."""
+
+    def close(self) -> None:
+        """Stop the query and release what it holds; closing again does nothing."""
+
+    @property
+    def closed(self) -> bool:
+        """True once the stream is done, failed or closed."""
 
 def split_sql(sql: str) -> list[str]:
     """Split SQL text into its statements, each rendered back as SQL.

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 import llkv
 from llkv._llkv import split_sql
+from llkv._result_set import ResultSet
 
 FORMATS = ("table", "csv", "json", "arrow")
 HISTORY_FILE = Path.home() / ".llkv_history"
@@ -114,7 +115,7 @@ class Shell:
             try:
                 result, rowcount = self.con._execute_cursor(statement)
                 if rowcount < 0:  # DML without RETURNING prints nothing, as sqlite3's shell
-                    write_result(result, self.fmt, self.out)
+                    write_result(ResultSet(result).table(), self.fmt, self.out)
             except llkv.Error as e:
                 self.err.write(f"Error: {e}\n")
                 return False

@@ -15,6 +15,7 @@ use pyo3::types::PyList;
 
 use crate::errors::{to_py_err, DataError, InternalError, ProgrammingError};
 use crate::interrupt::Cancel;
+use crate::stream::{ResultStream, Started};
 use crate::{databases, params, result};
 
 /// An open connection: the database handle plus this connection's session.
@@ -130,9 +131,10 @@ impl Connection {
         result::to_pyarrow(py, output)
     }
 
-    /// Private hook of `llkv.Cursor`: executes like `execute` and also
-    /// returns the PEP 249 row count (rows changed by INSERT, UPDATE or
-    /// DELETE without RETURNING; -1 for anything else).
+    /// Private hook of `llkv.Cursor`: executes like `execute`, except that a
+    /// single query returns a `ResultStream` that computes its rows as they
+    /// are read, and also returns the PEP 249 row count (rows changed by
+    /// INSERT, UPDATE or DELETE without RETURNING; -1 for anything else).
     #[pyo3(signature = (sql, params = None))]
     fn _execute_cursor<'py>(
         &self,
@@ -141,7 +143,13 @@ impl Connection {
         params: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<(Bound<'py, PyAny>, i64)> {
         let values = params::to_params(params)?;
-        let output = self.run(py, sql, values)?;
+        let output = match self.run_streaming(py, sql, values)? {
+            Streamed::Rows(schema, started) => {
+                let stream = ResultStream::new(schema, started, self.cancel.clone());
+                return Ok((Bound::new(py, stream)?.into_any(), -1));
+            }
+            Streamed::Done(output) => output,
+        };
         let rowcount = match output.kind {
             llkv::StatementKind::RowsAffected(n) => i64::try_from(n).unwrap_or(i64::MAX),
             _ => -1,
@@ -384,6 +392,46 @@ impl Connection {
         });
         self.cancel.finish(outcome)
     }
+
+    /// Like `run`, computing only the first batch of a single query's rows
+    /// (the rest is computed as it is read).
+    fn run_streaming(
+        &self,
+        py: Python<'_>,
+        sql: &str,
+        params: params::Params,
+    ) -> PyResult<Streamed> {
+        let outcome = py.detach(|| {
+            let mut guard = self.state.lock();
+            let open = guard.as_mut().ok_or_else(closed_error)?;
+            self.cancel.start();
+            guarded(|| {
+                let output = match &params {
+                    params::Params::Positional(values) => {
+                        open.session.execute_streaming(sql, values)?
+                    }
+                    params::Params::Named(named) => {
+                        open.session.execute_named_streaming(sql, named)?
+                    }
+                };
+                Ok(match output {
+                    llkv::Output::Rows(stream) => {
+                        Streamed::Rows(stream.schema(), Started::new(stream)?)
+                    }
+                    llkv::Output::Done(result) => Streamed::Done(result),
+                })
+            })
+        });
+        self.cancel.finish(outcome)
+    }
+}
+
+/// A statement's outcome for a cursor.
+enum Streamed {
+    /// A query: its schema, and its rows with the first batch computed.
+    Rows(arrow_schema::SchemaRef, Started),
+    /// Anything else, complete.
+    Done(llkv::QueryResult),
 }
 
 /// Reads Arrow data (anything with `__arrow_c_stream__` or
@@ -428,7 +476,7 @@ const ENGINE_STACK: usize = 16 * 1024 * 1024;
 
 /// Runs an engine call: on enough stack, with panics turned into
 /// `InternalError` and engine errors into their PEP 249 classes.
-fn guarded<T>(f: impl FnOnce() -> llkv::Result<T>) -> PyResult<T> {
+pub(crate) fn guarded<T>(f: impl FnOnce() -> llkv::Result<T>) -> PyResult<T> {
     let outcome = stacker::maybe_grow(STACK_RED_ZONE, ENGINE_STACK, || {
         catch_unwind(AssertUnwindSafe(f))
     });

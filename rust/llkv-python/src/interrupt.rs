@@ -13,7 +13,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 
-/// One connection's cancellation state.
+/// One connection's cancellation state (clones share it).
+#[derive(Clone)]
 pub(crate) struct Cancel {
     /// Shared with the connection's session.
     pub(crate) interrupt: Arc<llkv::Interrupt>,

@@ -13,6 +13,7 @@ pub mod errors;
 mod interrupt;
 pub mod params;
 pub mod result;
+pub mod stream;
 
 use pyo3::prelude::*;
 
@@ -22,6 +23,7 @@ fn _llkv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(connection::connect, m)?)?;
     m.add_function(wrap_pyfunction!(connection::split_sql, m)?)?;
     m.add_class::<connection::Connection>()?;
+    m.add_class::<stream::ResultStream>()?;
     errors::register(m)?;
     Ok(())
 }

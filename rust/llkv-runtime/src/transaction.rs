@@ -96,6 +96,20 @@ impl Transaction {
         with_row_ids: bool,
         path: &AccessPath,
     ) -> Result<Vec<RecordBatch>> {
+        self.scan_batches(table, columns, with_row_ids, path.clone())?
+            .collect()
+    }
+
+    /// The batches [`Transaction::scan_with_path`] returns, produced one
+    /// stored segment (or one pending insert) at a time as they are read,
+    /// so a scan holds at most one filtered segment in memory.
+    pub fn scan_batches(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        with_row_ids: bool,
+        path: AccessPath,
+    ) -> Result<BatchIter<'_>> {
         let meta = self
             .catalog()
             .table_by_id(table)
@@ -118,41 +132,48 @@ impl Transaction {
                 .collect::<Vec<_>>(),
         ));
         let pending = self.pending.get(&table);
-        let mut out = Vec::new();
-        if let Some(segs) = self.view.tables.get(&table) {
-            for seg in segs.iter() {
-                let positions = match path {
-                    AccessPath::FullScan => None,
-                    AccessPath::IndexRange {
-                        column,
-                        lower,
-                        upper,
-                        ..
-                    } => {
-                        let field = meta.columns[*column].field_id;
-                        let p = seg
-                            .index_range(field, lower.as_ref(), upper.as_ref())
-                            .map_err(crate::engine::table_err)?;
-                        if p.is_empty() {
-                            continue;
-                        }
-                        Some(UInt32Array::from(p))
+        let indexed = match &path {
+            AccessPath::FullScan => None,
+            AccessPath::IndexRange {
+                column,
+                lower,
+                upper,
+                ..
+            } => Some((meta.columns[*column].field_id, lower.clone(), upper.clone())),
+        };
+        let segments = self
+            .view
+            .tables
+            .get(&table)
+            .into_iter()
+            .flat_map(|s| s.iter());
+        let stored_schema = schema.clone();
+        let stored = segments.filter_map(move |seg| {
+            let positions = match &indexed {
+                None => None,
+                Some((field, lower, upper)) => {
+                    match seg.index_range(*field, lower.as_ref(), upper.as_ref()) {
+                        Ok(p) if p.is_empty() => return None,
+                        Ok(p) => Some(UInt32Array::from(p)),
+                        Err(e) => return Some(Err(crate::engine::table_err(e))),
                     }
-                };
-                let mut cols: Vec<ArrayRef> = fields
-                    .iter()
-                    .map(|(f, t)| {
-                        seg.columns
-                            .get(f)
-                            .cloned()
-                            .unwrap_or_else(|| arrow_array::new_null_array(t, seg.len()))
-                    })
-                    .collect();
-                if with_row_ids {
-                    cols.push(seg.row_ids.clone() as ArrayRef);
                 }
-                let batch = make_batch(&schema, cols, seg.len())?;
-                let own = pending.map(|p| &p.deleted);
+            };
+            let mut cols: Vec<ArrayRef> = fields
+                .iter()
+                .map(|(f, t)| {
+                    seg.columns
+                        .get(f)
+                        .cloned()
+                        .unwrap_or_else(|| arrow_array::new_null_array(t, seg.len()))
+                })
+                .collect();
+            if with_row_ids {
+                cols.push(seg.row_ids.clone() as ArrayRef);
+            }
+            let own = pending.map(|p| &p.deleted);
+            let visible = || -> Result<RecordBatch> {
+                let batch = make_batch(&stored_schema, cols, seg.len())?;
                 let (batch, mask) = match &positions {
                     None => (batch, seg.visibility(self.view.csn, own)),
                     Some(p) => (
@@ -160,39 +181,45 @@ impl Transaction {
                         Some(seg.visibility_at(self.view.csn, own, p.values())),
                     ),
                 };
-                let batch = match mask {
-                    Some(mask) => filter_batch(&batch, &mask)?,
-                    None => batch,
-                };
-                if batch.num_rows() > 0 {
-                    out.push(batch);
+                match mask {
+                    Some(mask) => filter_batch(&batch, &mask),
+                    None => Ok(batch),
                 }
+            };
+            match visible() {
+                Ok(b) if b.num_rows() == 0 => None,
+                other => Some(other),
             }
-        }
-        if let Some(p) = pending {
-            for (batch, ids) in &p.inserts {
+        });
+        let columns = columns.to_vec();
+        let inserted = pending.into_iter().flat_map(move |p| {
+            let schema = schema.clone();
+            let columns = columns.clone();
+            p.inserts.iter().filter_map(move |(batch, ids)| {
                 let mut cols: Vec<ArrayRef> =
                     columns.iter().map(|c| batch.column(*c).clone()).collect();
                 if with_row_ids {
                     cols.push(ids.clone() as ArrayRef);
                 }
-                let b = make_batch(&schema, cols, batch.num_rows())?;
-                let b = if p.deleted_pending.is_empty() {
-                    b
-                } else {
+                let visible = || -> Result<RecordBatch> {
+                    let b = make_batch(&schema, cols, batch.num_rows())?;
+                    if p.deleted_pending.is_empty() {
+                        return Ok(b);
+                    }
                     let mask: BooleanArray = ids
                         .values()
                         .iter()
                         .map(|r| Some(!p.deleted_pending.contains(r)))
                         .collect();
-                    filter_batch(&b, &mask)?
+                    filter_batch(&b, &mask)
                 };
-                if b.num_rows() > 0 {
-                    out.push(b);
+                match visible() {
+                    Ok(b) if b.num_rows() == 0 => None,
+                    other => Some(other),
                 }
-            }
-        }
-        Ok(out)
+            })
+        });
+        Ok(Box::new(stored.chain(inserted)))
     }
 
     /// Buffers an insert of `batch` (all table columns, table order).
@@ -228,8 +255,7 @@ impl TableProvider for Transaction {
     }
 
     fn scan(&self, table: TableId, columns: &[usize]) -> Result<BatchIter<'_>> {
-        let batches = self.scan_table(table, columns, false)?;
-        Ok(Box::new(batches.into_iter().map(Ok)))
+        self.scan_batches(table, columns, false, AccessPath::FullScan)
     }
 
     fn scan_filtered(
@@ -242,8 +268,7 @@ impl TableProvider for Transaction {
             Some(meta) => choose_access_path(self.catalog(), meta, columns, filters),
             None => AccessPath::FullScan,
         };
-        let batches = self.scan_with_path(table, columns, false, &path)?;
-        Ok(Box::new(batches.into_iter().map(Ok)))
+        self.scan_batches(table, columns, false, path)
     }
 
     fn describe_scan(

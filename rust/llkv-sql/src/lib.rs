@@ -23,6 +23,7 @@ pub mod pragma;
 pub mod result;
 mod returning;
 pub mod session;
+pub mod stream;
 pub mod trigger;
 pub mod upsert;
 
@@ -30,3 +31,4 @@ pub use llkv_plan::{Decimal, Error, ErrorKind, Interrupt, InterruptPoll, Result,
 pub use parse::split_statements;
 pub use result::{QueryResult, StatementKind};
 pub use session::{Session, SqlEngine};
+pub use stream::{Output, QueryStream};

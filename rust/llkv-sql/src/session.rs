@@ -17,6 +17,7 @@ use crate::binder::{object_name, Binder};
 use crate::dialect::Dialect;
 use crate::parse::Command;
 use crate::result::{QueryResult, StatementKind};
+use crate::stream::{Output, QueryStream};
 
 /// A database shared by all of its sessions.
 #[derive(Clone)]
@@ -169,6 +170,54 @@ impl Session {
         let mut commands = (*self.parsed.commands(sql)?).clone();
         let params = crate::named_params::renumber(&mut commands, named)?;
         self.run_commands(&commands, &params)
+    }
+
+    /// Like [`Session::execute`], except that a single query (a SELECT
+    /// without data changes) is not run to completion here: its rows come
+    /// from the returned [`QueryStream`] as they are read. The stream reads
+    /// the state the query started in, whatever the session does next.
+    /// Other statements run as in [`Session::execute`].
+    pub fn execute_streaming(&mut self, sql: &str, params: &[Value]) -> Result<Output> {
+        let commands = self.parsed.commands(sql)?;
+        self.stream_commands(&commands, params)
+    }
+
+    /// [`Session::execute_streaming`] with parameters given by name, as in
+    /// [`Session::execute_named`].
+    pub fn execute_named_streaming(
+        &mut self,
+        sql: &str,
+        named: &[(String, Value)],
+    ) -> Result<Output> {
+        let mut commands = (*self.parsed.commands(sql)?).clone();
+        let params = crate::named_params::renumber(&mut commands, named)?;
+        self.stream_commands(&commands, &params)
+    }
+
+    fn stream_commands(&mut self, commands: &[Command], params: &[Value]) -> Result<Output> {
+        if let [Command::Sql(stmt)] = commands {
+            if let ast::Statement::Query(q) = stmt.as_ref() {
+                if !self.aborted && !crate::dml_rewrite::is_data_change(q) {
+                    return self.stream_query(q, params).map(Output::Rows);
+                }
+            }
+        }
+        self.run_commands(commands, params).map(Output::Done)
+    }
+
+    /// Binds `q` in the open (or an autocommit) transaction and starts it
+    /// on a copy of that transaction's state.
+    fn stream_query(&mut self, q: &ast::Query, params: &[Value]) -> Result<QueryStream> {
+        self.take_due_snapshot();
+        let dialect = self.dialect;
+        let started = self.with_transaction(|_, txn| {
+            let (plan, subqueries) = bind_select(txn, q, params, true)?;
+            QueryStream::start(txn.clone(), plan, subqueries)
+        });
+        if started.is_err() && dialect == Dialect::DuckDb && self.txn.is_some() {
+            self.aborted = true;
+        }
+        started
     }
 
     fn run_commands(&mut self, commands: &[Command], params: &[Value]) -> Result<QueryResult> {
@@ -559,6 +608,24 @@ pub(crate) fn run_query(
     execute_collect(plan, &ctx, None)
 }
 
+/// Binds and plans a query (without data changes) in `txn`: the plan and
+/// the plans of its subqueries.
+fn bind_select(
+    txn: &Transaction,
+    q: &ast::Query,
+    params: &[Value],
+    check: bool,
+) -> Result<(LogicalPlan, Vec<LogicalPlan>)> {
+    let catalog = txn.catalog().clone();
+    let binder = Binder::new(&catalog, params).for_transaction(txn);
+    let plan = binder.bind_query(q)?;
+    check_param_count(&binder, params, check)?;
+    Ok(llkv_plan::prune::prune_query(
+        plan,
+        binder.take_subqueries(),
+    ))
+}
+
 pub(crate) fn run(
     engine: &Engine,
     txn: &mut Transaction,
@@ -571,11 +638,7 @@ pub(crate) fn run(
             if let Some(change) = crate::dml_rewrite::with_data_change(q, txn, params)? {
                 return run(engine, txn, &change, params, check);
             }
-            let catalog = txn.catalog().clone();
-            let binder = Binder::new(&catalog, params).for_transaction(txn);
-            let plan = binder.bind_query(q)?;
-            check_param_count(&binder, params, check)?;
-            let (plan, subs) = llkv_plan::prune::prune_query(plan, binder.take_subqueries());
+            let (plan, subs) = bind_select(txn, q, params, check)?;
             let batches = run_query(txn, &plan, &subs)?;
             Ok(QueryResult {
                 schema: plan.schema(),

@@ -11,8 +11,8 @@
 //! ```
 
 pub use llkv_sql::{
-    split_statements, Decimal, Error, ErrorKind, Interrupt, InterruptPoll, QueryResult, Result,
-    StatementKind, Value,
+    split_statements, Decimal, Error, ErrorKind, Interrupt, InterruptPoll, Output, QueryResult,
+    QueryStream, Result, StatementKind, Value,
 };
 
 use std::path::Path;
@@ -104,6 +104,25 @@ impl Connection {
     /// `:name` placeholders.
     pub fn execute_named(&mut self, sql: &str, named: &[(String, Value)]) -> Result<QueryResult> {
         self.session.execute_named(sql, named)
+    }
+
+    /// Like [`Connection::execute`], except that a single query returns
+    /// [`Output::Rows`]: a stream computing its batches as they are read,
+    /// from the state the query started in (later statements on this or
+    /// other connections do not change it). Anything else returns
+    /// [`Output::Done`] with the complete result.
+    pub fn execute_streaming(&mut self, sql: &str, params: &[Value]) -> Result<Output> {
+        self.session.execute_streaming(sql, params)
+    }
+
+    /// Like [`Connection::execute_streaming`], with parameters given by name
+    /// for `:name` placeholders.
+    pub fn execute_named_streaming(
+        &mut self,
+        sql: &str,
+        named: &[(String, Value)],
+    ) -> Result<Output> {
+        self.session.execute_named_streaming(sql, named)
     }
 
     /// Appends Arrow record batches (all of `schema`) to `table`, by

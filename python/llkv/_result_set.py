@@ -1,0 +1,169 @@
+"""A cursor's result set: Arrow batches read as needed, rows converted as fetched.
+
+A query's rows come from the engine one record batch at a time
+(:class:`llkv._llkv.ResultStream`), so a cursor holds at most the batch it is
+reading from; other statements' results come complete, as a ``pyarrow.Table``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any, cast, final
+
+import pyarrow as pa
+
+from llkv._llkv import ResultStream
+
+__all__ = ["ResultSet"]
+
+#: Rows converted to tuples ahead at a time by :meth:`ResultSet.fetchone`.
+_ROW_CHUNK = 1024
+
+
+def _END() -> None:
+    """The reader of a result with nothing left."""
+    return None
+
+
+def _reader(batches: Iterator[pa.RecordBatch]) -> Callable[[], pa.RecordBatch | None]:
+    """A function returning the next of ``batches`` on each call, then None."""
+    return lambda: next(batches, None)
+
+
+def to_rows(data: pa.Table | pa.RecordBatch) -> list[tuple[Any, ...]]:
+    """Convert ``data`` to a list of row tuples, one column at a time."""
+    columns = [column.to_pylist() for column in data.columns]
+    return list(zip(*columns, strict=True))
+
+
+@final
+class ResultSet:
+    """The rows of one result, consumed from the front.
+
+    ``_batch[_offset:]`` are the first rows not fetched yet; ``_rows`` caches
+    tuples of some of them (``_rows[_row_index:]`` are rows ``_offset`` on).
+    """
+
+    __slots__ = ("_batch", "_next", "_offset", "_row_index", "_rows", "_schema", "_stream")
+
+    _schema: pa.Schema | None
+    _stream: ResultStream | None
+    #: Reads the next batch (None at the end).
+    _next: Callable[[], pa.RecordBatch | None]
+    _batch: pa.RecordBatch | None
+    _offset: int
+    _rows: list[tuple[Any, ...]]
+    _row_index: int
+
+    def __init__(self, source: pa.Table | ResultStream) -> None:
+        """A result set reading ``source``: a complete table, or a query's stream."""
+        if isinstance(source, ResultStream):
+            self._schema = None  # asked of the stream only when needed
+            self._stream = source
+            self._next = source.read_next
+        else:
+            self._schema = source.schema
+            self._stream = None
+            self._next = _reader(iter(source.to_batches()))
+        self._batch = None
+        self._offset = 0
+        self._rows = []
+        self._row_index = 0
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The schema of the result."""
+        if self._schema is None:
+            batch = self._current()
+            self._schema = (
+                batch.schema if batch is not None else cast(ResultStream, self._stream).schema
+            )
+        return self._schema
+
+    def close(self) -> None:
+        """Stop reading: release the query's snapshot and any rows held."""
+        if self._stream is not None:
+            self._stream.close()
+        self._next = _END
+        self._batch = None
+        self._rows = []
+
+    def _current(self) -> pa.RecordBatch | None:
+        """The batch holding the next row to fetch (reading one if needed), or None at the end."""
+        while self._batch is None or self._offset >= self._batch.num_rows:
+            self._batch = self._next()
+            self._offset = 0
+            self._rows = []
+            self._row_index = 0
+            if self._batch is None:
+                return None
+        return self._batch
+
+    def start(self) -> None:
+        """Read the first batch, so that errors computing it surface now."""
+        self._current()
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        """The next row, or None when no rows remain."""
+        if self._row_index >= len(self._rows):
+            batch = self._current()
+            if batch is None:
+                return None
+            if self._offset == 0 and batch.num_rows <= _ROW_CHUNK:
+                self._rows = to_rows(batch)
+            else:
+                self._rows = to_rows(batch.slice(self._offset, _ROW_CHUNK))
+            self._row_index = 0
+        row = self._rows[self._row_index]
+        self._row_index += 1
+        self._offset += 1
+        return row
+
+    def fetchmany(self, size: int | None) -> list[tuple[Any, ...]]:
+        """The next ``size`` rows (all remaining ones for None)."""
+        out: list[tuple[Any, ...]] = []
+        while size is None or len(out) < size:
+            cached = len(self._rows) - self._row_index
+            if cached > 0:
+                take = cached if size is None else min(cached, size - len(out))
+                out.extend(self._rows[self._row_index : self._row_index + take])
+                self._row_index += take
+                self._offset += take
+                continue
+            batch = self._current()
+            if batch is None:
+                break
+            available = batch.num_rows - self._offset
+            take = available if size is None else min(available, size - len(out))
+            out.extend(to_rows(batch.slice(self._offset, take)))
+            self._offset += take
+        return out
+
+    def take_batches(self) -> Iterator[pa.RecordBatch]:
+        """The remaining rows as record batches, read as the iterator is.
+
+        The rows count as fetched at once: the result set is empty afterwards,
+        and the iterator keeps reading the query even if the result set is
+        closed. Batches are the engine's own (zero-copy) or slices of them.
+        """
+        schema = self.schema
+        batch = self._current()
+        head = [] if batch is None else [batch if self._offset == 0 else batch.slice(self._offset)]
+        rest = iter(self._next, None)
+        self._schema = schema
+        self._next = _END
+        self._batch = None
+        self._rows = []
+        self._stream = None
+        return itertools.chain(head, rest)
+
+    def table(self) -> pa.Table:
+        """The remaining rows as a table; they count as fetched."""
+        return pa.Table.from_batches(list(self.take_batches()), schema=self.schema)
+
+    def peek(self) -> pa.Table:
+        """The remaining rows as a table, without fetching them (reads the whole result)."""
+        batches = list(self.take_batches())
+        self._next = _reader(iter(batches))
+        return pa.Table.from_batches(batches, schema=self.schema)
