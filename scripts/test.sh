@@ -50,14 +50,14 @@ echo "pip install took $(( $(date +%s) - start )) s"
 
 section "Python lint and types"
 if "$PYTHON" -m ruff --version >/dev/null 2>&1; then
-    "$PYTHON" -m ruff check python tests/python tests/tpch examples
-    "$PYTHON" -m ruff format --check python tests/python tests/tpch examples
+    "$PYTHON" -m ruff check python tests/python tests/tpch examples scripts
+    "$PYTHON" -m ruff format --check python tests/python tests/tpch examples scripts
 else
     echo "ruff not installed: skipped"
 fi
 if "$PYTHON" -m mypy --version >/dev/null 2>&1; then
     "$PYTHON" -m mypy --strict python/llkv
-    "$PYTHON" -m mypy --strict tests/python tests/tpch examples
+    "$PYTHON" -m mypy --strict tests/python tests/tpch examples scripts/peer_benchmark.py
     # The stub file must match what the native module really exports.
     (cd /tmp && "$PYTHON" -m mypy.stubtest llkv._llkv --mypy-config-file "$OLDPWD/pyproject.toml")
 else

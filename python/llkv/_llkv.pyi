@@ -174,7 +174,7 @@ class Connection:
         """True while an explicit transaction (``BEGIN``) is open."""
 
     def __enter__(self) -> Connection:
-        """Return the connection itself."""
+        """Return the connection itself; raise ProgrammingError when it is closed."""
 
     def __exit__(
         self,

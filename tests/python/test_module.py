@@ -3,6 +3,7 @@
 None of these need the SQL engine to execute a statement.
 """
 
+import importlib.metadata
 import inspect
 from pathlib import Path
 
@@ -61,6 +62,23 @@ def test_pep249_constructors_bind_as_their_sql_types() -> None:
 def test_version_is_a_string() -> None:
     assert isinstance(llkv.__version__, str)
     assert llkv.__version__[0].isdigit()
+    assert llkv.__version__ == importlib.metadata.version("llkv")
+
+
+def test_installed_as_an_abi3_wheel_needing_only_pyarrow() -> None:
+    dist = importlib.metadata.distribution("llkv")
+    tags = [
+        line.split(": ", 1)[1]
+        for line in (dist.read_text("WHEEL") or "").splitlines()
+        if line.startswith("Tag: ")
+    ]
+    # One wheel for every CPython from 3.11 on (the stable ABI).
+    assert tags and all(t.startswith("cp311-abi3-") for t in tags), tags
+    assert Path(llkv._llkv.__file__ or "").name.startswith("_llkv.abi3.")
+    hard = [r for r in dist.requires or [] if "extra ==" not in r]
+    assert [r.split(">")[0].split("=")[0].strip() for r in hard] == ["pyarrow"]
+    extras = dist.metadata.get_all("Provides-Extra") or []
+    assert {"pandas", "polars"} <= set(extras)
 
 
 @pytest.mark.parametrize(
@@ -131,6 +149,8 @@ def test_with_closes() -> None:
     with llkv.connect() as con:
         assert con.closed is False
     assert con.closed is True
+    with pytest.raises(llkv.ProgrammingError, match="closed connection"), con:
+        pass
 
 
 def test_with_closes_on_error_and_propagates() -> None:

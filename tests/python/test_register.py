@@ -1,5 +1,7 @@
 """Connection.register: Arrow data queryable by name, read in place."""
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -65,3 +67,62 @@ def test_register_rejects_bad_data(con: llkv.Connection) -> None:
         con.register("x", pa.table({"a": pa.array([[1]], pa.list_(pa.int64()))}))
     con.register("small", pa.table({"a": pa.array([1, 2], pa.int8())}))
     assert con.execute("SELECT typeof(a) AS t FROM small LIMIT 1").to_pylist() == [{"t": "integer"}]
+
+
+class StreamOnly:
+    """An Arrow producer known only by the PyCapsule stream protocol."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        return self.table.__arrow_c_stream__(requested_schema)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda t: t, id="table"),
+        pytest.param(lambda t: t.to_batches()[0], id="record_batch"),
+        pytest.param(
+            lambda t: pa.RecordBatchReader.from_batches(t.schema, t.to_batches()), id="reader"
+        ),
+        pytest.param(StreamOnly, id="arrow_c_stream"),
+        pytest.param(lambda t: t.to_pandas(), id="pandas"),
+        pytest.param(pl.from_arrow, id="polars"),
+    ],
+)
+def test_every_arrow_producer_registers(con: llkv.Connection, make: object) -> None:
+    table = pa.table({"a": pa.array([3, 1, 2], pa.int64()), "b": ["x", None, "z"]})
+    con.register("r", make(table))  # type: ignore[operator]
+    assert con.execute("SELECT a, b FROM r ORDER BY a").to_pylist() == [
+        {"a": 1, "b": None},
+        {"a": 2, "b": "z"},
+        {"a": 3, "b": "x"},
+    ]
+
+
+def numpy_address(array: npt.NDArray[np.int64]) -> int:
+    """Address of an array's first element."""
+    return int(array.__array_interface__["data"][0])
+
+
+def test_numpy_backed_pandas_columns_register_without_copying(con: llkv.Connection) -> None:
+    values = np.arange(100_000, dtype=np.int64)
+    frame = pd.DataFrame({"x": values, "y": values.astype(np.float64)})
+    con.register("frame", frame)
+    result = con.cursor().execute("SELECT x, y FROM frame").arrow()
+    x, y = result.column("x").chunks[0], result.column("y").chunks[0]
+    assert int(x.buffers()[1].address) == numpy_address(frame["x"].to_numpy())
+    assert int(y.buffers()[1].address) == numpy_address(frame["y"].to_numpy())
+
+
+def test_fetchnumpy_hands_out_the_registered_memory(con: llkv.Connection) -> None:
+    values = np.arange(50_000, dtype=np.int64)
+    frame = pd.DataFrame({"x": values, "f": values / 2})
+    con.register("frame", frame)
+    arrays = con.cursor().execute("SELECT x, f FROM frame").fetchnumpy()
+    # NumPy in, NumPy out, through a query: one buffer all the way.
+    assert numpy_address(arrays["x"]) == numpy_address(frame["x"].to_numpy())
+    assert arrays["f"].dtype == np.float64
+    np.testing.assert_array_equal(arrays["f"], values / 2)

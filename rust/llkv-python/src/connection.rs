@@ -323,9 +323,13 @@ impl Connection {
         })
     }
 
-    /// Returns the connection itself, for `with llkv.connect(...) as con:`.
-    fn __enter__(slf: Py<Self>) -> Py<Self> {
-        slf
+    /// Returns the connection itself, for `with llkv.connect(...) as con:`;
+    /// raises `ProgrammingError` when it is closed.
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        if slf.get().closed(slf.py()) {
+            return Err(closed_error());
+        }
+        Ok(slf)
     }
 
     /// Commits an open transaction when the block succeeded, rolls it back
