@@ -8,13 +8,15 @@
 
 use std::collections::HashMap;
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
+use arrow_array::Array;
+
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_row::{RowConverter, SortField};
 use llkv_executor::eval::arrow_err;
 use llkv_plan::{Error, Result};
 use llkv_table::{TableMeta, UniqueKey};
-
-use crate::access::{equality_path, AccessPath};
 
 use crate::transaction::{row_id_column, Transaction};
 
@@ -38,6 +40,9 @@ pub enum CollidesWith {
     /// An earlier row of the same batch.
     Earlier(usize),
 }
+
+/// New keys (arrow-row encoded) to the first new row holding each.
+type KeyMap<'r> = HashMap<&'r [u8], usize, ahash::RandomState>;
 
 fn converter(batch: &RecordBatch, key: &UniqueKey) -> Result<RowConverter> {
     RowConverter::new(
@@ -66,7 +71,7 @@ pub fn find_collisions(
             .map(|c| batch.column(*c).clone())
             .collect();
         let rows = conv.convert_columns(&new_cols).map_err(arrow_err)?;
-        let mut first: HashMap<&[u8], usize> = HashMap::new();
+        let mut first = KeyMap::default();
         for (i, earlier) in first_occurrences(&new_cols, &rows, &mut first) {
             out.push(Collision {
                 key: k,
@@ -77,15 +82,7 @@ pub fn find_collisions(
         if first.is_empty() {
             continue;
         }
-        let matches = stored_matches(
-            txn,
-            meta,
-            &key.columns,
-            &new_cols,
-            &rows,
-            &first,
-            &key.origin,
-        )?;
+        let matches = stored_matches(txn, meta, &key.columns, &new_cols, &rows, &first)?;
         out.extend(matches.into_iter().map(|(new_row, id)| Collision {
             key: k,
             new_row,
@@ -103,7 +100,6 @@ pub fn find_key_matches(
     meta: &TableMeta,
     columns: &[usize],
     keys: &[ArrayRef],
-    origin: &str,
 ) -> Result<Vec<(usize, u64)>> {
     let conv = RowConverter::new(
         keys.iter()
@@ -112,12 +108,12 @@ pub fn find_key_matches(
     )
     .map_err(arrow_err)?;
     let rows = conv.convert_columns(keys).map_err(arrow_err)?;
-    let mut first: HashMap<&[u8], usize> = HashMap::new();
+    let mut first = KeyMap::default();
     let repeats = first_occurrences(keys, &rows, &mut first);
     if first.is_empty() {
         return Ok(vec![]);
     }
-    let mut out = stored_matches(txn, meta, columns, keys, &rows, &first, origin)?;
+    let mut out = stored_matches(txn, meta, columns, keys, &rows, &first)?;
     let mut by_first: HashMap<usize, Vec<usize>> = HashMap::new();
     for (row, earlier) in repeats {
         by_first.entry(earlier).or_default().push(row);
@@ -140,8 +136,7 @@ fn stored_matches(
     columns: &[usize],
     new_cols: &[ArrayRef],
     new_rows: &arrow_row::Rows,
-    first: &HashMap<&[u8], usize>,
-    origin: &str,
+    first: &KeyMap<'_>,
 ) -> Result<Vec<(usize, u64)>> {
     let conv = RowConverter::new(
         new_cols
@@ -151,8 +146,17 @@ fn stored_matches(
     )
     .map_err(arrow_err)?;
     debug_assert_eq!(new_rows.num_rows(), new_cols[0].len());
+    // A single BIGINT key (the usual primary key) is probed by value,
+    // without encoding the stored rows.
+    let int_keys: Option<HashMap<i64, usize, ahash::RandomState>> = match new_cols {
+        [c] if c.data_type() == &arrow_schema::DataType::Int64 => {
+            let values = c.as_primitive::<Int64Type>();
+            Some(first.values().map(|&i| (values.value(i), i)).collect())
+        }
+        _ => None,
+    };
     let mut out = Vec::new();
-    for stored in candidate_rows(txn, meta, columns, origin, &new_cols[0])? {
+    for stored in candidate_rows(txn, meta, columns, &new_cols[0])? {
         let ids = row_id_column(&stored)?;
         let cols: Vec<ArrayRef> = stored.columns()[..columns.len()].to_vec();
         let cols = cols
@@ -160,6 +164,17 @@ fn stored_matches(
             .zip(new_cols)
             .map(|(c, n)| llkv_executor::eval::conform(c, n.data_type()))
             .collect::<Result<Vec<_>>>()?;
+        if let Some(int_keys) = &int_keys {
+            let values = cols[0].as_primitive::<Int64Type>();
+            for (j, v) in values.values().iter().enumerate() {
+                if values.is_valid(j) {
+                    if let Some(new_row) = int_keys.get(v) {
+                        out.push((*new_row, ids.value(j)));
+                    }
+                }
+            }
+            continue;
+        }
         let stored_rows = conv.convert_columns(&cols).map_err(arrow_err)?;
         for j in 0..stored.num_rows() {
             if cols.iter().any(|c| c.is_null(j)) {
@@ -173,40 +188,16 @@ fn stored_matches(
     Ok(out)
 }
 
-/// Most new rows a unique check looks up one by one through the key's
-/// sorted runs; larger batches scan the key columns once.
-const LOOKUP_ROWS: usize = 32;
-
 /// Stored rows (key columns and row ids) that may share a key with a row of
-/// `batch`: found through the sorted runs of the key's first column for a
-/// few new rows, else every visible row.
+/// `first_values` (the new keys' first column): large segments are probed
+/// through the sorted runs of the key's first column, the rest read whole.
 fn candidate_rows(
     txn: &Transaction,
     meta: &TableMeta,
     columns: &[usize],
-    origin: &str,
     first_values: &ArrayRef,
 ) -> Result<Vec<RecordBatch>> {
-    let first = columns[0];
-    if first_values.len() <= LOOKUP_ROWS {
-        let mut paths = Vec::with_capacity(first_values.len());
-        for i in 0..first_values.len() {
-            let v = llkv_executor::scalar::value_at(first_values.as_ref(), i);
-            if v.is_null() {
-                continue;
-            }
-            match equality_path(meta, first, &v, origin) {
-                AccessPath::FullScan => return txn.scan_table(meta.id, columns, true),
-                path => paths.push(path),
-            }
-        }
-        let mut out = Vec::new();
-        for path in &paths {
-            out.extend(txn.scan_with_path(meta.id, columns, true, path)?);
-        }
-        return Ok(out);
-    }
-    txn.scan_table(meta.id, columns, true)
+    txn.scan_key_candidates(meta.id, columns, columns[0], first_values)
 }
 
 /// Fills `first` with each non-NULL key's first row and returns the later
@@ -214,7 +205,7 @@ fn candidate_rows(
 fn first_occurrences<'r>(
     cols: &[ArrayRef],
     rows: &'r arrow_row::Rows,
-    first: &mut HashMap<&'r [u8], usize>,
+    first: &mut KeyMap<'r>,
 ) -> Vec<(usize, usize)> {
     let mut repeats = Vec::new();
     for i in 0..rows.num_rows() {
@@ -249,7 +240,7 @@ pub fn has_duplicates(txn: &Transaction, meta: &TableMeta, key: &UniqueKey) -> R
     )
     .map_err(arrow_err)?;
     let rows = conv.convert_columns(all.columns()).map_err(arrow_err)?;
-    let mut first = HashMap::new();
+    let mut first = KeyMap::default();
     Ok(!first_occurrences(all.columns(), &rows, &mut first).is_empty())
 }
 

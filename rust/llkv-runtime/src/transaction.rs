@@ -8,7 +8,7 @@ use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array, UInt6
 use llkv_executor::eval::{arrow_err, filter_batch};
 use llkv_executor::{BatchIter, TableProvider};
 use llkv_plan::{Error, Result, TableId};
-use llkv_table::{Catalog, ReadView};
+use llkv_table::{Catalog, RangeBound, ReadView};
 
 use crate::access::{choose_access_path, AccessPath};
 
@@ -110,6 +110,37 @@ impl Transaction {
         with_row_ids: bool,
         path: AccessPath,
     ) -> Result<BatchIter<'_>> {
+        let selection = match path {
+            AccessPath::FullScan => Selection::All,
+            AccessPath::IndexRange {
+                column,
+                lower,
+                upper,
+                ..
+            } => {
+                let meta = self
+                    .catalog()
+                    .table_by_id(table)
+                    .ok_or_else(|| Error::programming(format!("no such table id {table}")))?;
+                Selection::Range {
+                    field: meta.columns[column].field_id,
+                    lower,
+                    upper,
+                }
+            }
+        };
+        self.select_batches(table, columns, with_row_ids, selection)
+    }
+
+    /// The batches of [`Transaction::scan_batches`], reading the stored
+    /// rows `selection` picks.
+    fn select_batches(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        with_row_ids: bool,
+        selection: Selection,
+    ) -> Result<BatchIter<'_>> {
         let meta = self
             .catalog()
             .table_by_id(table)
@@ -132,15 +163,6 @@ impl Transaction {
                 .collect::<Vec<_>>(),
         ));
         let pending = self.pending.get(&table);
-        let indexed = match &path {
-            AccessPath::FullScan => None,
-            AccessPath::IndexRange {
-                column,
-                lower,
-                upper,
-                ..
-            } => Some((meta.columns[*column].field_id, lower.clone(), upper.clone())),
-        };
         let segments = self
             .view
             .tables
@@ -149,15 +171,10 @@ impl Transaction {
             .flat_map(|s| s.iter());
         let stored_schema = schema.clone();
         let stored = segments.filter_map(move |seg| {
-            let positions = match &indexed {
-                None => None,
-                Some((field, lower, upper)) => {
-                    match seg.index_range(*field, lower.as_ref(), upper.as_ref()) {
-                        Ok(p) if p.is_empty() => return None,
-                        Ok(p) => Some(UInt32Array::from(p)),
-                        Err(e) => return Some(Err(crate::engine::table_err(e))),
-                    }
-                }
+            let positions = match selection.positions(seg) {
+                Ok(Some(p)) if p.is_empty() => return None,
+                Ok(p) => p.map(UInt32Array::from),
+                Err(e) => return Some(Err(crate::engine::table_err(e))),
             };
             let mut cols: Vec<ArrayRef> = fields
                 .iter()
@@ -222,6 +239,45 @@ impl Transaction {
         Ok(Box::new(stored.chain(inserted)))
     }
 
+    /// The visible rows of `table` (its `columns` plus a `row_id` column)
+    /// that may hold one of `values` in `key_column`: a superset of the
+    /// rows equal to one of them, for unique and foreign key checks. A
+    /// stored segment much larger than `values` is probed through the
+    /// sorted runs of `key_column`, value by value; a smaller one is read
+    /// whole, as are the rows this transaction inserted.
+    pub fn scan_key_candidates(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        key_column: usize,
+        values: &ArrayRef,
+    ) -> Result<Vec<RecordBatch>> {
+        let meta = self
+            .catalog()
+            .table_by_id(table)
+            .ok_or_else(|| Error::programming(format!("no such table id {table}")))?;
+        let key_type = meta.columns[key_column].sql_type.arrow_type();
+        let points: Option<Vec<RangeBound>> = (0..values.len())
+            .filter(|i| values.is_valid(*i))
+            .map(|i| {
+                let v = llkv_executor::scalar::value_at(values.as_ref(), i);
+                crate::access::bound_value(&v, &key_type).map(|value| RangeBound {
+                    value,
+                    inclusive: true,
+                })
+            })
+            .collect();
+        let selection = match points {
+            Some(points) => Selection::Points {
+                field: meta.columns[key_column].field_id,
+                points,
+            },
+            None => Selection::All,
+        };
+        self.select_batches(table, columns, true, selection)?
+            .collect()
+    }
+
     /// Buffers an insert of `batch` (all table columns, table order).
     pub fn insert(&mut self, table: TableId, batch: RecordBatch) {
         let n = batch.num_rows() as u64;
@@ -233,6 +289,53 @@ impl Transaction {
             .or_default()
             .inserts
             .push((batch, ids));
+    }
+}
+
+/// Which rows of each stored segment a scan reads.
+enum Selection {
+    /// All of them.
+    All,
+    /// Those whose `field` lies in a range (through its sorted runs).
+    Range {
+        field: u32,
+        lower: Option<RangeBound>,
+        upper: Option<RangeBound>,
+    },
+    /// Those whose `field` equals one of `points`, in segments much larger
+    /// than the number of points; all rows of smaller segments.
+    Points { field: u32, points: Vec<RangeBound> },
+}
+
+impl Selection {
+    /// Positions to read in `seg`, ascending; None for every row.
+    fn positions(&self, seg: &llkv_table::Segment) -> llkv_table::Result<Option<Vec<u32>>> {
+        match self {
+            Selection::All => Ok(None),
+            Selection::Range {
+                field,
+                lower,
+                upper,
+            } => seg
+                .index_range(*field, lower.as_ref(), upper.as_ref())
+                .map(Some),
+            Selection::Points { field, points } => {
+                if points.is_empty() {
+                    return Ok(Some(Vec::new()));
+                }
+                // A probe is a binary search; reading the segment is a pass.
+                if points.len().saturating_mul(16) >= seg.len() {
+                    return Ok(None);
+                }
+                let mut out = Vec::new();
+                for point in points {
+                    out.extend(seg.index_range(*field, Some(point), Some(point))?);
+                }
+                out.sort_unstable();
+                out.dedup();
+                Ok(Some(out))
+            }
+        }
     }
 }
 

@@ -93,16 +93,11 @@ pub(crate) fn check_children(
             .iter()
             .map(|c| batch.column(*c).clone())
             .collect();
-        let found: HashSet<usize> = find_key_matches(
-            txn,
-            &parent,
-            &parent_positions(&parent, fk)?,
-            &keys,
-            "foreign key",
-        )?
-        .into_iter()
-        .map(|(row, _)| row)
-        .collect();
+        let found: HashSet<usize> =
+            find_key_matches(txn, &parent, &parent_positions(&parent, fk)?, &keys)?
+                .into_iter()
+                .map(|(row, _)| row)
+                .collect();
         let missing = (0..batch.num_rows())
             .find(|i| !found.contains(i) && keys.iter().all(|k| k.is_valid(*i)));
         if let Some(row) = missing {
@@ -168,11 +163,10 @@ pub(crate) fn parent_rows_changed(
         let old_keys: Vec<ArrayRef> = parent_cols.iter().map(|c| old.column(*c).clone()).collect();
         // Keys still present in the parent (e.g. an update that kept the
         // key, or a replaced row) are not gone.
-        let present: HashSet<usize> =
-            find_key_matches(txn, parent, &parent_cols, &old_keys, "foreign key")?
-                .into_iter()
-                .map(|(row, _)| row)
-                .collect();
+        let present: HashSet<usize> = find_key_matches(txn, parent, &parent_cols, &old_keys)?
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect();
         let gone: Vec<u32> = (0..old.num_rows() as u32)
             .filter(|i| !present.contains(&(*i as usize)))
             .collect();
@@ -185,7 +179,7 @@ pub(crate) fn parent_rows_changed(
             .map(|k| arrow_select::take::take(k, &take, None).map_err(arrow_err))
             .collect::<Result<_>>()?;
         let child_cols = child_positions(&child, &fk)?;
-        let children = find_key_matches(txn, &child, &child_cols, &gone_keys, "foreign key")?;
+        let children = find_key_matches(txn, &child, &child_cols, &gone_keys)?;
         if children.is_empty() {
             continue;
         }

@@ -158,12 +158,17 @@ pub fn split_statements(sql: &str) -> Result<Vec<String>> {
 #[derive(Default)]
 pub(crate) struct ParseCache {
     entries: std::collections::HashMap<String, std::sync::Arc<Vec<Command>>>,
+    /// Total length of the texts kept.
+    bytes: usize,
 }
 
 /// Texts kept at most; the cache is emptied when it is full.
 const PARSE_CACHE_ENTRIES: usize = 128;
-/// Longest text kept, in bytes.
-const PARSE_CACHE_MAX_SQL: usize = 4096;
+/// Longest text kept, in bytes (a 1000-row `INSERT ... VALUES (?, ?, ?, ?)`
+/// with placeholders, repeated with new parameters, is about 14 KB).
+const PARSE_CACHE_MAX_SQL: usize = 64 * 1024;
+/// Total text length kept at most; the cache is emptied when it is full.
+const PARSE_CACHE_BYTES: usize = 1024 * 1024;
 
 impl ParseCache {
     /// The commands of `sql`, parsed now or earlier.
@@ -173,9 +178,13 @@ impl ParseCache {
         }
         let parsed = std::sync::Arc::new(parse_commands(sql)?);
         if sql.len() <= PARSE_CACHE_MAX_SQL {
-            if self.entries.len() >= PARSE_CACHE_ENTRIES {
+            if self.entries.len() >= PARSE_CACHE_ENTRIES
+                || self.bytes + sql.len() > PARSE_CACHE_BYTES
+            {
                 self.entries.clear();
+                self.bytes = 0;
             }
+            self.bytes += sql.len();
             self.entries.insert(sql.to_owned(), parsed.clone());
         }
         Ok(parsed)
@@ -192,7 +201,7 @@ mod tests {
         let a = cache.commands("SELECT ?").unwrap();
         let b = cache.commands("SELECT ?").unwrap();
         assert!(std::sync::Arc::ptr_eq(&a, &b));
-        let long = format!("SELECT {}", vec!["1"; 3000].join(" + "));
+        let long = format!("SELECT {}", vec!["1"; 20_000].join(" + "));
         let c = cache.commands(&long).unwrap();
         let d = cache.commands(&long).unwrap();
         assert!(!std::sync::Arc::ptr_eq(&c, &d));
