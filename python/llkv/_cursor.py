@@ -395,16 +395,21 @@ class Cursor:
         """The rows not fetched yet as an HTML table, for Jupyter.
 
         Shows the column names and types and the first 20 remaining rows
-        (NULL for missing values) and says how many rows there are; showing
-        fetches nothing. None (plain ``repr``) without a result set.
+        (NULL for missing values) and how many rows remain, when that is
+        known without computing more of the result; showing fetches nothing.
+        None (plain ``repr``) without a result set, or when computing the
+        first rows failed (the fetch that reaches the error raises it).
         """
         if self._closed or self._connection.closed or self._results is None:
             return None
-        remaining = self._results.peek()
-        shown = to_rows(remaining.slice(0, _HTML_ROWS))
-        head = "".join(
+        head = self._results.head(_HTML_ROWS)
+        if head is None:
+            return None
+        shown_table, count = head
+        shown = to_rows(shown_table)
+        head_cells = "".join(
             f"<th>{html.escape(field.name)}<br><small>{html.escape(str(field.type))}</small></th>"
-            for field in remaining.schema
+            for field in shown_table.schema
         )
         body = "".join(
             "<tr>"
@@ -415,10 +420,12 @@ class Cursor:
             + "</tr>"
             for row in shown
         )
-        count = remaining.num_rows
-        more = f", {count - len(shown)} not shown" if count > len(shown) else ""
-        noun = "row" if count == 1 else "rows"
+        if count is None:
+            summary = f"first {len(shown)} rows; more follow"
+        else:
+            more = f", {count - len(shown)} not shown" if count > len(shown) else ""
+            summary = f"{count} {'row' if count == 1 else 'rows'}{more}"
         return (
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-            f"<p>{count} {noun}{more}</p>"
+            f"<table><thead><tr>{head_cells}</tr></thead><tbody>{body}</tbody></table>"
+            f"<p>{summary}</p>"
         )

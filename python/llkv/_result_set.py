@@ -26,6 +26,27 @@ def _END() -> None:
     return None
 
 
+def _resume(
+    batches: list[pa.RecordBatch],
+    error: Exception | None,
+    then: Callable[[], pa.RecordBatch | None],
+) -> Callable[[], pa.RecordBatch | None]:
+    """A reader returning ``batches``, then raising ``error`` (if any), then reading ``then``."""
+    pending = iter(batches)
+
+    def read() -> pa.RecordBatch | None:
+        nonlocal error
+        batch = next(pending, None)
+        if batch is not None:
+            return batch
+        if error is not None:
+            raised, error = error, None
+            raise raised
+        return then()
+
+    return read
+
+
 def _reader(batches: Iterator[pa.RecordBatch]) -> Callable[[], pa.RecordBatch | None]:
     """A function returning the next of ``batches`` on each call, then None."""
     return lambda: next(batches, None)
@@ -148,8 +169,10 @@ class ResultSet:
         closed. Batches are the engine's own (zero-copy) or slices of them.
         """
         schema = self.schema
-        batch = self._current()
-        head = [] if batch is None else [batch if self._offset == 0 else batch.slice(self._offset)]
+        batch = self._batch
+        head: list[pa.RecordBatch] = []
+        if batch is not None and self._offset < batch.num_rows:
+            head = [batch if self._offset == 0 else batch.slice(self._offset)]
         rest = iter(self._next, None)
         self._schema = schema
         self._next = _END
@@ -162,8 +185,41 @@ class ResultSet:
         """The remaining rows as a table; they count as fetched."""
         return pa.Table.from_batches(list(self.take_batches()), schema=self.schema)
 
-    def peek(self) -> pa.Table:
-        """The remaining rows as a table, without fetching them (reads the whole result)."""
-        batches = list(self.take_batches())
-        self._next = _reader(iter(batches))
-        return pa.Table.from_batches(batches, schema=self.schema)
+    def head(self, n: int) -> tuple[pa.Table, int | None] | None:
+        """The next ``n`` rows without fetching them, and how many rows remain.
+
+        Reads only as many batches of a query ahead as it takes to find
+        ``n + 1`` rows; the count is None when more rows follow that were not
+        computed. An error met
+        reading ahead is raised by the fetch that reaches it, not here: then
+        the rows before it are returned, or None if there are none.
+        """
+        try:
+            batch = self._current()
+        except Exception as error:
+            self._next = _resume([], error, self._next)
+            return None
+        if batch is None:
+            return pa.Table.from_batches([], schema=self.schema), 0
+        pieces = [batch.slice(self._offset)]
+        count = pieces[0].num_rows
+        ahead: list[pa.RecordBatch] = []
+        error: Exception | None = None
+        ended = False
+        while count <= n or self._stream is None:
+            try:
+                more = self._next()
+            except Exception as e:
+                error = e
+                break
+            if more is None:
+                ended = True
+                break
+            ahead.append(more)
+            count += more.num_rows
+        if ahead or error is not None:
+            self._next = _resume(ahead, error, self._next)
+        elif ended:
+            self._next = _END
+        shown = pa.Table.from_batches(pieces + ahead, schema=self.schema).slice(0, n)
+        return shown, (count if ended else None)

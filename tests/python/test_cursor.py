@@ -580,6 +580,11 @@ def test_repr_html_escapes_and_truncates() -> None:
     assert page is not None
     assert page.count("<tr>") == 21  # the header row and 20 rows
     assert "&lt;b&gt;1" in page and "<b>1" not in page
-    assert page.endswith("<p>25 rows, 5 not shown</p>")
+    # The query's first batch holds 21+ rows: nothing more is computed to count.
+    assert page.endswith("<p>first 20 rows; more follow</p>")
+    assert len(cur.fetchall()) == 25
+    cur.execute("SELECT 1 AS a UNION ALL SELECT 2")
+    assert cur.fetchone() == (1,)
+    assert str(cur._repr_html_()).endswith("<p>1 row</p>")
     cur.close()
     assert cur._repr_html_() is None

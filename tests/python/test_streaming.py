@@ -201,7 +201,10 @@ MEMORY_PROBE = textwrap.dedent(
         pa.table({"x": x, "s": pc.cast(x, pa.string())}).to_batches(max_chunksize=65_536)
     )
     con = llkv.connect()
-    con.register("t", t)
+    if sys.argv[1] == "stored":
+        con.insert_arrow("t", t, create=True)
+    else:
+        con.register("t", t)
     sql = "SELECT x * 2 AS a, x + 1 AS b, s || '-' || s || '-' || s AS c FROM t"
 
     reset_peak()
@@ -221,9 +224,10 @@ MEMORY_PROBE = textwrap.dedent(
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_a_large_result_streams_in_bounded_memory() -> None:
+@pytest.mark.parametrize("source", ["registered", "stored"])
+def test_a_large_result_streams_in_bounded_memory(source: str) -> None:
     out = subprocess.run(
-        [sys.executable, "-c", MEMORY_PROBE], capture_output=True, text=True, check=True
+        [sys.executable, "-c", MEMORY_PROBE, source], capture_output=True, text=True, check=True
     )
     streamed, total, stream_peak, full_peak = map(int, out.stdout.split())
     assert streamed == total > 100_000  # KiB: the same rows both ways
@@ -231,3 +235,40 @@ def test_a_large_result_streams_in_bounded_memory() -> None:
     # few batches are.
     assert full_peak > total * 0.8
     assert stream_peak < total * 0.25
+
+
+def test_notebook_display_reads_ahead_only_a_little_and_keeps_errors() -> None:
+    con = llkv.connect()
+    con.register("t", multi_batch(300_000))
+    cur = con.cursor().execute(LATE_OVERFLOW)
+    page = cur._repr_html_()
+    assert page is not None and page.endswith("<p>first 20 rows; more follow</p>")
+    # Displaying computed nothing past the first batch: the overflow in the
+    # second batch is raised by the fetch that reaches it, not lost.
+    assert len(cur.fetchmany(BATCH)) == BATCH
+    with pytest.raises(llkv.DataError, match="integer overflow"):
+        cur.fetchone()
+
+
+def test_fetch_record_batch_returns_before_computing_more() -> None:
+    con = llkv.connect()
+    con.insert_arrow("n", pa.table({"x": pa.array(range(1000), pa.int64())}), create=True)
+    cur = con.cursor().execute(
+        "SELECT a.x, b.x, c.x FROM n AS a, n AS b, n AS c WHERE a.x + b.x + c.x = 0"
+    )
+    assert cur.fetchone() == (0, 0, 0)
+    # The next batch takes minutes to compute: getting the reader must not
+    # wait for it (the reader is closed unread).
+    reader = cur.fetch_record_batch()
+    assert reader.schema.names == ["x", "x", "x"]
+    reader.close()
+
+
+def test_a_large_stored_table_streams() -> None:
+    con = llkv.connect()
+    n = 5 * BATCH + 7
+    table = pa.table({"x": pa.array(range(n), pa.int64())})
+    con.insert_arrow("t", table, create=True)  # one stored segment
+    reader = con.cursor().execute("SELECT x FROM t").fetch_record_batch()
+    sizes = [b.num_rows for b in reader]
+    assert sizes == [BATCH] * 5 + [7]

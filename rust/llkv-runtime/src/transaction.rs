@@ -170,11 +170,12 @@ impl Transaction {
             .into_iter()
             .flat_map(|s| s.iter());
         let stored_schema = schema.clone();
-        let stored = segments.filter_map(move |seg| {
+        let csn = self.view.csn;
+        let stored = segments.flat_map(move |seg| -> BatchIter<'_> {
             let positions = match selection.positions(seg) {
-                Ok(Some(p)) if p.is_empty() => return None,
-                Ok(p) => p.map(UInt32Array::from),
-                Err(e) => return Some(Err(crate::engine::table_err(e))),
+                Ok(Some(p)) if p.is_empty() => return Box::new(std::iter::empty()),
+                Ok(p) => p,
+                Err(e) => return Box::new(std::iter::once(Err(crate::engine::table_err(e)))),
             };
             let mut cols: Vec<ArrayRef> = fields
                 .iter()
@@ -189,24 +190,45 @@ impl Transaction {
                 cols.push(seg.row_ids.clone() as ArrayRef);
             }
             let own = pending.map(|p| &p.deleted);
-            let visible = || -> Result<RecordBatch> {
-                let batch = make_batch(&stored_schema, cols, seg.len())?;
-                let (batch, mask) = match &positions {
-                    None => (batch, seg.visibility(self.view.csn, own)),
-                    Some(p) => (
-                        arrow_select::take::take_record_batch(&batch, p).map_err(arrow_err)?,
-                        Some(seg.visibility_at(self.view.csn, own, p.values())),
-                    ),
-                };
-                match mask {
-                    Some(mask) => filter_batch(&batch, &mask),
-                    None => Ok(batch),
-                }
+            let schema = stored_schema.clone();
+            // Read in pieces of at most SCAN_BATCH_ROWS rows, so that a large
+            // segment streams: slices of the stored arrays (no copy) when no
+            // row is hidden, filtered copies of one piece at a time otherwise.
+            let rows = positions.as_ref().map_or(seg.len(), Vec::len);
+            let mask = match &positions {
+                None => seg.visibility(csn, own),
+                Some(_) => None,
             };
-            match visible() {
-                Ok(b) if b.num_rows() == 0 => None,
-                other => Some(other),
-            }
+            let pieces = (0..rows).step_by(SCAN_BATCH_ROWS);
+            Box::new(pieces.filter_map(move |start| {
+                let n = SCAN_BATCH_ROWS.min(rows - start);
+                let piece = || -> Result<RecordBatch> {
+                    match &positions {
+                        None => {
+                            let sliced = cols.iter().map(|c| c.slice(start, n)).collect();
+                            let batch = make_batch(&schema, sliced, n)?;
+                            match &mask {
+                                Some(mask) => filter_batch(&batch, &mask.slice(start, n)),
+                                None => Ok(batch),
+                            }
+                        }
+                        Some(p) => {
+                            let at = &p[start..start + n];
+                            let batch = make_batch(&schema, cols.clone(), seg.len())?;
+                            let taken = arrow_select::take::take_record_batch(
+                                &batch,
+                                &UInt32Array::from(at.to_vec()),
+                            )
+                            .map_err(arrow_err)?;
+                            filter_batch(&taken, &seg.visibility_at(csn, own, at))
+                        }
+                    }
+                };
+                match piece() {
+                    Ok(b) if b.num_rows() == 0 => None,
+                    other => Some(other),
+                }
+            }))
         });
         let columns = columns.to_vec();
         let inserted = pending.into_iter().flat_map(move |p| {
@@ -284,13 +306,44 @@ impl Transaction {
         let start = PENDING_ROW_BIT | self.next_pending_row;
         self.next_pending_row += n;
         let ids = Arc::new(UInt64Array::from_iter_values(start..start + n));
-        self.pending
-            .entry(table)
-            .or_default()
-            .inserts
-            .push((batch, ids));
+        let inserts = &mut self.pending.entry(table).or_default().inserts;
+        inserts.push((batch, ids));
+        coalesce_tail(inserts);
     }
 }
+
+/// Concatenates the last two pending inserts of a table while the older is
+/// not larger than the newer (a binary counter: each row is copied
+/// O(log n) times), so that a transaction of many small INSERTs keeps
+/// O(log n) batches, which every later scan and key check walks.
+fn coalesce_tail(inserts: &mut Vec<(RecordBatch, Arc<UInt64Array>)>) {
+    while inserts.len() >= 2 {
+        let n = inserts.len();
+        let (older, newer) = (&inserts[n - 2], &inserts[n - 1]);
+        if older.0.num_rows() > newer.0.num_rows()
+            || older.0.num_rows() + newer.0.num_rows() > SCAN_BATCH_ROWS
+        {
+            return;
+        }
+        let Ok(batch) =
+            arrow_select::concat::concat_batches(&older.0.schema(), [&older.0, &newer.0])
+        else {
+            return; // schemas differ (a column was added in between): keep both
+        };
+        let ids: UInt64Array = older
+            .1
+            .values()
+            .iter()
+            .chain(newer.1.values().iter())
+            .copied()
+            .collect();
+        inserts.truncate(n - 2);
+        inserts.push((batch, Arc::new(ids)));
+    }
+}
+
+/// Most rows in one batch of a scan of stored rows.
+const SCAN_BATCH_ROWS: usize = 65_536;
 
 /// Which rows of each stored segment a scan reads.
 enum Selection {
