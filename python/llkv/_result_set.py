@@ -196,8 +196,8 @@ class ResultSet:
         """
         try:
             batch = self._current()
-        except Exception as error:
-            self._next = _resume([], error, self._next)
+        except Exception as failure:
+            self._next = _resume([], failure, self._next)
             return None
         if batch is None:
             return pa.Table.from_batches([], schema=self.schema), 0
