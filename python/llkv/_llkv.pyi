@@ -38,6 +38,7 @@ _ParamValue: TypeAlias = (
     | str
     | bytes
     | bytearray
+    | memoryview
     | decimal.Decimal
     | datetime.date
     | np.generic

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import datetime
 import json
 import sys
 from collections.abc import Sequence
@@ -68,6 +69,27 @@ def format_table(table: pa.Table) -> str:
     return "\n".join(out)
 
 
+def _text(value: object) -> str:
+    """A value as CSV text: empty for NULL, hex for a BLOB, ISO 8601 for dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _json_value(value: object) -> object:
+    """A value as JSON: numbers, strings, booleans and null as themselves;
+    DECIMAL as a string (exact), dates in ISO 8601, BLOBs in hex."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return _text(value)
+
+
 def write_result(table: pa.Table, fmt: str, out: IO[str]) -> None:
     """Prints one statement's result in ``fmt``; statements without result
     columns print nothing."""
@@ -79,12 +101,9 @@ def write_result(table: pa.Table, fmt: str, out: IO[str]) -> None:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(table.column_names)
         for row in table.to_pylist():
-            writer.writerow(["" if v is None else v for v in row.values()])
+            writer.writerow([_text(v) for v in row.values()])
     elif fmt == "json":
-        rows = [
-            {k: (v.hex() if isinstance(v, bytes) else v) for k, v in row.items()}
-            for row in table.to_pylist()
-        ]
+        rows = [{k: _json_value(v) for k, v in row.items()} for row in table.to_pylist()]
         out.write(json.dumps(rows) + "\n")
     elif fmt == "arrow":
         out.flush()
@@ -238,12 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             ok = True
             if args.file is not None:
                 try:
-                    ok = shell.run_sql(Path(args.file).read_text())
+                    ok = shell.run_script(Path(args.file).read_text())
                 except OSError as e:
                     sys.stderr.write(f"Error: {e}\n")
                     ok = False
             if ok and args.command is not None:
-                ok = shell.run_sql(args.command)
+                ok = shell.run_script(args.command)
             return 0 if ok else 1
         if not sys.stdin.isatty():
             return 0 if shell.run_script(sys.stdin.read()) else 1

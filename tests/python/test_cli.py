@@ -65,6 +65,41 @@ def test_json_and_arrow_formats() -> None:
     assert table.to_pylist() == [{"a": 7}]
 
 
+def test_json_and_csv_write_dates_decimals_and_blobs_as_text() -> None:
+    sql = (
+        "SELECT CAST('2020-01-02' AS DATE) AS d, CAST('2020-01-02 03:04:05' AS TIMESTAMP) AS t, "
+        "CAST(1.25 AS DECIMAL(5, 2)) AS m, x'ab01' AS b, 1.5 AS f, true AS ok"
+    )
+    done = run_cli("-c", sql, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [
+        {
+            "d": "2020-01-02",
+            "t": "2020-01-02 03:04:05",
+            "m": "1.25",
+            "b": "ab01",
+            "f": 1.5,
+            "ok": True,
+        }
+    ]
+    done = run_cli("-c", sql, "--format", "csv")
+    assert done.stdout.splitlines() == [
+        "d,t,m,b,f,ok",
+        "2020-01-02,2020-01-02 03:04:05,1.25,ab01,1.5,True",
+    ]
+
+
+def test_meta_commands_run_from_command_and_file(tmp_path: Path) -> None:
+    db = str(tmp_path / "meta.llkv")
+    done = run_cli(db, "-c", "CREATE TABLE zebra (a INTEGER);\n.tables")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "zebra\n"
+    script = tmp_path / "s.sql"
+    script.write_text(".schema zebra\nSELECT 1 AS one;\n")
+    done = run_cli(db, "-f", str(script), "--format", "csv")
+    assert done.stdout == "CREATE TABLE zebra (a INTEGER);\none\n1\n", done.stderr
+
+
 def test_errors_have_no_traceback_and_fail_the_run() -> None:
     done = run_cli("-c", "SELECT * FROM missing")
     assert done.returncode == 1

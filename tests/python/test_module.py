@@ -188,10 +188,11 @@ def test_blobs_round_trip_as_binary(con: llkv.Connection) -> None:
     con.execute("CREATE TABLE b (k INTEGER, v BLOB)")
     con.execute("INSERT INTO b VALUES (1, ?), (2, X'00FF'), (3, NULL)", [b"raw\x00"])
     con.execute("INSERT INTO b VALUES (4, ?)", [bytearray(b"ba")])
+    con.execute("INSERT INTO b VALUES (6, ?)", [memoryview(b"xmv")[1:]])
     table = con.execute("SELECT v, typeof(v) AS t, length(v) AS n FROM b ORDER BY k")
     assert str(table.schema.field("v").type) == "binary"
-    assert table.column("v").to_pylist() == [b"raw\x00", b"\x00\xff", None, b"ba"]
-    assert table.column("t").to_pylist() == ["blob", "blob", "null", "blob"]
+    assert table.column("v").to_pylist() == [b"raw\x00", b"\x00\xff", None, b"ba", b"mv"]
+    assert table.column("t").to_pylist() == ["blob", "blob", "null", "blob", "blob"]
     # Blobs compare bytewise and sort after every number and text.
     assert con.execute("SELECT X'01' > 'zzz' AS a, X'01' < X'0100' AS b").to_pylist() == [
         {"a": True, "b": True}

@@ -61,6 +61,8 @@ def test_registrations_belong_to_one_connection(con: llkv.Connection) -> None:
 
 
 def test_register_rejects_bad_data(con: llkv.Connection) -> None:
+    with pytest.raises(llkv.ProgrammingError, match="must not be empty"):
+        con.register(" ", pa.table({"a": [1]}))
     with pytest.raises(llkv.ProgrammingError, match="register needs Arrow data"):
         con.register("x", {"a": [1]})
     with pytest.raises(llkv.NotSupportedError, match="Arrow type"):

@@ -113,8 +113,10 @@ pub fn split_sql(py: Python<'_>, sql: &str) -> PyResult<Vec<String>> {
 #[pymethods]
 impl Connection {
     /// Executes one SQL statement (or several separated by `;`, returning the
-    /// result of the last) with `?` placeholders bound from `params`, a list
-    /// or tuple of None, bool, int, float or str.
+    /// result of the last) with its placeholders bound from `params`: a list
+    /// or tuple for `?`, `?NNN` and `$NNN`, a dict for `:name`. Values may be
+    /// None, bool, int, float, str, bytes (BLOB), decimal.Decimal,
+    /// datetime.date/datetime or NumPy scalars.
     ///
     /// Returns a `pyarrow.Table`: the rows of a query; for INSERT, UPDATE and
     /// DELETE one int64 column `count` with the number of rows affected; an

@@ -114,6 +114,12 @@ fn to_value(obj: &Bound<'_, PyAny>, position: &str) -> PyResult<llkv::Value> {
     if let Ok(b) = obj.cast::<PyByteArray>() {
         return Ok(llkv::Value::Blob(Arc::from(b.to_vec())));
     }
+    if obj.is_instance_of::<pyo3::types::PyMemoryView>() {
+        // A memoryview (what `llkv.Binary` may wrap) binds as its bytes.
+        let bytes = obj.call_method0("tobytes")?;
+        let bytes = bytes.cast::<PyBytes>()?;
+        return Ok(llkv::Value::Blob(Arc::from(bytes.as_bytes())));
+    }
     if let Some(v) = temporal_value(obj)? {
         return Ok(v);
     }

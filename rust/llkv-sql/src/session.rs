@@ -409,6 +409,9 @@ impl Session {
         schema: &arrow_schema::Schema,
         batches: &[RecordBatch],
     ) -> Result<()> {
+        if name.trim().is_empty() {
+            return Err(Error::programming("a registered name must not be empty"));
+        }
         let (schema, batches) = crate::ingest::normalize(schema, batches)?;
         let mut relations = (*self.relations).clone();
         relations.insert(
