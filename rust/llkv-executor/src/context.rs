@@ -105,6 +105,12 @@ impl<'a> ExecContext<'a> {
         }
     }
 
+    /// The cancellation state, for work spread over threads (which cannot
+    /// share the context itself).
+    pub(crate) fn interrupt(&self) -> Option<&'a llkv_plan::Interrupt> {
+        self.interrupt
+    }
+
     /// True when statements run under a cancellation state.
     pub(crate) fn interruptible(&self) -> bool {
         self.interrupt.is_some()

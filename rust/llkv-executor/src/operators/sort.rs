@@ -52,7 +52,7 @@ pub fn execute_sort(
         .collect();
     let converter = RowConverter::new(fields).map_err(arrow_err)?;
     let rows = converter.convert_columns(&key_arrays).map_err(arrow_err)?;
-    let order = super::rows::sorted_positions(&rows);
+    let order = super::rows::sorted_positions_interruptible(&rows, ctx.interrupt())?;
     let indices = UInt32Array::from_iter_values(order.into_iter().map(|i| i as u32));
     let columns = batch
         .columns()
