@@ -89,7 +89,7 @@ impl Engine {
             relations: Default::default(),
             interrupt: None,
             file_access: false,
-            decimal_literals: false,
+            duckdb_dialect: false,
         }
     }
 
@@ -343,7 +343,7 @@ fn recheck_unique_keys(txn: &Transaction, latest: llkv_table::ReadView) -> Resul
             relations: Default::default(),
             interrupt: None,
             file_access: false,
-            decimal_literals: false,
+            duckdb_dialect: false,
         };
         for (batch, ids) in &p.inserts {
             let collisions = crate::constraints::find_collisions(&checker, meta, &keys, batch)?;

@@ -49,10 +49,11 @@ pub struct Transaction {
     /// Whether statements may read and write files (`read_parquet`,
     /// `COPY`); the connection decides.
     pub file_access: bool,
-    /// Whether a number literal with a decimal point is an exact DECIMAL
-    /// (DuckDB's reading) rather than a DOUBLE (SQLite's); the session's
+    /// The session follows DuckDB where it differs from SQLite (a number
+    /// literal with a decimal point is an exact DECIMAL, not a DOUBLE; an
+    /// upsert checks NOT NULL only on the rows it inserts); the session's
     /// dialect decides.
-    pub decimal_literals: bool,
+    pub duckdb_dialect: bool,
 }
 
 impl Transaction {

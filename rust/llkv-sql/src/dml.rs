@@ -148,11 +148,28 @@ pub(crate) fn insert(
         })
         .collect::<Result<_>>()?;
     let schema = table_arrow_schema(&meta);
+    // DuckDB checks NOT NULL only on the rows an upsert inserts: a row that
+    // updates an existing one may leave a NOT NULL column out.
+    let late_not_null = txn.duckdb_dialect && matches!(on_conflict, OnConflict::Update { .. });
     let mut out = Vec::new();
     for b in batches {
         let n = b.num_rows();
         let mut cols: Vec<ArrayRef> = Vec::with_capacity(meta.columns.len());
         for (i, col) in meta.columns.iter().enumerate() {
+            if late_not_null && !col.nullable {
+                let mut relaxed = col.clone();
+                relaxed.nullable = true;
+                let arr = match targets.iter().position(|t| *t == i) {
+                    Some(src) => b.column(src).clone(),
+                    None => llkv_executor::scalar::repeat_value(
+                        defaults[i].as_ref().unwrap_or(&Value::Null),
+                        &defaults[i].as_ref().unwrap_or(&Value::Null).data_type(),
+                        n,
+                    )?,
+                };
+                cols.push(coerce_for_column(&arr, &relaxed, &meta.name)?);
+                continue;
+            }
             let arr = match targets.iter().position(|t| *t == i) {
                 Some(src) => b.column(src).clone(),
                 None => llkv_executor::scalar::repeat_value(

@@ -443,12 +443,12 @@ impl Session {
         let relations = self.relations.clone();
         let interrupt = self.interrupt.clone();
         let file_access = self.file_access;
-        let decimal_literals = self.dialect == Dialect::DuckDb;
+        let duckdb_dialect = self.dialect == Dialect::DuckDb;
         let f = move |engine: &Engine, txn: &mut Transaction| {
             txn.relations = relations;
             txn.interrupt = interrupt;
             txn.file_access = file_access;
-            txn.decimal_literals = decimal_literals;
+            txn.duckdb_dialect = duckdb_dialect;
             f(engine, txn)
         };
         match self.txn.take() {

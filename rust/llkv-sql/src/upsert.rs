@@ -79,6 +79,7 @@ pub fn upsert(
                     CollidesWith::Earlier(_) => None,
                 });
             let Some((key, row_id)) = existing else {
+                check_not_null(meta, &proposed)?;
                 fire(
                     engine,
                     txn,
@@ -241,4 +242,18 @@ fn existing_row(
         "row {row_id} of {} vanished during ON CONFLICT",
         meta.name
     )))
+}
+
+/// NOT NULL of a row an upsert inserts (checked late in the DuckDB dialect,
+/// where a row that updates may leave NOT NULL columns out).
+fn check_not_null(meta: &TableMeta, row: &RecordBatch) -> Result<()> {
+    for (j, col) in meta.columns.iter().enumerate() {
+        if !col.nullable && row.column(j).null_count() > 0 {
+            return Err(Error::integrity(format!(
+                "NOT NULL constraint failed: {}.{}",
+                meta.name, col.name
+            )));
+        }
+    }
+    Ok(())
 }

@@ -87,7 +87,7 @@ impl<'a> Binder<'a> {
     pub fn for_transaction(self, txn: &llkv_runtime::Transaction) -> Self {
         let mut binder = self.with_relations(txn.relations.clone());
         binder.file_access = txn.file_access;
-        binder.decimal_literals = txn.decimal_literals;
+        binder.decimal_literals = txn.duckdb_dialect;
         binder
     }
 
