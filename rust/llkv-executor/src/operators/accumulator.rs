@@ -280,7 +280,10 @@ fn quantile(agg: &AggregateExpr, values: &[Value]) -> Value {
 /// window frame feeds its rows into.
 pub(crate) struct Accumulator {
     acc: Acc,
-    seen: Option<HashSet<ValueKey>>,
+    seen: Option<HashSet<ValueKey, ahash::RandomState>>,
+    /// The distinct text values seen (kept apart from `seen` so that a
+    /// value already seen is looked up without allocating).
+    seen_text: Option<HashSet<Box<str>, ahash::RandomState>>,
     /// Rows of an `agg(x ORDER BY k)` call, fed in order at the end: (sort
     /// values, value, key).
     ordered: Option<Vec<OrderedRow>>,
@@ -293,7 +296,8 @@ impl Accumulator {
     pub(crate) fn new(agg: &AggregateExpr) -> Accumulator {
         Accumulator {
             acc: Acc::new(agg),
-            seen: agg.distinct.then(HashSet::new),
+            seen: agg.distinct.then(HashSet::default),
+            seen_text: agg.distinct.then(HashSet::default),
             ordered: (!agg.order_by.is_empty()).then(Vec::new),
         }
     }
@@ -308,7 +312,13 @@ impl Accumulator {
         key: Value,
         sort: Vec<Value>,
     ) -> Result<()> {
-        if let Some(seen) = &mut self.seen {
+        if let Value::Text(text) = &v {
+            if let Some(seen) = &mut self.seen_text {
+                if !insert_text(seen, text) {
+                    return Ok(());
+                }
+            }
+        } else if let Some(seen) = &mut self.seen {
             let new = value_key(&v).is_some_and(|key| seen.insert(key));
             if !new {
                 return Ok(());
@@ -320,6 +330,26 @@ impl Accumulator {
                 Ok(())
             }
             None => self.acc.update(agg, v, key),
+        }
+    }
+
+    /// COUNT(DISTINCT ...) of one non-NULL value given by its key, for the
+    /// hash aggregation's typed fast path (no `Value` per row).
+    pub(super) fn count_distinct(&mut self, key: ValueKey) {
+        if let (Some(seen), Acc::Count(c)) = (&mut self.seen, &mut self.acc) {
+            if seen.insert(key) {
+                *c += 1;
+            }
+        }
+    }
+
+    /// COUNT(DISTINCT ...) of one non-NULL text value, for the hash
+    /// aggregation's typed fast path.
+    pub(super) fn count_distinct_text(&mut self, text: &str) {
+        if let (Some(seen), Acc::Count(c)) = (&mut self.seen_text, &mut self.acc) {
+            if insert_text(seen, text) {
+                *c += 1;
+            }
         }
     }
 
@@ -362,6 +392,15 @@ fn compare_sort_values(agg: &AggregateExpr, a: &[Value], b: &[Value]) -> Orderin
         }
     }
     Ordering::Equal
+}
+
+/// Adds `text` to a set of seen texts; true when it was not there (only
+/// then is it copied).
+fn insert_text(seen: &mut HashSet<Box<str>, ahash::RandomState>, text: &str) -> bool {
+    if seen.contains(text) {
+        return false;
+    }
+    seen.insert(text.into())
 }
 
 #[cfg(test)]
