@@ -343,7 +343,9 @@ fn coalesce_tail(inserts: &mut Vec<(RecordBatch, Arc<UInt64Array>)>) {
     }
 }
 
-/// Most rows in one batch of a scan of stored rows.
+/// Most rows in one batch of a scan of stored rows: the size segments are
+/// merged up to (`MAX_SEGMENT_ROWS`), which a segment written by one large
+/// `insert_arrow` exceeds.
 const SCAN_BATCH_ROWS: usize = 65_536;
 
 /// Which rows of each stored segment a scan reads.
