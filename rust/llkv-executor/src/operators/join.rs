@@ -11,8 +11,8 @@ use arrow_schema::{DataType, Schema, SchemaRef};
 use llkv_plan::types::common_type;
 use llkv_plan::{BinaryOp, Expr, JoinKind, LogicalPlan, Result};
 
+use super::build_side::BuildSide;
 use super::join_table::{JoinTable, ProbeKeys};
-use super::sort::concat_all;
 use super::{execute, execute_collect};
 use crate::context::{BatchIter, ExecContext};
 use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate};
@@ -22,7 +22,7 @@ use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate};
 const PAIR_BLOCK: usize = 64 * 1024;
 
 struct JoinState<'a> {
-    right: RecordBatch,
+    right: BuildSide,
     table: Option<JoinTable>,
     right_matched: Vec<bool>,
     key_types: Vec<DataType>,
@@ -51,12 +51,7 @@ pub fn execute_join<'a>(
     ctx: &'a ExecContext<'a>,
 ) -> Result<BatchIter<'a>> {
     let right_schema = right.schema();
-    let right_batches = execute_collect(right, ctx, None)?;
-    let right_batch = if right_batches.is_empty() {
-        RecordBatch::new_empty(right_schema.clone())
-    } else {
-        concat_all(&right_schema, &right_batches)?
-    };
+    let right_batch = BuildSide::new(right_schema.clone(), execute_collect(right, ctx, None)?);
     let left_schema = left.schema();
     let left_width = left_schema.fields().len();
     let mut hashed = Vec::with_capacity(on.len());
@@ -86,7 +81,7 @@ pub fn execute_join<'a>(
     let filter = Expr::conjunction(residual);
     let mut right_keys = Vec::with_capacity(on.len());
     for (_, r) in on.iter().copied() {
-        right_keys.push(evaluate(r, &right_batch, ctx)?);
+        right_keys.push(right_batch.evaluate(r, ctx)?);
     }
     let table = if on.is_empty() {
         None
@@ -335,7 +330,7 @@ impl JoinState<'_> {
         let lidx = UInt32Array::from(li.to_vec());
         let ridx = UInt32Array::from(ri.to_vec());
         let mut cols = take_all(left.columns(), &lidx)?;
-        cols.extend(take_all(self.right.columns(), &ridx)?);
+        cols.extend(self.right.take(&ridx)?);
         let combined = RecordBatch::try_new_with_options(
             self.pair_schema.clone(),
             cols,
@@ -370,7 +365,7 @@ impl JoinState<'_> {
             .iter()
             .map(|f| new_null_array(f.data_type(), idx.len()))
             .collect();
-        cols.extend(take_all(self.right.columns(), &idx)?);
+        cols.extend(self.right.take(&idx)?);
         self.batch(cols, idx.len())
     }
 

@@ -4,6 +4,7 @@
 
 mod accumulator;
 mod aggregate;
+mod build_side;
 mod join;
 mod join_table;
 mod recursive;
