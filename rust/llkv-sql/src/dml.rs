@@ -156,20 +156,6 @@ pub(crate) fn insert(
         let n = b.num_rows();
         let mut cols: Vec<ArrayRef> = Vec::with_capacity(meta.columns.len());
         for (i, col) in meta.columns.iter().enumerate() {
-            if late_not_null && !col.nullable {
-                let mut relaxed = col.clone();
-                relaxed.nullable = true;
-                let arr = match targets.iter().position(|t| *t == i) {
-                    Some(src) => b.column(src).clone(),
-                    None => llkv_executor::scalar::repeat_value(
-                        defaults[i].as_ref().unwrap_or(&Value::Null),
-                        &defaults[i].as_ref().unwrap_or(&Value::Null).data_type(),
-                        n,
-                    )?,
-                };
-                cols.push(coerce_for_column(&arr, &relaxed, &meta.name)?);
-                continue;
-            }
             let arr = match targets.iter().position(|t| *t == i) {
                 Some(src) => b.column(src).clone(),
                 None => llkv_executor::scalar::repeat_value(
@@ -178,7 +164,13 @@ pub(crate) fn insert(
                     n,
                 )?,
             };
-            cols.push(coerce_for_column(&arr, col, &meta.name)?);
+            if late_not_null && !col.nullable {
+                let mut relaxed = col.clone();
+                relaxed.nullable = true;
+                cols.push(coerce_for_column(&arr, &relaxed, &meta.name)?);
+            } else {
+                cols.push(coerce_for_column(&arr, col, &meta.name)?);
+            }
         }
         out.push(
             RecordBatch::try_new_with_options(
