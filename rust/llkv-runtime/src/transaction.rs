@@ -101,9 +101,10 @@ impl Transaction {
             .collect()
     }
 
-    /// The batches [`Transaction::scan_with_path`] returns, produced one
-    /// stored segment (or one pending insert) at a time as they are read,
-    /// so a scan holds at most one filtered segment in memory.
+    /// The batches [`Transaction::scan_with_path`] returns, produced as
+    /// they are read: pieces of at most 64k rows of each stored segment
+    /// (slices when no row is hidden), then the transaction's own inserts,
+    /// so a scan holds at most one filtered piece in memory.
     pub fn scan_batches(
         &self,
         table: TableId,
