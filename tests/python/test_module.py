@@ -218,6 +218,9 @@ def test_string_as_parameter_list_is_programming_error(con: llkv.Connection) -> 
 
 def test_named_parameters_from_a_dict(con: llkv.Connection) -> None:
     assert con.execute("SELECT :a + :b AS s", {"a": 1, "b": 2}).to_pylist() == [{"s": 3}]
+    # Unaliased columns are named by the text as written, as in sqlite3.
+    names = con.execute("SELECT :a, :a + 1, :b AS c", {"a": 1, "b": 2}).schema.names
+    assert names == [":a", ":a + 1", "c"]
 
 
 def test_connect_to_missing_directory_is_operational_error(tmp_path: Path) -> None:

@@ -56,6 +56,46 @@ impl VisitorMut for Renumber<'_> {
     }
 }
 
+/// Names each unaliased result column that holds a named placeholder after
+/// its text as written (`SELECT :a + 1` gives a column named `:a + 1`, as in
+/// sqlite3), before the placeholders are renumbered.
+struct KeepColumnNames;
+
+impl VisitorMut for KeepColumnNames {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut ast::Query) -> ControlFlow<()> {
+        if let ast::SetExpr::Select(select) = query.body.as_mut() {
+            for item in &mut select.projection {
+                if let ast::SelectItem::UnnamedExpr(expr) = item {
+                    if has_named_placeholder(expr) {
+                        let alias = ast::Ident::with_quote('"', expr.to_string());
+                        *item = ast::SelectItem::ExprWithAlias {
+                            expr: expr.clone(),
+                            alias,
+                        };
+                    }
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Whether `expr` holds a `:name` (or `@name`, `$name`) placeholder.
+fn has_named_placeholder(expr: &ast::Expr) -> bool {
+    let mut found = false;
+    let _ = ast::visit_expressions(expr, |e| {
+        if let ast::Expr::Value(v) = e {
+            if let ast::Value::Placeholder(p) = &v.value {
+                found |= placeholder_name(p).is_some();
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    found
+}
+
 /// Rewrites the named placeholders of `commands` to numbered ones and
 /// returns the values in number order. Names not used are ignored.
 pub(crate) fn renumber(commands: &mut [Command], named: &[(String, Value)]) -> Result<Vec<Value>> {
@@ -66,6 +106,7 @@ pub(crate) fn renumber(commands: &mut [Command], named: &[(String, Value)]) -> R
     };
     for command in commands.iter_mut() {
         if let Command::Sql(stmt) = command {
+            let _ = stmt.visit(&mut KeepColumnNames);
             let _ = stmt.visit(&mut visitor);
             if let Some(e) = visitor.error.take() {
                 return Err(e);
