@@ -537,10 +537,13 @@ impl Binder<'_> {
                 let tname = object_name(name);
                 let alias_name = alias.as_ref().map(|a| a.name.value.clone());
                 let label = alias_name.clone().unwrap_or_else(|| tname.clone());
-                if let Some(plan) = self.find_recursive_cte(&tname) {
+                // A CTE name is never qualified: `s.t` names a table or view
+                // even where a CTE `t` is in scope.
+                let qualified = name.0.len() > 1;
+                if let Some(plan) = self.find_recursive_cte(&tname).filter(|_| !qualified) {
                     return Ok(derived_scope(plan, &label, alias));
                 }
-                if let Some((at, q)) = self.find_cte(&tname) {
+                if let Some((at, q)) = self.find_cte(&tname).filter(|_| !qualified) {
                     // The CTE's query sees only the CTEs defined before it:
                     // its own name means an outer CTE or table, never itself.
                     let hidden = self.ctes.borrow_mut().split_off(at);
