@@ -213,7 +213,11 @@ mod tests {
         let Command::Sql(stmt) = &commands[0] else {
             panic!("not SQL")
         };
-        assert_eq!(stmt.to_string(), "SELECT $1 + $2 + $1 + $3");
+        // The unaliased column keeps its name as written.
+        assert_eq!(
+            stmt.to_string(),
+            "SELECT $1 + $2 + $1 + $3 AS \":b + :a + :b + $d\""
+        );
     }
 
     #[test]
