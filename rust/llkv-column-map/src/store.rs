@@ -99,4 +99,10 @@ impl ColumnStore {
     pub fn mark_committed(&self, durable: bool) -> Result<()> {
         Ok(self.pager.mark_committed(durable)?)
     }
+
+    /// True when the pager commits the writes between two marks all or
+    /// nothing (see [`Pager::commits_atomically`]).
+    pub fn commits_atomically(&self) -> bool {
+        self.pager.commits_atomically()
+    }
 }

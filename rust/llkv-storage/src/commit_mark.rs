@@ -1,5 +1,6 @@
 //! The commit mark: a sidecar file `<path>-commit` holding the length the
-//! data file had when the last commit finished.
+//! data file had at the last checkpoint, and the write-ahead log generation
+//! that started there.
 //!
 //! simd-r-drive finds the end of its append-only log on open by walking
 //! back from the last bytes of the file, trusting any 20 bytes that parse
@@ -7,23 +8,37 @@
 //! so the torn tail a `kill -9` can leave behind (a payload ending in zero
 //! padding, its metadata never written) parses as one entry spanning the
 //! whole file: every earlier key vanishes and the database opens empty.
-//! Bytes after the last commit were never acknowledged, so on open the
-//! pager cuts the data file back to the mark before simd-r-drive reads it,
-//! and the walk starts at a real entry boundary.
+//! Bytes after the checkpoint are either in the log or were never
+//! committed, so on open the pager cuts the data file back to the mark
+//! before simd-r-drive reads it, and the walk starts at a real entry
+//! boundary.
 //!
-//! Layout (24 bytes at offset 0): magic, length (u64 LE), and an FNV-1a
-//! hash of both. A mark that fails its check is ignored (the file is opened
-//! as simd-r-drive finds it), as is a mark longer than the data file (a
-//! power loss under `synchronous=off|normal` may leave the mark newer than
-//! the data).
+//! Layout: two 32-byte slots at offsets 0 and 32, each holding magic,
+//! length, generation (all u64 LE) and an FNV-1a hash of the three. A
+//! checkpoint writes the slot of its generation's parity and fsyncs, so a
+//! torn write spoils at most that slot and the other still names the
+//! previous checkpoint (whose log generation is then replayed again, which
+//! is harmless). The valid slot with the higher generation wins. A file of
+//! the first format (24 bytes: magic `LKVMARK1`, length, hash) reads as
+//! generation 0.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Result, StorageError};
+use crate::error::{io_err, Result};
 
-const MARK_MAGIC: [u8; 8] = *b"LKVMARK1";
-const MARK_LEN: usize = 24;
+const MARK_MAGIC: [u8; 8] = *b"LKVMARK2";
+const LEGACY_MAGIC: [u8; 8] = *b"LKVMARK1";
+const SLOT_LEN: usize = 32;
+
+/// A checkpoint as the mark records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Checkpoint {
+    /// Length of the data file at the checkpoint.
+    pub(crate) len: u64,
+    /// The log generation that began at the checkpoint.
+    pub(crate) generation: u64,
+}
 
 /// The open sidecar file.
 pub(crate) struct CommitMark {
@@ -33,10 +48,10 @@ pub(crate) struct CommitMark {
 
 impl CommitMark {
     /// Opens (creating if needed) the mark of the data file at `data_path`
-    /// and returns it with the committed length it records. A `fresh` data
-    /// file (just created) starts with an empty mark: one left over from
-    /// an earlier file of that name must not cut the new one.
-    pub(crate) fn open(data_path: &Path, fresh: bool) -> Result<(CommitMark, Option<u64>)> {
+    /// and returns it with the checkpoint it records. A `fresh` data file
+    /// (just created) starts with an empty mark: one left over from an
+    /// earlier file of that name must not cut the new one.
+    pub(crate) fn open(data_path: &Path, fresh: bool) -> Result<(CommitMark, Option<Checkpoint>)> {
         let mut path = data_path.as_os_str().to_owned();
         path.push("-commit");
         let path = PathBuf::from(path);
@@ -48,38 +63,52 @@ impl CommitMark {
             .open(&path)
             .map_err(io_err(&path))?;
         let mark = CommitMark { file, path };
-        let committed = if fresh { None } else { mark.read()? };
-        Ok((mark, committed))
+        let checkpoint = if fresh { None } else { mark.read()? };
+        Ok((mark, checkpoint))
     }
 
-    fn read(&self) -> Result<Option<u64>> {
-        let mut buf = [0u8; MARK_LEN];
+    fn read(&self) -> Result<Option<Checkpoint>> {
+        let mut buf = [0u8; 2 * SLOT_LEN];
         let n = read_at(&self.file, &mut buf).map_err(io_err(&self.path))?;
-        if n < MARK_LEN || buf[..8] != MARK_MAGIC {
-            return Ok(None);
-        }
-        let check = u64::from_le_bytes(buf[16..24].try_into().unwrap_or_default());
-        if check != fnv1a(&buf[..16]) {
-            return Ok(None);
-        }
-        Ok(Some(u64::from_le_bytes(
-            buf[8..16].try_into().unwrap_or_default(),
-        )))
+        let slot = |at: usize| -> Option<Checkpoint> {
+            let s = buf.get(at..at + SLOT_LEN).filter(|_| n >= at + 24)?;
+            if at == 0 && s[..8] == LEGACY_MAGIC {
+                return (u64_at(s, 16) == fnv1a(&s[..16])).then(|| Checkpoint {
+                    len: u64_at(s, 8),
+                    generation: 0,
+                });
+            }
+            let valid =
+                n >= at + SLOT_LEN && s[..8] == MARK_MAGIC && u64_at(s, 24) == fnv1a(&s[..24]);
+            valid.then(|| Checkpoint {
+                len: u64_at(s, 8),
+                generation: u64_at(s, 16),
+            })
+        };
+        Ok([slot(0), slot(SLOT_LEN)]
+            .into_iter()
+            .flatten()
+            .max_by_key(|c| c.generation))
     }
 
-    /// Records `len` as the committed length; with `durable`, fsyncs it.
-    pub(crate) fn record(&self, len: u64, durable: bool) -> Result<()> {
-        let mut buf = [0u8; MARK_LEN];
-        buf[..8].copy_from_slice(&MARK_MAGIC);
-        buf[8..16].copy_from_slice(&len.to_le_bytes());
-        let check = fnv1a(&buf[..16]);
-        buf[16..24].copy_from_slice(&check.to_le_bytes());
-        write_at(&self.file, &buf).map_err(io_err(&self.path))?;
-        if durable {
-            self.file.sync_data().map_err(io_err(&self.path))?;
-        }
-        Ok(())
+    /// Records `checkpoint` durably (written and fsynced).
+    pub(crate) fn record(&self, checkpoint: Checkpoint) -> Result<()> {
+        let mut slot = [0u8; SLOT_LEN];
+        slot[..8].copy_from_slice(&MARK_MAGIC);
+        slot[8..16].copy_from_slice(&checkpoint.len.to_le_bytes());
+        slot[16..24].copy_from_slice(&checkpoint.generation.to_le_bytes());
+        let check = fnv1a(&slot[..24]);
+        slot[24..32].copy_from_slice(&check.to_le_bytes());
+        let at = (checkpoint.generation % 2) * SLOT_LEN as u64;
+        write_at(&self.file, &slot, at).map_err(io_err(&self.path))?;
+        self.file.sync_data().map_err(io_err(&self.path))
     }
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(out)
 }
 
 /// Cuts the data file at `path` back to the committed length `len` when it
@@ -117,9 +146,9 @@ fn read_at(file: &File, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 #[cfg(unix)]
-fn write_at(file: &File, buf: &[u8]) -> std::io::Result<()> {
+fn write_at(file: &File, buf: &[u8], at: u64) -> std::io::Result<()> {
     use std::os::unix::fs::FileExt;
-    file.write_all_at(buf, 0)
+    file.write_all_at(buf, at)
 }
 
 #[cfg(not(unix))]
@@ -131,16 +160,9 @@ fn read_at(file: &File, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 #[cfg(not(unix))]
-fn write_at(file: &File, buf: &[u8]) -> std::io::Result<()> {
+fn write_at(file: &File, buf: &[u8], at: u64) -> std::io::Result<()> {
     use std::io::{Seek, SeekFrom, Write};
     let mut f = file;
-    f.seek(SeekFrom::Start(0))?;
+    f.seek(SeekFrom::Start(at))?;
     f.write_all(buf)
-}
-
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StorageError + '_ {
-    move |source| StorageError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
 }

@@ -38,3 +38,11 @@ pub enum StorageError {
 
 /// Result alias used by every pager operation.
 pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// Adapts an `io::Error` into [`StorageError::Io`] naming `path`.
+pub(crate) fn io_err(path: &std::path::Path) -> impl Fn(std::io::Error) -> StorageError + '_ {
+    move |source| StorageError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}

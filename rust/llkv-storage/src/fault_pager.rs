@@ -7,6 +7,11 @@
 //! cache may write back any of them, in any order). Opening a database on
 //! such an image and checking it came back to a committed state tests the
 //! commit protocol against power loss at every point.
+//!
+//! [`FaultPager::with_atomic_commits`] models a pager with a write-ahead log
+//! instead (as [`FilePager`](crate::FilePager) is): the writes between two
+//! marks survive all or nothing, in order, and a durable mark (or a sync)
+//! keeps everything before it.
 
 use parking_lot::Mutex;
 
@@ -20,6 +25,10 @@ enum Op {
     Put(Vec<(PhysicalKey, Vec<u8>)>),
     Delete(Vec<PhysicalKey>),
     Sync,
+    /// [`Pager::mark_committed`] in atomic mode.
+    Mark {
+        durable: bool,
+    },
 }
 
 /// Which unsynced operations survive a crash.
@@ -43,12 +52,23 @@ pub enum Survivors {
 pub struct FaultPager {
     live: MemPager,
     log: Mutex<Vec<Op>>,
+    atomic: bool,
 }
 
 impl FaultPager {
     /// An empty pager.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty pager whose commits are atomic, like a pager with a
+    /// write-ahead log: a crash image keeps the writes up to some mark
+    /// (at least up to the last durable one), never part of a commit.
+    pub fn with_atomic_commits() -> Self {
+        FaultPager {
+            atomic: true,
+            ..Self::default()
+        }
     }
 
     /// Number of operations (puts, deletes, syncs) so far: the crash points.
@@ -61,6 +81,9 @@ impl FaultPager {
     pub fn crash_image(&self, ops: usize, survivors: Survivors) -> Result<MemPager> {
         let log = self.log.lock();
         let issued = &log[..ops.min(log.len())];
+        if self.atomic {
+            return replay(&issued[..atomic_survivors(issued, survivors)]);
+        }
         let last_sync = issued.iter().rposition(|o| matches!(o, Op::Sync));
         let (synced, unsynced) = match last_sync {
             Some(i) => issued.split_at(i + 1),
@@ -74,16 +97,45 @@ impl FaultPager {
                 .iter()
                 .collect(),
         };
-        let image = MemPager::new();
-        for op in synced.iter().chain(kept) {
-            match op {
-                Op::Put(entries) => image.put(entries.clone())?,
-                Op::Delete(keys) => image.delete(keys)?,
-                Op::Sync => {}
-            }
-        }
-        Ok(image)
+        let ops: Vec<Op> = synced.iter().chain(kept).cloned().collect();
+        replay(&ops)
     }
+}
+
+/// How many of the `issued` operations of an atomic-commit pager a crash
+/// keeps: everything up to the last durable mark, plus the later completed
+/// commits `survivors` picks (`All` keeps them all, `AllButLast` all but the
+/// last, `None` and `LastOnly` none: a log is written in order, so the last
+/// commit alone cannot survive).
+fn atomic_survivors(issued: &[Op], survivors: Survivors) -> usize {
+    let durable = issued
+        .iter()
+        .rposition(|o| matches!(o, Op::Sync | Op::Mark { durable: true }))
+        .map_or(0, |i| i + 1);
+    let marks: Vec<usize> = issued[durable..]
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| matches!(o, Op::Mark { .. }))
+        .map(|(i, _)| durable + i + 1)
+        .collect();
+    match survivors {
+        Survivors::None | Survivors::LastOnly => durable,
+        Survivors::All => marks.last().copied().unwrap_or(durable),
+        Survivors::AllButLast => marks.len().checked_sub(2).map_or(durable, |i| marks[i]),
+    }
+}
+
+/// A memory pager holding the result of `ops`.
+fn replay(ops: &[Op]) -> Result<MemPager> {
+    let image = MemPager::new();
+    for op in ops {
+        match op {
+            Op::Put(entries) => image.put(entries.clone())?,
+            Op::Delete(keys) => image.delete(keys)?,
+            Op::Sync | Op::Mark { .. } => {}
+        }
+    }
+    Ok(image)
 }
 
 impl Pager for FaultPager {
@@ -108,6 +160,17 @@ impl Pager for FaultPager {
     fn sync(&self) -> Result<()> {
         self.log.lock().push(Op::Sync);
         Ok(())
+    }
+
+    fn mark_committed(&self, durable: bool) -> Result<()> {
+        if self.atomic {
+            self.log.lock().push(Op::Mark { durable });
+        }
+        Ok(())
+    }
+
+    fn commits_atomically(&self) -> bool {
+        self.atomic
     }
 
     fn is_persistent(&self) -> bool {
@@ -146,5 +209,28 @@ mod tests {
         );
         let early = p.crash_image(1, Survivors::All).unwrap();
         assert_eq!(value(&early, 20), Some(b"a".to_vec()));
+    }
+
+    #[test]
+    fn atomic_images_keep_whole_commits_in_order() {
+        let p = FaultPager::with_atomic_commits();
+        p.put(vec![(20, b"a".to_vec())]).unwrap();
+        p.mark_committed(true).unwrap();
+        p.put(vec![(21, b"b".to_vec())]).unwrap();
+        p.mark_committed(false).unwrap();
+        p.put(vec![(22, b"c".to_vec())]).unwrap();
+        p.mark_committed(false).unwrap();
+        p.put(vec![(23, b"d".to_vec())]).unwrap();
+        let ops = p.operations();
+        let keys = |image: &MemPager| -> Vec<PhysicalKey> {
+            (20..24).filter(|k| value(image, *k).is_some()).collect()
+        };
+        let image = |s| p.crash_image(ops, s).unwrap();
+        assert_eq!(keys(&image(Survivors::None)), vec![20]);
+        assert_eq!(keys(&image(Survivors::LastOnly)), vec![20]);
+        assert_eq!(keys(&image(Survivors::AllButLast)), vec![20, 21]);
+        assert_eq!(keys(&image(Survivors::All)), vec![20, 21, 22]);
+        // Mid-commit: the open commit is never partly there.
+        assert_eq!(keys(&p.crash_image(3, Survivors::All).unwrap()), vec![20]);
     }
 }

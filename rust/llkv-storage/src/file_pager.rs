@@ -9,6 +9,11 @@
 //! one alignment unit long — preserves simd-r-drive's 64-byte payload
 //! alignment, so the [`Blob`] handed out is an aligned, zero-copy view into
 //! the mmap.
+//!
+//! Commits go through a write-ahead log (`wal.rs`): each write is appended
+//! to the data file (where readers find it) and logged; a commit fsyncs
+//! only the log. A checkpoint, every [`CHECKPOINT_BYTES`] of log, fsyncs the
+//! data file and records its length in the commit mark (`commit_mark.rs`).
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -17,11 +22,12 @@ use parking_lot::Mutex;
 use simd_r_drive::traits::{DataStoreReader, DataStoreWriter};
 use simd_r_drive::DataStore;
 
-use crate::commit_mark::{cut_to_mark, CommitMark};
-use crate::error::{Result, StorageError};
+use crate::commit_mark::{cut_to_mark, Checkpoint, CommitMark};
+use crate::error::{io_err, Result, StorageError};
 use crate::pager::{
     reserve_keys, watermark_after_put, Blob, Pager, PhysicalKey, FIRST_ALLOCATABLE_KEY,
 };
+use crate::wal::{Record, Wal};
 
 /// Size of the header in front of every stored value. simd-r-drive starts
 /// each payload at a 64-byte aligned file offset; a 64-byte header keeps the
@@ -39,14 +45,19 @@ const KIND_NEXT_KEY: u8 = 2;
 /// simd-r-drive key of the watermark record. It is not 8 bytes long, so it
 /// can never equal the encoding of a user [`PhysicalKey`].
 const NEXT_KEY_RECORD: &[u8] = b"llkv.storage.next_key";
+/// A commit that leaves the log longer than this checkpoints.
+pub const CHECKPOINT_BYTES: u64 = 16 << 20;
 
 /// A [`Pager`] persisted in one simd-r-drive file.
 ///
 /// Reads return views into the file mapping (no copies). Writes are appended
-/// and become durable only after [`Pager::sync`]. The file is locked
-/// exclusively (via the sidecar `<path>-lock`) while the pager is open.
-/// The sidecar `<path>-commit` records where the last commit ended (see
-/// `commit_mark.rs`); bytes after it are cut off on open.
+/// to the data file and logged in the sidecar `<path>-wal`; they are
+/// committed by [`Pager::mark_committed`] (durably with `true`, or by
+/// [`Pager::sync`]), atomically: after a crash, reopening keeps exactly the
+/// committed writes. A clean close (drop) checkpoints, which keeps every
+/// write. The file is locked exclusively (via the sidecar `<path>-lock`)
+/// while the pager is open. The sidecar `<path>-commit` records the last
+/// checkpoint (see `commit_mark.rs`).
 pub struct FilePager {
     // Field order matters: the store must be closed before the lock file is
     // released, so `_lock` is declared (and therefore dropped) last.
@@ -54,19 +65,24 @@ pub struct FilePager {
     /// A second handle on the data file, used only for fsync: simd-r-drive
     /// does not expose its own handle and never fsyncs on its own.
     sync_handle: File,
-    /// Where the last commit ended.
+    /// The last checkpoint.
     mark: CommitMark,
     path: PathBuf,
-    /// Allocation watermark; the mutex also serializes writes so the
-    /// persisted watermark never goes backwards.
-    next_key: Mutex<Watermark>,
+    /// Allocation watermark and log; the mutex also serializes writes so
+    /// the persisted watermark never goes backwards and the log records
+    /// writes in the order the data file received them.
+    writer: Mutex<Writer>,
     _lock: File,
 }
 
-/// The in-memory and last-written allocation watermark.
-struct Watermark {
+/// The write side of the pager: the in-memory and last-written allocation
+/// watermark, and the log.
+struct Writer {
     next: PhysicalKey,
     persisted: PhysicalKey,
+    wal: Wal,
+    /// Set by [`FilePager::close_as_crashed`]: drop without checkpointing.
+    crashed: bool,
 }
 
 impl FilePager {
@@ -78,9 +94,9 @@ impl FilePager {
         let path = path.to_path_buf();
         let lock = acquire_lock(&path)?;
         let existed = path.try_exists().map_err(io_err(&path))?;
-        let (mark, committed) = CommitMark::open(&path, !existed)?;
-        if let Some(len) = committed {
-            cut_to_mark(&path, len)?;
+        let (mark, checkpoint) = CommitMark::open(&path, !existed)?;
+        if let Some(c) = checkpoint {
+            cut_to_mark(&path, c.len)?;
         }
         let store = DataStore::open(&path).map_err(io_err(&path))?;
         let sync_handle = OpenOptions::new()
@@ -88,22 +104,58 @@ impl FilePager {
             .write(true)
             .open(&path)
             .map_err(io_err(&path))?;
+        let wal = Wal::open(&path, checkpoint.map_or(0, |c| c.generation))?;
         if !existed {
             sync_handle.sync_all().map_err(io_err(&path))?;
-            sync_parent_dir(&path)?;
         }
+        // The directory entries of the data file and its sidecars must be
+        // durable before a commit relies on them.
+        sync_parent_dir(&path)?;
+        let replay = wal.replay(|records| replay_into(&store, &path, records))?;
         let next = read_watermark(&store, &path)?;
-        Ok(FilePager {
+        let pager = FilePager {
             store,
             sync_handle,
             mark,
-            next_key: Mutex::new(Watermark {
+            writer: Mutex::new(Writer {
                 next,
                 persisted: next,
+                wal,
+                crashed: false,
             }),
             path,
             _lock: lock,
-        })
+        };
+        // Start a new generation unless the log is empty and a checkpoint
+        // exists: replayed transactions become part of the checkpointed
+        // file, and an uncommitted tail is never mistaken for a
+        // continuation of the frames written next.
+        if checkpoint.is_none() || replay.frames > 0 {
+            pager.checkpoint(&mut pager.writer.lock())?;
+        }
+        Ok(pager)
+    }
+
+    /// Closes the pager the way a crash would: without the checkpoint of a
+    /// clean close, so writes after the last commit are dropped on reopen.
+    /// For crash tests.
+    #[doc(hidden)]
+    pub fn close_as_crashed(self) {
+        self.writer.lock().crashed = true;
+    }
+
+    /// Makes the data file durable, records its length as the new
+    /// checkpoint and restarts the log with the next generation.
+    fn checkpoint(&self, writer: &mut Writer) -> Result<()> {
+        self.sync_handle.sync_data().map_err(io_err(&self.path))?;
+        let len = self
+            .sync_handle
+            .metadata()
+            .map_err(io_err(&self.path))?
+            .len();
+        let generation = writer.wal.generation() + 1;
+        self.mark.record(Checkpoint { len, generation })?;
+        writer.wal.restart(generation)
     }
 
     /// The data file this pager writes to.
@@ -127,7 +179,7 @@ impl FilePager {
 
     /// Appends `entries` plus, if it moved, the watermark record, as one
     /// simd-r-drive batch. The caller holds the watermark lock.
-    fn write_batch(&self, mark: &mut Watermark, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+    fn write_batch(&self, mark: &mut Writer, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
         let mark_record = (mark.next != mark.persisted).then(|| {
             let mut value = header(KIND_NEXT_KEY, 0, 8);
             value.extend_from_slice(&mark.next.to_le_bytes());
@@ -143,6 +195,7 @@ impl FilePager {
         if batch.is_empty() {
             return Ok(());
         }
+        mark.wal.log_put(&batch)?;
         // simd-r-drive flushes its BufWriter before returning, so the bytes
         // are in the OS page cache and visible to `sync_handle`.
         self.store.batch_write(&batch).map_err(io_err(&self.path))?;
@@ -183,15 +236,16 @@ impl Pager for FilePager {
                 (key.to_le_bytes().to_vec(), stored)
             })
             .collect();
-        let mut mark = self.next_key.lock();
-        mark.next = watermark_after_put(mark.next, entries.iter().map(|(k, _)| *k));
-        self.write_batch(&mut mark, &encoded)
+        let mut writer = self.writer.lock();
+        writer.next = watermark_after_put(writer.next, entries.iter().map(|(k, _)| *k));
+        self.write_batch(&mut writer, &encoded)
     }
 
     fn delete(&self, keys: &[PhysicalKey]) -> Result<()> {
         let encoded: Vec<[u8; 8]> = keys.iter().map(|k| k.to_le_bytes()).collect();
         let refs: Vec<&[u8]> = encoded.iter().map(|k| k.as_slice()).collect();
-        let _mark = self.next_key.lock();
+        let mut writer = self.writer.lock();
+        writer.wal.log_delete(&refs)?;
         self.store
             .batch_delete(&refs)
             .map(|_| ())
@@ -199,24 +253,28 @@ impl Pager for FilePager {
     }
 
     fn alloc(&self, count: usize) -> Result<Vec<PhysicalKey>> {
-        reserve_keys(&mut self.next_key.lock().next, count)
+        reserve_keys(&mut self.writer.lock().next, count)
     }
 
     fn sync(&self) -> Result<()> {
-        let mut mark = self.next_key.lock();
-        self.write_batch(&mut mark, &[])?;
-        self.sync_handle.sync_data().map_err(io_err(&self.path))
+        let mut writer = self.writer.lock();
+        self.write_batch(&mut writer, &[])?;
+        writer.wal.commit(true)
     }
 
     fn mark_committed(&self, durable: bool) -> Result<()> {
-        // Holding the write lock, the file ends at an entry boundary.
-        let _mark = self.next_key.lock();
-        let len = self
-            .sync_handle
-            .metadata()
-            .map_err(io_err(&self.path))?
-            .len();
-        self.mark.record(len, durable)
+        let mut writer = self.writer.lock();
+        // Keys handed out so far stay reserved once this commit is.
+        self.write_batch(&mut writer, &[])?;
+        writer.wal.commit(durable)?;
+        if writer.wal.len() >= CHECKPOINT_BYTES {
+            self.checkpoint(&mut writer)?;
+        }
+        Ok(())
+    }
+
+    fn commits_atomically(&self) -> bool {
+        true
     }
 
     fn is_persistent(&self) -> bool {
@@ -227,9 +285,11 @@ impl Pager for FilePager {
 impl Drop for FilePager {
     fn drop(&mut self) {
         // Best effort: keys handed out since the last write stay reserved
-        // after a clean close too. Not fsynced; `sync` is the durability point.
-        let mut mark = self.next_key.lock();
-        let _ = self.write_batch(&mut mark, &[]);
+        // after a clean close too, and the checkpoint leaves an empty log.
+        let mut writer = self.writer.lock();
+        if !writer.crashed && self.write_batch(&mut writer, &[]).is_ok() {
+            let _ = self.checkpoint(&mut writer);
+        }
     }
 }
 
@@ -280,6 +340,30 @@ fn read8(raw: &[u8], at: usize) -> [u8; 8] {
     let mut out = [0u8; 8];
     out.copy_from_slice(&raw[at..at + 8]);
     out
+}
+
+/// Writes one recovered transaction's records to the data file again.
+fn replay_into(store: &DataStore, path: &Path, records: Vec<Record>) -> Result<()> {
+    for record in records {
+        match record {
+            Record::Put(entries) => {
+                let batch: Vec<(&[u8], &[u8])> = entries
+                    .iter()
+                    .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                    .collect();
+                if !batch.is_empty() {
+                    store.batch_write(&batch).map_err(io_err(path))?;
+                }
+            }
+            Record::Delete(keys) => {
+                let refs: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
+                if !refs.is_empty() {
+                    store.batch_delete(&refs).map_err(io_err(path))?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Loads the persisted allocation watermark (or the default for a new file).
@@ -337,12 +421,4 @@ fn sync_parent_dir(path: &Path) -> Result<()> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
-}
-
-/// Adapts an `io::Error` into [`StorageError::Io`] naming `path`.
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StorageError + '_ {
-    move |source| StorageError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
 }

@@ -8,7 +8,8 @@
 //! - [`mem_pager`]: [`MemPager`], a volatile in-memory pager for tests and
 //!   `:memory:` databases.
 //! - [`file_pager`]: [`FilePager`], a persistent pager on a simd-r-drive file
-//!   whose reads are zero-copy views into the mmap.
+//!   whose reads are zero-copy views into the mmap, committed through a
+//!   write-ahead log (`wal.rs`).
 //! - [`error`]: [`StorageError`] and the crate [`Result`] alias.
 
 mod commit_mark;
@@ -17,6 +18,7 @@ pub mod fault_pager;
 pub mod file_pager;
 pub mod mem_pager;
 pub mod pager;
+mod wal;
 
 pub use error::{Result, StorageError};
 pub use fault_pager::{FaultPager, Survivors};

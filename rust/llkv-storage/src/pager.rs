@@ -59,6 +59,15 @@ pub trait Pager: Send + Sync {
         Ok(())
     }
 
+    /// True when everything written between two [`Pager::mark_committed`]
+    /// calls survives a crash all or nothing (a write-ahead log makes it
+    /// so): callers then need no write barriers of their own, and the mark
+    /// is the commit point. Without it, a crash may keep any subset of
+    /// unsynced writes.
+    fn commits_atomically(&self) -> bool {
+        false
+    }
+
     /// True for pagers that persist across process restarts.
     fn is_persistent(&self) -> bool;
 }

@@ -112,15 +112,19 @@ impl Drop for TableStore {
 /// (SQLite's `PRAGMA synchronous`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Synchronous {
-    /// A commit returns once durable: new chunks are synced, then the
-    /// catalog root is written and synced. Survives power loss.
+    /// A commit returns once durable: on the file pager its log is fsynced
+    /// (one fsync per commit); on a pager without a log, new chunks are
+    /// synced, then the catalog root is written and synced. Survives power
+    /// loss.
     Full,
-    /// The chunk sync before the root stays (commits remain atomic and the
-    /// file consistent), the sync after it goes: after a power loss the
-    /// most recent commits may be missing. A process crash loses nothing.
+    /// Commits are not synced: the file pager syncs at its checkpoints
+    /// (every few MB of log). After a power loss the most recent commits
+    /// may be missing, but the database is always at some committed state.
+    /// A process crash loses nothing.
     Normal,
-    /// No syncs: the operating system writes back when it likes. A process
-    /// crash loses nothing; a power loss may corrupt the file.
+    /// As NORMAL on the file pager (its checkpoints still sync). On a pager
+    /// without a log, no syncs at all: a power loss may corrupt the file.
+    /// A process crash loses nothing.
     Off,
 }
 
@@ -313,36 +317,7 @@ impl TableStore {
                 .map(|s| s.iter().map(|s| s.meta.clone()).collect())
                 .unwrap_or_default();
         }
-        // Write barrier: the new chunks must be durable before the root
-        // that references them is written, or a power loss could keep the
-        // root and lose a chunk (a cache writes back in any order). The
-        // second sync makes the commit itself durable.
-        let synchronous = self.synchronous();
-        let persistent = self.store.is_persistent();
-        if persistent && synchronous != Synchronous::Off {
-            self.store.sync()?;
-        }
-        // That sync also made the previous root durable.
-        let deferred = std::mem::take(&mut *self.deferred_frees.lock());
-        self.store.put_root(CATALOG_ROOT_KEY, catalog.to_bytes())?;
-        if persistent && synchronous == Synchronous::Full {
-            self.store.sync()?;
-        }
-        self.store.free_chunks(&deferred)?;
-        if persistent && synchronous == Synchronous::Normal {
-            self.deferred_frees.lock().extend(freed);
-        } else {
-            self.store.free_chunks(&freed)?;
-        }
-        // The commit ends here: on reopen after a crash, whatever follows
-        // (possibly a torn write) is cut off. Under FULL the mark is synced
-        // (a third fsync; the barrier before the root could go now that
-        // the mark decides what is committed, but the crash model of the
-        // fault pager tests still relies on it).
-        if persistent {
-            self.store
-                .mark_committed(synchronous == Synchronous::Full)?;
-        }
+        self.persist_root(&catalog, freed)?;
         let tables: HashMap<TableId, Segments> =
             tables.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
         *self.view.write() = ReadView {
@@ -351,6 +326,53 @@ impl TableStore {
             tables: Arc::new(tables),
         };
         Ok(csn)
+    }
+}
+
+impl TableStore {
+    /// Writes the new catalog root, frees what the commit stopped
+    /// referencing, and makes the commit durable as `synchronous` asks.
+    fn persist_root(&self, catalog: &Catalog, freed: Vec<u64>) -> Result<()> {
+        let synchronous = self.synchronous();
+        if !self.store.is_persistent() {
+            self.store.put_root(CATALOG_ROOT_KEY, catalog.to_bytes())?;
+            return Ok(self.store.free_chunks(&freed)?);
+        }
+        if self.store.commits_atomically() {
+            // The pager logs the commit's writes and makes them durable all
+            // at once at the mark (one fsync under FULL, none under NORMAL,
+            // where a checkpoint syncs later): no barriers needed, and the
+            // old chunks can go in the same commit.
+            self.store.put_root(CATALOG_ROOT_KEY, catalog.to_bytes())?;
+            self.store.free_chunks(&freed)?;
+            return Ok(self
+                .store
+                .mark_committed(synchronous == Synchronous::Full)?);
+        }
+        // Write barrier: the new chunks must be durable before the root
+        // that references them is written, or a power loss could keep the
+        // root and lose a chunk (a cache writes back in any order). The
+        // second sync makes the commit itself durable.
+        if synchronous != Synchronous::Off {
+            self.store.sync()?;
+        }
+        // That sync also made the previous root durable.
+        let deferred = std::mem::take(&mut *self.deferred_frees.lock());
+        self.store.put_root(CATALOG_ROOT_KEY, catalog.to_bytes())?;
+        if synchronous == Synchronous::Full {
+            self.store.sync()?;
+        }
+        self.store.free_chunks(&deferred)?;
+        if synchronous == Synchronous::Normal {
+            self.deferred_frees.lock().extend(freed);
+        } else {
+            self.store.free_chunks(&freed)?;
+        }
+        // The commit ends here: on reopen after a crash, whatever follows
+        // (possibly a torn write) is cut off.
+        Ok(self
+            .store
+            .mark_committed(synchronous == Synchronous::Full)?)
     }
 }
 
