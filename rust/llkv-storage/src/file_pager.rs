@@ -47,6 +47,10 @@ const KIND_NEXT_KEY: u8 = 2;
 const NEXT_KEY_RECORD: &[u8] = b"llkv.storage.next_key";
 /// A commit that leaves the log longer than this checkpoints.
 pub const CHECKPOINT_BYTES: u64 = 16 << 20;
+/// A transaction that writes more than this stops logging its writes and
+/// commits by a checkpoint instead (two fsyncs, but its bytes are written
+/// once, not twice): bulk loads pay for one copy of their data.
+pub const UNLOGGED_TXN_BYTES: u64 = 4 << 20;
 
 /// A [`Pager`] persisted in one simd-r-drive file.
 ///
@@ -81,8 +85,35 @@ struct Writer {
     next: PhysicalKey,
     persisted: PhysicalKey,
     wal: Wal,
+    /// Bytes the current transaction wrote so far.
+    txn_bytes: u64,
+    /// Set once the current transaction passed [`UNLOGGED_TXN_BYTES`]: its
+    /// further writes skip the log, and its commit is a checkpoint.
+    unlogged: bool,
     /// Set by [`FilePager::close_as_crashed`]: drop without checkpointing.
     crashed: bool,
+}
+
+impl Writer {
+    /// Logs a batch about to be written, unless the transaction has grown
+    /// past [`UNLOGGED_TXN_BYTES`].
+    fn log_put(&mut self, batch: &[(&[u8], &[u8])]) -> Result<()> {
+        let bytes: usize = batch.iter().map(|(k, v)| k.len() + v.len()).sum();
+        self.txn_bytes += bytes as u64;
+        self.unlogged |= self.txn_bytes > UNLOGGED_TXN_BYTES;
+        if self.unlogged {
+            return Ok(());
+        }
+        self.wal.log_put(batch)
+    }
+
+    /// Logs deleted keys, unless the transaction stopped logging.
+    fn log_delete(&mut self, keys: &[&[u8]]) -> Result<()> {
+        if self.unlogged {
+            return Ok(());
+        }
+        self.wal.log_delete(keys)
+    }
 }
 
 impl FilePager {
@@ -121,6 +152,8 @@ impl FilePager {
                 next,
                 persisted: next,
                 wal,
+                txn_bytes: 0,
+                unlogged: false,
                 crashed: false,
             }),
             path,
@@ -155,7 +188,26 @@ impl FilePager {
             .len();
         let generation = writer.wal.generation() + 1;
         self.mark.record(Checkpoint { len, generation })?;
+        writer.txn_bytes = 0;
+        writer.unlogged = false;
         writer.wal.restart(generation)
+    }
+
+    /// Commits everything written so far: by a commit frame in the log
+    /// (fsynced with `durable`), or by a checkpoint when the transaction
+    /// stopped logging or the log has grown long.
+    fn commit(&self, writer: &mut Writer, durable: bool) -> Result<()> {
+        // Keys handed out so far stay reserved once this commit is.
+        self.write_batch(writer, &[])?;
+        if writer.unlogged {
+            return self.checkpoint(writer);
+        }
+        writer.wal.commit(durable)?;
+        writer.txn_bytes = 0;
+        if writer.wal.len() >= CHECKPOINT_BYTES {
+            self.checkpoint(writer)?;
+        }
+        Ok(())
     }
 
     /// The data file this pager writes to.
@@ -195,7 +247,7 @@ impl FilePager {
         if batch.is_empty() {
             return Ok(());
         }
-        mark.wal.log_put(&batch)?;
+        mark.log_put(&batch)?;
         // simd-r-drive flushes its BufWriter before returning, so the bytes
         // are in the OS page cache and visible to `sync_handle`.
         self.store.batch_write(&batch).map_err(io_err(&self.path))?;
@@ -245,7 +297,7 @@ impl Pager for FilePager {
         let encoded: Vec<[u8; 8]> = keys.iter().map(|k| k.to_le_bytes()).collect();
         let refs: Vec<&[u8]> = encoded.iter().map(|k| k.as_slice()).collect();
         let mut writer = self.writer.lock();
-        writer.wal.log_delete(&refs)?;
+        writer.log_delete(&refs)?;
         self.store
             .batch_delete(&refs)
             .map(|_| ())
@@ -257,20 +309,11 @@ impl Pager for FilePager {
     }
 
     fn sync(&self) -> Result<()> {
-        let mut writer = self.writer.lock();
-        self.write_batch(&mut writer, &[])?;
-        writer.wal.commit(true)
+        self.commit(&mut self.writer.lock(), true)
     }
 
     fn mark_committed(&self, durable: bool) -> Result<()> {
-        let mut writer = self.writer.lock();
-        // Keys handed out so far stay reserved once this commit is.
-        self.write_batch(&mut writer, &[])?;
-        writer.wal.commit(durable)?;
-        if writer.wal.len() >= CHECKPOINT_BYTES {
-            self.checkpoint(&mut writer)?;
-        }
-        Ok(())
+        self.commit(&mut self.writer.lock(), durable)
     }
 
     fn commits_atomically(&self) -> bool {

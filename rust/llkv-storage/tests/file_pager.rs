@@ -356,3 +356,35 @@ fn a_mark_left_by_an_earlier_file_does_not_cut_a_new_one() {
     let pager = FilePager::open(&path).unwrap();
     assert_eq!(get_one(&pager, key), Some(vec![2; 5000]));
 }
+
+#[test]
+fn a_transaction_too_big_to_log_commits_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let big = |fill: u8| -> Vec<(PhysicalKey, Vec<u8>)> {
+        (0..6).map(|i| (100 + i, vec![fill; 1 << 20])).collect()
+    };
+    {
+        let pager = FilePager::open(&path).unwrap();
+        pager.put(vec![(20, b"small".to_vec())]).unwrap();
+        pager.mark_committed(true).unwrap();
+        pager.put(big(1)).unwrap();
+        pager.mark_committed(true).unwrap();
+        // Crash in the middle of the next big one.
+        pager.put(big(2)).unwrap();
+        pager.put(vec![(20, b"changed".to_vec())]).unwrap();
+        pager.close_as_crashed();
+    }
+    let pager = FilePager::open(&path).unwrap();
+    assert_eq!(get_one(&pager, 20).as_deref(), Some(&b"small"[..]));
+    for key in 100..106 {
+        assert_eq!(get_one(&pager, key), Some(vec![1; 1 << 20]), "key {key}");
+    }
+    // A small commit after the crash is logged again.
+    pager.put(vec![(21, b"later".to_vec())]).unwrap();
+    pager.mark_committed(true).unwrap();
+    pager.close_as_crashed();
+    let pager = FilePager::open(&path).unwrap();
+    assert_eq!(get_one(&pager, 21).as_deref(), Some(&b"later"[..]));
+    assert_eq!(get_one(&pager, 105), Some(vec![1; 1 << 20]));
+}

@@ -2,6 +2,7 @@
 //! with hidden MVCC columns, and the atomic commit of a transaction's changes.
 
 pub mod catalog;
+pub mod csn_column;
 pub mod error;
 pub mod segment;
 pub mod segment_index;

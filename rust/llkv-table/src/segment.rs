@@ -14,6 +14,7 @@ use arrow_array::types::UInt64Type;
 use arrow_array::{ArrayRef, BooleanArray, UInt64Array};
 
 use crate::catalog::{FieldId, SegmentMeta};
+use crate::csn_column::CsnColumn;
 
 /// A run of stored rows.
 #[derive(Debug, Clone)]
@@ -27,7 +28,7 @@ pub struct Segment {
     /// CSN that created each row.
     pub created: Arc<UInt64Array>,
     /// CSN that deleted each row, 0 while live.
-    pub deleted: Arc<Vec<u64>>,
+    pub deleted: CsnColumn,
     /// Largest CSN in `created`.
     pub max_created: u64,
     /// Smallest non-zero CSN in `deleted` (0: no row deleted), so scans of
@@ -74,7 +75,7 @@ impl Segment {
             columns,
             row_ids,
             created,
-            deleted: Arc::new(deleted),
+            deleted: CsnColumn::from_vec(deleted),
             max_created,
             min_deleted,
             sorted: Arc::default(),
@@ -116,7 +117,7 @@ impl Segment {
         } else {
             let created = self.created.values();
             for (c, d) in created.iter().zip(self.deleted.iter()) {
-                mask.append(*c <= csn && (*d == 0 || *d > csn));
+                mask.append(*c <= csn && (d == 0 || d > csn));
             }
         }
         for i in own {
@@ -139,7 +140,7 @@ impl Segment {
             .iter()
             .map(|o| {
                 let i = *o as usize;
-                let d = self.deleted[i];
+                let d = self.deleted.get(i);
                 Some(
                     created[i] <= csn
                         && (d == 0 || d > csn)
@@ -151,7 +152,7 @@ impl Segment {
 
     /// Marks the row at `offset` deleted at `csn`.
     pub fn mark_deleted(&mut self, offset: usize, csn: u64) {
-        Arc::make_mut(&mut self.deleted)[offset] = csn;
+        self.deleted.set(offset, csn);
         if self.min_deleted == 0 || csn < self.min_deleted {
             self.min_deleted = csn;
         }
@@ -160,9 +161,12 @@ impl Segment {
     /// Number of rows deleted at or before `horizon` (no snapshot at or
     /// after `horizon` sees them).
     pub fn dead_rows(&self, horizon: u64) -> usize {
+        if self.deleted.non_zero() == 0 {
+            return 0;
+        }
         self.deleted
             .iter()
-            .filter(|d| **d != 0 && **d <= horizon)
+            .filter(|d| *d != 0 && *d <= horizon)
             .count()
     }
 
@@ -173,7 +177,7 @@ impl Segment {
         let keep: BooleanArray = self
             .deleted
             .iter()
-            .map(|d| Some(*d == 0 || *d > horizon))
+            .map(|d| Some(d == 0 || d > horizon))
             .collect();
         if keep.true_count() == 0 {
             return None;
@@ -187,7 +191,6 @@ impl Segment {
         let deleted: Vec<u64> = self
             .deleted
             .iter()
-            .copied()
             .filter(|d| *d == 0 || *d > horizon)
             .collect();
         Some(Segment::new(
@@ -208,18 +211,30 @@ impl Segment {
         self.deleted_pairs_where(|d| d != 0)
     }
 
-    /// The pairs of the rows deleted by the commit `csn` only (a delta).
-    pub fn deleted_pairs_at(&self, csn: u64) -> Option<ArrayRef> {
-        self.deleted_pairs_where(|d| d == csn)
+    /// The pairs of the rows at `offsets`, deleted by the commit `csn` (a
+    /// delta): costs the rows the commit deleted, not the segment's length.
+    pub fn deleted_pairs_at(&self, offsets: &[usize], csn: u64) -> Option<ArrayRef> {
+        let mut offsets = offsets.to_vec();
+        offsets.sort_unstable();
+        offsets.dedup();
+        let pairs: Vec<u64> = offsets
+            .into_iter()
+            .filter(|o| self.deleted.get(*o) == csn)
+            .flat_map(|o| [o as u64, csn])
+            .collect();
+        (!pairs.is_empty()).then(|| Arc::new(UInt64Array::from(pairs)) as ArrayRef)
     }
 
     fn deleted_pairs_where(&self, keep: impl Fn(u64) -> bool) -> Option<ArrayRef> {
+        if self.deleted.non_zero() == 0 {
+            return None;
+        }
         let pairs: Vec<u64> = self
             .deleted
             .iter()
             .enumerate()
-            .filter(|(_, d)| keep(**d))
-            .flat_map(|(i, d)| [i as u64, *d])
+            .filter(|(_, d)| keep(*d))
+            .flat_map(|(i, d)| [i as u64, d])
             .collect();
         if pairs.is_empty() {
             None

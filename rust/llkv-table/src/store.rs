@@ -201,7 +201,7 @@ impl TableStore {
         let segs = view.tables.get(&table)?;
         let seg = find_segment(segs, row_id)?;
         let off = seg.offset_of(row_id)?;
-        Some(seg.deleted[off])
+        Some(seg.deleted.get(off))
     }
 
     /// Applies a transaction's changes atomically; returns its CSN.
@@ -239,7 +239,7 @@ impl TableStore {
                 }
             }
         }
-        let mut dirty: HashMap<TableId, HashSet<usize>> = HashMap::new();
+        let mut dirty: HashMap<TableId, Dirty> = HashMap::new();
         for (table, row_ids) in &change.deletes {
             let Some(segs) = tables.get_mut(table) else {
                 continue;
@@ -252,11 +252,16 @@ impl TableStore {
                 let Some(off) = seg.offset_of(*row_id) else {
                     continue;
                 };
-                if seg.deleted[off] != 0 {
+                if seg.deleted.get(off) != 0 {
                     return Err(CommitError::WriteConflict);
                 }
                 seg.mark_deleted(off, csn);
-                dirty.entry(*table).or_default().insert(si);
+                dirty
+                    .entry(*table)
+                    .or_default()
+                    .entry(si)
+                    .or_default()
+                    .push(off);
             }
         }
         let horizon = change.horizon.unwrap_or(current.csn).min(current.csn);
@@ -278,7 +283,7 @@ impl TableStore {
             merge_tail(segs, &mut freed);
             let idx = segs.len() - 1;
             if let Some(d) = dirty.get_mut(&table) {
-                d.retain(|i| *i < idx);
+                d.retain(|i, _| *i < idx);
             }
         }
         // Persist: segments never written (new, merged or compacted) in
@@ -290,15 +295,15 @@ impl TableStore {
                 }
             }
         }
-        for (table, idxs) in &dirty {
+        for (table, segments) in &dirty {
             let segs = tables
                 .get_mut(table)
                 .ok_or(TableError::UnknownTable(*table))?;
-            for i in idxs {
+            for (i, offsets) in segments {
                 let seg = Arc::make_mut(&mut segs[*i]);
                 if seg.meta.deleted_deltas.len() < MAX_DELETE_DELTAS {
                     // Only this commit's deletions, appended as a delta.
-                    if let Some(delta) = seg.deleted_pairs_at(csn) {
+                    if let Some(delta) = seg.deleted_pairs_at(offsets, csn) {
                         let key = self.store.write_chunks(&[delta])?[0];
                         seg.meta.deleted_deltas.push(key);
                     }
@@ -376,6 +381,10 @@ impl TableStore {
     }
 }
 
+/// The segments of one table a commit deleted rows in: segment index →
+/// offsets of the rows it deleted there.
+type Dirty = HashMap<usize, Vec<usize>>;
+
 /// Drops dead rows (deleted at or before `horizon`) from storage: from
 /// every segment holding any with `all`, else from the segments this commit
 /// deleted rows in once at least half of their rows are dead (so a segment
@@ -384,24 +393,28 @@ impl TableStore {
 /// to write, and their old chunks are freed.
 fn compact(
     tables: &mut HashMap<TableId, Vec<Arc<Segment>>>,
-    dirty: &mut HashMap<TableId, HashSet<usize>>,
+    dirty: &mut HashMap<TableId, Dirty>,
     freed: &mut Vec<u64>,
     horizon: u64,
     all: bool,
 ) {
     for (table, segs) in tables.iter_mut() {
-        let touched = dirty.remove(table).unwrap_or_default();
+        let mut touched = dirty.remove(table).unwrap_or_default();
         let mut kept: Vec<Arc<Segment>> = Vec::with_capacity(segs.len());
-        let mut still_dirty = HashSet::new();
+        let mut still_dirty = Dirty::new();
         for (i, seg) in segs.drain(..).enumerate() {
-            let dead = if all || touched.contains(&i) {
+            // At most `non_zero` rows are dead: skip the count when even
+            // that many would not trigger a rewrite.
+            let worth_counting =
+                all || (touched.contains_key(&i) && seg.deleted.non_zero() * 2 >= seg.len());
+            let dead = if worth_counting {
                 seg.dead_rows(horizon)
             } else {
                 0
             };
             if dead == 0 || (!all && dead * 2 < seg.len()) {
-                if touched.contains(&i) {
-                    still_dirty.insert(kept.len());
+                if let Some(offsets) = touched.remove(&i) {
+                    still_dirty.insert(kept.len(), offsets);
                 }
                 kept.push(seg);
                 continue;
@@ -483,7 +496,7 @@ fn merge_two(a: &Segment, b: &Segment) -> Option<Segment> {
     }
     let row_ids = cat(a.row_ids.as_ref(), b.row_ids.as_ref())?;
     let created = cat(a.created.as_ref(), b.created.as_ref())?;
-    let mut deleted = a.deleted.as_ref().clone();
+    let mut deleted = a.deleted.to_vec();
     deleted.extend(b.deleted.iter());
     Some(Segment::new(columns, row_ids, created, deleted))
 }
