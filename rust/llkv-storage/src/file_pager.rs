@@ -46,11 +46,11 @@ const KIND_NEXT_KEY: u8 = 2;
 /// can never equal the encoding of a user [`PhysicalKey`].
 const NEXT_KEY_RECORD: &[u8] = b"llkv.storage.next_key";
 /// A commit that leaves the log longer than this checkpoints.
-pub const CHECKPOINT_BYTES: u64 = 16 << 20;
+pub const CHECKPOINT_BYTES: u64 = 4 << 20;
 /// A transaction that writes more than this stops logging its writes and
 /// commits by a checkpoint instead (two fsyncs, but its bytes are written
 /// once, not twice): bulk loads pay for one copy of their data.
-pub const UNLOGGED_TXN_BYTES: u64 = 4 << 20;
+pub const UNLOGGED_TXN_BYTES: u64 = 2 << 20;
 
 /// A [`Pager`] persisted in one simd-r-drive file.
 ///
