@@ -26,6 +26,7 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use crate::error::{io_err, Result};
+use crate::sidecar;
 
 const MARK_MAGIC: [u8; 8] = *b"LKVMARK2";
 const LEGACY_MAGIC: [u8; 8] = *b"LKVMARK1";
@@ -52,16 +53,7 @@ impl CommitMark {
     /// (just created) starts with an empty mark: one left over from an
     /// earlier file of that name must not cut the new one.
     pub(crate) fn open(data_path: &Path, fresh: bool) -> Result<(CommitMark, Option<Checkpoint>)> {
-        let mut path = data_path.as_os_str().to_owned();
-        path.push("-commit");
-        let path = PathBuf::from(path);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(fresh)
-            .open(&path)
-            .map_err(io_err(&path))?;
+        let (file, path) = sidecar::open(data_path, "-commit", fresh)?;
         let mark = CommitMark { file, path };
         let checkpoint = if fresh { None } else { mark.read()? };
         Ok((mark, checkpoint))
@@ -69,7 +61,7 @@ impl CommitMark {
 
     fn read(&self) -> Result<Option<Checkpoint>> {
         let mut buf = [0u8; 2 * SLOT_LEN];
-        let n = read_at(&self.file, &mut buf).map_err(io_err(&self.path))?;
+        let n = sidecar::read_at_start(&self.file, &mut buf).map_err(io_err(&self.path))?;
         let slot = |at: usize| -> Option<Checkpoint> {
             let s = buf.get(at..at + SLOT_LEN).filter(|_| n >= at + 24)?;
             if at == 0 && s[..8] == LEGACY_MAGIC {
@@ -100,7 +92,7 @@ impl CommitMark {
         let check = fnv1a(&slot[..24]);
         slot[24..32].copy_from_slice(&check.to_le_bytes());
         let at = (checkpoint.generation % 2) * SLOT_LEN as u64;
-        write_at(&self.file, &slot, at).map_err(io_err(&self.path))?;
+        sidecar::write_all_at(&self.file, &slot, at).map_err(io_err(&self.path))?;
         self.file.sync_data().map_err(io_err(&self.path))
     }
 }
@@ -130,39 +122,4 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-#[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8]) -> std::io::Result<usize> {
-    use std::os::unix::fs::FileExt;
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read_at(&mut buf[done..], done as u64)? {
-            0 => break,
-            n => done += n,
-        }
-    }
-    Ok(done)
-}
-
-#[cfg(unix)]
-fn write_at(file: &File, buf: &[u8], at: u64) -> std::io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    file.write_all_at(buf, at)
-}
-
-#[cfg(not(unix))]
-fn read_at(file: &File, buf: &mut [u8]) -> std::io::Result<usize> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = file;
-    f.seek(SeekFrom::Start(0))?;
-    f.read(buf)
-}
-
-#[cfg(not(unix))]
-fn write_at(file: &File, buf: &[u8], at: u64) -> std::io::Result<()> {
-    use std::io::{Seek, SeekFrom, Write};
-    let mut f = file;
-    f.seek(SeekFrom::Start(at))?;
-    f.write_all(buf)
 }

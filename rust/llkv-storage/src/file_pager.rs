@@ -27,6 +27,7 @@ use crate::error::{io_err, Result, StorageError};
 use crate::pager::{
     reserve_keys, watermark_after_put, Blob, Pager, PhysicalKey, FIRST_ALLOCATABLE_KEY,
 };
+use crate::sidecar;
 use crate::wal::{Record, Wal};
 
 /// Size of the header in front of every stored value. simd-r-drive starts
@@ -428,16 +429,7 @@ fn read_watermark(store: &DataStore, path: &Path) -> Result<PhysicalKey> {
 
 /// Takes the exclusive OS lock on `<path>-lock`.
 fn acquire_lock(path: &Path) -> Result<File> {
-    let mut lock_path = path.as_os_str().to_owned();
-    lock_path.push("-lock");
-    let lock_path = PathBuf::from(lock_path);
-    let lock = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&lock_path)
-        .map_err(io_err(&lock_path))?;
+    let (lock, lock_path) = sidecar::open(path, "-lock", false)?;
     let locked = || StorageError::Locked {
         path: path.to_path_buf(),
     };

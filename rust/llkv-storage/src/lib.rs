@@ -18,6 +18,7 @@ pub mod fault_pager;
 pub mod file_pager;
 pub mod mem_pager;
 pub mod pager;
+mod sidecar;
 mod wal;
 
 pub use error::{Result, StorageError};

@@ -29,13 +29,14 @@
 //! a key count (u32) then, per key, its length (u32) and bytes. A commit
 //! frame has no payload.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::error::{io_err, Result, StorageError};
+use crate::sidecar;
 
 const FRAME_MAGIC: [u8; 4] = *b"LKVW";
 const FRAME_HEADER: usize = 32;
@@ -83,16 +84,7 @@ impl Wal {
     /// Opens (creating if needed) the log of the data file at `data_path`,
     /// positioned to write `generation` from its start.
     pub(crate) fn open(data_path: &Path, generation: u64) -> Result<Wal> {
-        let mut path = data_path.as_os_str().to_owned();
-        path.push("-wal");
-        let path = PathBuf::from(path);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io_err(&path))?;
+        let (file, path) = sidecar::open(data_path, "-wal", false)?;
         Ok(Wal {
             file,
             path,
@@ -265,7 +257,8 @@ impl Wal {
         if self.pending.is_empty() {
             return Ok(());
         }
-        write_all_at(&self.file, &self.pending, self.written).map_err(io_err(&self.path))?;
+        sidecar::write_all_at(&self.file, &self.pending, self.written)
+            .map_err(io_err(&self.path))?;
         self.written += self.pending.len() as u64;
         self.pending.clear();
         Ok(())
@@ -334,20 +327,6 @@ impl<'a> Cursor<'a> {
     fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
-}
-
-#[cfg(unix)]
-fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    file.write_all_at(buf, offset)
-}
-
-#[cfg(not(unix))]
-fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
-    use std::io::{Seek, SeekFrom, Write};
-    let mut f = file;
-    f.seek(SeekFrom::Start(offset))?;
-    f.write_all(buf)
 }
 
 #[cfg(test)]
