@@ -24,6 +24,22 @@ def test_write_close_reopen(db_path: Path) -> None:
         con.close()
 
 
+def test_schemas_survive_reopen(db_path: Path) -> None:
+    with llkv.connect(db_path) as con:
+        con.execute("CREATE SCHEMA sales")
+        con.execute("CREATE TABLE sales.t (a INTEGER)")
+        con.execute("CREATE TABLE t (a INTEGER)")
+        con.execute("INSERT INTO sales.t VALUES (1)")
+        con.execute("INSERT INTO t VALUES (2)")
+    with llkv.connect(db_path) as con:
+        assert con.execute("SELECT a FROM sales.t").to_pylist() == [{"a": 1}]
+        assert con.execute("SELECT a FROM main.t").to_pylist() == [{"a": 2}]
+        with pytest.raises(llkv.ProgrammingError, match="already exists"):
+            con.execute("CREATE SCHEMA sales")
+        with pytest.raises(llkv.ProgrammingError, match="no such schema: other"):
+            con.execute("CREATE TABLE other.t (a INTEGER)")
+
+
 def test_with_block_persists(db_path: Path) -> None:
     with llkv.connect(db_path) as con:
         con.execute("CREATE TABLE t (a INTEGER)")

@@ -18,7 +18,7 @@ use llkv_runtime::{row_id_column, Engine, Transaction};
 use llkv_table::TableMeta;
 use sqlparser::ast;
 
-use crate::binder::object_name;
+use crate::binder::{catalog_name, object_name, schema_of_name};
 use crate::coerce::coerce_for_column;
 use crate::ddl::{column_meta, column_type};
 use crate::dml::{default_value, table_arrow_schema};
@@ -32,7 +32,7 @@ pub(crate) fn alter_table(
     txn: &mut Transaction,
     at: &ast::AlterTable,
 ) -> Result<QueryResult> {
-    let name = object_name(&at.name);
+    let name = catalog_name(&at.name)?;
     if txn.catalog().table(&name).is_none() {
         if at.if_exists {
             return Ok(other_result());
@@ -80,7 +80,13 @@ fn apply(
         } => rename_column(txn, meta, &old_column_name.value, &new_column_name.value)?,
         Op::RenameTable { table_name } => {
             let new = match table_name {
-                ast::RenameTableNameKind::As(n) | ast::RenameTableNameKind::To(n) => object_name(n),
+                ast::RenameTableNameKind::As(n) | ast::RenameTableNameKind::To(n) => {
+                    // An unqualified new name stays in the table's schema.
+                    match (n.0.len(), schema_of_name(&meta.name)) {
+                        (1, Some(schema)) => format!("{schema}.{}", object_name(n)),
+                        _ => catalog_name(n)?,
+                    }
+                }
             };
             rename_table(txn, meta, &new)?;
             return Ok(new);

@@ -132,7 +132,7 @@ fn foreign_key_meta(
 ) -> Result<ForeignKeyMeta> {
     let child_names: Vec<String> = fk.columns.iter().map(|c| c.value.clone()).collect();
     let child = positions(&child_names, columns)?;
-    let parent = crate::binder::object_name(&fk.foreign_table);
+    let parent = crate::binder::catalog_name(&fk.foreign_table)?;
     let self_reference = parent.eq_ignore_ascii_case(table);
     // The parent's columns, flags and unique keys as (names, pk, unique keys).
     let (parent_columns, parent_keys): (Vec<ColumnMeta>, Vec<Vec<String>>) = if self_reference {

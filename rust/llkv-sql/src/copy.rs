@@ -16,7 +16,7 @@ use llkv_plan::{Error, Result, Value};
 use llkv_runtime::Transaction;
 use sqlparser::ast;
 
-use crate::binder::{object_name, Binder};
+use crate::binder::Binder;
 use crate::files::{self, CsvOptions, FileFormat};
 use crate::result::QueryResult;
 use crate::session::{check_param_count, count_result, run_query};
@@ -129,7 +129,7 @@ fn copy_from(
         ast::CopySource::Table {
             table_name,
             columns,
-        } => (object_name(table_name), columns),
+        } => (crate::binder::catalog_name(table_name)?, columns),
         ast::CopySource::Query(_) => {
             return Err(Error::programming(
                 "COPY ... FROM needs a table, not a query",

@@ -8,10 +8,11 @@ use llkv_runtime::Transaction;
 use llkv_table::{ColumnMeta, IndexMeta, SqlType, TableMeta, UniqueKey, ViewMeta};
 use sqlparser::ast;
 
-use crate::binder::{object_name, Binder};
+use crate::binder::{catalog_name, object_name, Binder};
 use crate::coerce::coerce_for_column;
 use crate::dml::table_arrow_schema;
 use crate::result::QueryResult;
+use crate::schema::require_schema;
 use crate::session::{other_result, run_query};
 
 /// A column as declared: name, type, NULL/NOT NULL, DEFAULT, and the
@@ -78,7 +79,8 @@ pub(crate) fn create_table(
     ct: &ast::CreateTable,
     params: &[Value],
 ) -> Result<QueryResult> {
-    let name = object_name(&ct.name);
+    let name = catalog_name(&ct.name)?;
+    require_schema(txn, &ct.name, &name)?;
     let key = name.to_ascii_lowercase();
     if txn.catalog().tables.contains_key(&key) || txn.catalog().views.contains_key(&key) {
         if ct.if_not_exists {
@@ -181,8 +183,8 @@ pub(crate) fn create_table(
 fn refuse_dropping_parents(txn: &Transaction, names: &[ast::ObjectName]) -> Result<()> {
     let dropped: Vec<String> = names
         .iter()
-        .map(|n| object_name(n).to_ascii_lowercase())
-        .collect();
+        .map(|n| Ok(catalog_name(n)?.to_ascii_lowercase()))
+        .collect::<Result<_>>()?;
     for child in txn.catalog().tables.values() {
         if dropped.contains(&child.name.to_ascii_lowercase()) {
             continue;
@@ -205,13 +207,17 @@ pub(crate) fn drop_objects(
     txn: &mut Transaction,
     kind: &ast::ObjectType,
     if_exists: bool,
+    cascade: bool,
     names: &[ast::ObjectName],
 ) -> Result<QueryResult> {
     if let ast::ObjectType::Table = kind {
         refuse_dropping_parents(txn, names)?;
     }
+    if let ast::ObjectType::Schema = kind {
+        return crate::schema::drop_schemas(txn, if_exists, cascade, names);
+    }
     for n in names {
-        let name = object_name(n);
+        let name = catalog_name(n)?;
         let key = name.to_ascii_lowercase();
         let catalog = txn.catalog_mut();
         let removed = match kind {
@@ -254,7 +260,7 @@ pub(crate) fn drop_objects(
 /// `CREATE [UNIQUE] INDEX`: records the index; a UNIQUE one first checks
 /// the existing rows.
 pub(crate) fn create_index(txn: &mut Transaction, ci: &ast::CreateIndex) -> Result<QueryResult> {
-    let table = object_name(&ci.table_name);
+    let table = catalog_name(&ci.table_name)?;
     let meta = txn
         .catalog()
         .table(&table)
@@ -314,7 +320,8 @@ pub(crate) fn create_view(
     cv: &ast::CreateView,
     params: &[Value],
 ) -> Result<QueryResult> {
-    let name = object_name(&cv.name);
+    let name = catalog_name(&cv.name)?;
+    require_schema(txn, &cv.name, &name)?;
     let key = name.to_ascii_lowercase();
     if txn.catalog().views.contains_key(&key) || txn.catalog().table(&name).is_some() {
         if cv.or_replace && txn.catalog().views.contains_key(&key) {

@@ -6,7 +6,7 @@ use llkv_plan::{Error, Result};
 use llkv_table::Catalog;
 use sqlparser::ast;
 
-use crate::binder::object_name;
+use crate::binder::{catalog_name, object_name};
 
 /// Whose semantics a session follows where SQLite and DuckDB differ.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -68,7 +68,7 @@ pub(crate) fn duckdb_insert(catalog: &Catalog, ins: &ast::Insert) -> Result<Opti
     let ast::TableObject::TableName(name) = &ins.table else {
         return Ok(None);
     };
-    let name = object_name(name);
+    let name = catalog_name(name)?;
     let Some(meta) = catalog.table(&name) else {
         return Ok(None);
     };

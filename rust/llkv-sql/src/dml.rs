@@ -88,7 +88,7 @@ pub(crate) fn insert(
 ) -> Result<QueryResult> {
     let on_conflict = conflict_action(ins)?;
     let name = match &ins.table {
-        ast::TableObject::TableName(n) => object_name(n),
+        ast::TableObject::TableName(n) => crate::binder::catalog_name(n)?,
         _ => return Err(Error::not_supported("INSERT into a table function")),
     };
     let meta = lookup_table(txn, &name)?;
@@ -479,11 +479,11 @@ pub(crate) fn single_table(t: &ast::TableWithJoins) -> Result<(String, String)> 
     }
     match &t.relation {
         ast::TableFactor::Table { name, alias, .. } => {
-            let n = object_name(name);
+            let n = crate::binder::catalog_name(name)?;
             let label = alias
                 .as_ref()
                 .map(|a| a.name.value.clone())
-                .unwrap_or_else(|| n.clone());
+                .unwrap_or_else(|| object_name(name));
             Ok((n, label))
         }
         _ => Err(Error::not_supported("UPDATE/DELETE of a non-table")),

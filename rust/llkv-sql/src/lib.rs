@@ -22,6 +22,7 @@ pub mod parse;
 pub mod pragma;
 pub mod result;
 mod returning;
+mod schema;
 pub mod session;
 pub mod stream;
 pub mod trigger;

@@ -13,7 +13,7 @@ use llkv_table::TableMeta;
 
 use sqlparser::ast;
 
-use crate::binder::{object_name, Binder};
+use crate::binder::Binder;
 use crate::dialect::Dialect;
 use crate::parse::Command;
 use crate::result::{QueryResult, StatementKind};
@@ -250,7 +250,7 @@ impl Session {
         let tables: Vec<&TableMeta> = match name {
             None => catalog.tables.values().collect(),
             Some(name) => {
-                let name = object_name(name);
+                let name = crate::binder::catalog_name(name)?;
                 let table = match catalog.indexes.get(&name.to_ascii_lowercase()) {
                     Some(index) => catalog.table(&index.table),
                     None => catalog.table(&name),
@@ -682,8 +682,14 @@ pub(crate) fn run(
             object_type,
             if_exists,
             names,
+            cascade,
             ..
-        } => crate::ddl::drop_objects(txn, object_type, *if_exists, names),
+        } => crate::ddl::drop_objects(txn, object_type, *if_exists, *cascade, names),
+        ast::Statement::CreateSchema {
+            schema_name,
+            if_not_exists,
+            ..
+        } => crate::schema::create_schema(txn, schema_name, *if_not_exists),
         ast::Statement::AlterTable(at) => crate::alter::alter_table(engine, txn, at),
         ast::Statement::CreateIndex(ci) => crate::ddl::create_index(txn, ci),
         ast::Statement::CreateView(cv) => crate::ddl::create_view(txn, cv, params),

@@ -42,7 +42,7 @@ pub fn create_trigger(txn: &mut Transaction, ct: &ast::CreateTrigger) -> Result<
     if txn.catalog().triggers.contains_key(&key) {
         return Err(Error::programming(format!("trigger {name} already exists")));
     }
-    let table = object_name(&ct.table_name);
+    let table = crate::binder::catalog_name(&ct.table_name)?;
     let meta = txn.catalog().table(&table).cloned().ok_or_else(|| {
         if txn
             .catalog()

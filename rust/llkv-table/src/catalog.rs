@@ -226,6 +226,10 @@ pub struct Catalog {
     /// Triggers by lower-case name.
     #[serde(default)]
     pub triggers: BTreeMap<String, TriggerMeta>,
+    /// Schemas made by `CREATE SCHEMA` (lower-case); `main` is implicit.
+    /// Objects of schema `s` are stored under the name `s.name`.
+    #[serde(default)]
+    pub schemas: std::collections::BTreeSet<String>,
     /// Next table id to hand out.
     pub next_table_id: TableId,
     /// Commit sequence number of the last commit.

@@ -534,12 +534,17 @@ impl Binder<'_> {
                 ..
             } => self.bind_table_function(name, args, alias),
             ast::TableFactor::Table { name, alias, .. } => {
-                let tname = object_name(name);
+                let short = object_name(name);
                 let alias_name = alias.as_ref().map(|a| a.name.value.clone());
-                let label = alias_name.clone().unwrap_or_else(|| tname.clone());
+                let label = alias_name.clone().unwrap_or_else(|| short.clone());
                 // A CTE name is never qualified: `s.t` names a table or view
                 // even where a CTE `t` is in scope.
                 let qualified = name.0.len() > 1;
+                let tname = if qualified {
+                    super::catalog_name(name)?
+                } else {
+                    short
+                };
                 if let Some(plan) = self.find_recursive_cte(&tname).filter(|_| !qualified) {
                     return Ok(derived_scope(plan, &label, alias));
                 }

@@ -201,6 +201,50 @@ pub fn schema_of(names: &[String], types: &[DataType]) -> SchemaRef {
     ))
 }
 
+/// Schema names that mean the one default schema.
+const DEFAULT_SCHEMAS: [&str; 2] = ["main", "temp"];
+/// Database (catalog) names a three-part name may start with.
+const DATABASE_NAMES: [&str; 3] = ["memory", "main", "temp"];
+
+/// The catalog name of a table, view or index written as `name`: the bare
+/// name in the default schema (`t`, `main.t`, `memory.main.t`), else
+/// `schema.name` with the schema lower-cased (`s.t`). Unknown databases
+/// are an error: there is one database per connection.
+pub fn catalog_name(name: &ast::ObjectName) -> Result<String> {
+    let part = |p: &ast::ObjectNamePart| match p {
+        ast::ObjectNamePart::Identifier(id) => id.value.clone(),
+        other => other.to_string(),
+    };
+    let parts: Vec<String> = name.0.iter().map(part).collect();
+    let (schema, object) = match parts.as_slice() {
+        [object] => return Ok(object.clone()),
+        [schema, object] => (schema, object),
+        [database, schema, object]
+            if DATABASE_NAMES.contains(&database.to_ascii_lowercase().as_str()) =>
+        {
+            (schema, object)
+        }
+        [database, _, _] => {
+            return Err(Error::programming(format!(
+                "no such database: {database} (in {name})"
+            )))
+        }
+        _ => return Err(Error::programming(format!("bad object name: {name}"))),
+    };
+    let schema = schema.to_ascii_lowercase();
+    if DEFAULT_SCHEMAS.contains(&schema.as_str()) {
+        Ok(object.clone())
+    } else {
+        Ok(format!("{schema}.{object}"))
+    }
+}
+
+/// The schema part of a catalog name from [`catalog_name`] (`None` for the
+/// default schema).
+pub fn schema_of_name(catalog_name: &str) -> Option<&str> {
+    catalog_name.split_once('.').map(|(s, _)| s)
+}
+
 /// Lower-cased last part of an object name.
 pub fn object_name(name: &ast::ObjectName) -> String {
     name.0
