@@ -217,7 +217,11 @@ pub(crate) fn drop_objects(
         return crate::schema::drop_schemas(txn, if_exists, cascade, names);
     }
     for n in names {
-        let name = catalog_name(n)?;
+        // Index names are global (an index lives with its table).
+        let name = match kind {
+            ast::ObjectType::Index => object_name(n),
+            _ => catalog_name(n)?,
+        };
         let key = name.to_ascii_lowercase();
         let catalog = txn.catalog_mut();
         let removed = match kind {
