@@ -62,6 +62,15 @@ impl Transaction {
         self.catalog.as_ref().unwrap_or(&self.view.catalog)
     }
 
+    /// The catalog this transaction sees, shared: free unless the
+    /// transaction changed it (DDL), which copies it.
+    pub fn catalog_arc(&self) -> std::sync::Arc<Catalog> {
+        match &self.catalog {
+            Some(changed) => std::sync::Arc::new(changed.clone()),
+            None => self.view.catalog.clone(),
+        }
+    }
+
     /// A catalog copy to change (DDL).
     pub fn catalog_mut(&mut self) -> &mut Catalog {
         if self.catalog.is_none() {

@@ -108,7 +108,7 @@ fn copy_to(
             crate::binder::parse_query(&format!("SELECT {list} FROM {table_name}"))?
         }
     };
-    let catalog = txn.catalog().clone();
+    let catalog = txn.catalog_arc();
     let binder = Binder::new(&catalog, params).for_transaction(txn);
     let plan = binder.bind_query(&query)?;
     check_param_count(&binder, params, check)?;

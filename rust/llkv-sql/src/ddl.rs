@@ -91,7 +91,7 @@ pub(crate) fn create_table(
     let mut columns: Vec<ColumnMeta> = Vec::new();
     let mut as_query = None;
     if let Some(q) = &ct.query {
-        let catalog = txn.catalog().clone();
+        let catalog = txn.catalog_arc();
         let binder = Binder::new(&catalog, params).for_transaction(txn);
         let plan = binder.bind_query(q)?;
         let subs = binder.take_subqueries();
@@ -336,7 +336,7 @@ pub(crate) fn create_view(
     }
     // Bind once now so that errors surface at CREATE time.
     {
-        let catalog = txn.catalog().clone();
+        let catalog = txn.catalog_arc();
         let binder = Binder::new(&catalog, params).for_transaction(txn);
         binder.bind_query(&cv.query)?;
     }

@@ -111,7 +111,7 @@ pub(crate) fn insert(
         (None, Some(q)) => q.as_ref(),
         (None, None) => return Err(Error::internal("INSERT without a source")),
     };
-    let catalog = txn.catalog().clone();
+    let catalog = txn.catalog_arc();
     let binder = Binder::new(&catalog, params).for_transaction(txn);
     let plan = binder.bind_query(source)?;
     let subs = binder.take_subqueries();
@@ -502,7 +502,7 @@ pub(crate) fn update(
     }
     let (name, label) = single_table(&up.table)?;
     let meta = lookup_table(txn, &name)?;
-    let catalog = txn.catalog().clone();
+    let catalog = txn.catalog_arc();
     let binder = Binder::new(&catalog, params).for_transaction(txn);
     let scope = table_scope(&meta, &label);
     // Bind assignments first so parameters are numbered in statement order.
@@ -619,7 +619,7 @@ pub(crate) fn delete(
         .ok_or_else(|| Error::programming("DELETE needs a table"))?;
     let (name, label) = single_table(t)?;
     let meta = lookup_table(txn, &name)?;
-    let catalog = txn.catalog().clone();
+    let catalog = txn.catalog_arc();
     let binder = Binder::new(&catalog, params).for_transaction(txn);
     let (rows, _) = matching_rows(txn, &meta, &label, del.selection.as_ref(), &binder)?;
     let returning = del

@@ -154,7 +154,7 @@ pub(crate) fn update_from(
     let meta = crate::dml::lookup_table(txn, &name)?;
     let mut probe = parse_query(&format!("SELECT * FROM {from_sql}"))?;
     probe.with = with.cloned();
-    let catalog = txn.catalog().clone();
+    let catalog = txn.catalog_arc();
     let binder = Binder::new(&catalog, params).for_transaction(txn);
     let from_columns: HashSet<String> = binder
         .bind_query(&probe)?

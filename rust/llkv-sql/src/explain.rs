@@ -32,7 +32,7 @@ pub(crate) fn explain(
             "EXPLAIN of a query that changes data is not supported yet",
         ));
     }
-    let catalog = txn.catalog().clone();
+    let catalog = txn.catalog_arc();
     let binder = Binder::new(&catalog, params).for_transaction(txn);
     let plan = binder.bind_query(q)?;
     let (plan, subqueries) = llkv_plan::prune::prune_query(plan, binder.take_subqueries());

@@ -619,8 +619,8 @@ fn bind_select(
     params: &[Value],
     check: bool,
 ) -> Result<(LogicalPlan, Vec<LogicalPlan>)> {
-    let catalog = txn.catalog().clone();
-    let binder = Binder::new(&catalog, params).for_transaction(txn);
+    let catalog = txn.catalog();
+    let binder = Binder::new(catalog, params).for_transaction(txn);
     let plan = binder.bind_query(q)?;
     check_param_count(&binder, params, check)?;
     Ok(llkv_plan::prune::prune_query(

@@ -45,7 +45,7 @@ pub fn upsert(
         ));
     }
     let arbiters = arbiter_keys(meta, keys, target)?;
-    let catalog = txn.catalog().clone();
+    let catalog = txn.catalog_arc();
     let binder = Binder::new(&catalog, params).for_transaction(txn);
     let scope = table_scope(meta, label);
     let excluded = table_scope(meta, "excluded");
