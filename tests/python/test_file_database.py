@@ -154,7 +154,16 @@ def test_vacuum_keeps_live_rows(db_path: Path) -> None:
         for i in range(50):
             con.execute("UPDATE t SET v = ? WHERE id = 2", [i])
         con.execute("DELETE FROM t WHERE id = 3")
+        before = db_path.stat().st_size
         con.execute("VACUUM")
+        # The space of the 50 superseded versions (and their catalog roots)
+        # goes back to the file system.
+        assert db_path.stat().st_size * 4 < before
+        assert con.execute("SELECT id, v FROM t ORDER BY id").to_pylist() == [
+            {"id": 1, "v": 0},
+            {"id": 2, "v": 49},
+        ]
+        con.execute("INSERT INTO t VALUES (4, 4)")
         with pytest.raises(llkv.OperationalError, match="VACUUM"):
             con.execute("BEGIN")
             try:
@@ -165,4 +174,5 @@ def test_vacuum_keeps_live_rows(db_path: Path) -> None:
         assert con.execute("SELECT id, v FROM t ORDER BY id").to_pylist() == [
             {"id": 1, "v": 0},
             {"id": 2, "v": 49},
+            {"id": 4, "v": 4},
         ]

@@ -100,6 +100,12 @@ impl ColumnStore {
         Ok(self.pager.mark_committed(durable)?)
     }
 
+    /// Gives back the space of values no longer stored (see
+    /// [`Pager::compact`]).
+    pub fn compact(&self) -> Result<()> {
+        Ok(self.pager.compact()?)
+    }
+
     /// True when the pager commits the writes between two marks all or
     /// nothing (see [`Pager::commits_atomically`]).
     pub fn commits_atomically(&self) -> bool {

@@ -126,7 +126,7 @@ impl Engine {
     }
 
     /// Drops every dead row version (deleted before the oldest open
-    /// snapshot) from storage: `VACUUM`.
+    /// snapshot) from storage and gives the file space back: `VACUUM`.
     pub fn vacuum(&self) -> Result<()> {
         let _serial = self.commit_lock.lock();
         let change = Commit {
@@ -135,10 +135,13 @@ impl Engine {
             base_schema_version: self.store.read_view().catalog.schema_version,
             ..Commit::default()
         };
-        self.store.commit(change).map(|_| ()).map_err(|e| match e {
+        self.store.commit(change).map_err(|e| match e {
             CommitError::Table(e) => table_err(e),
             other => Error::internal(format!("vacuum: {other:?}")),
-        })
+        })?;
+        // The file keeps the space of what the commit freed until the
+        // pager rewrites it without.
+        self.store.compact_storage().map_err(table_err)
     }
 
     /// Moves a transaction that has not read or written anything yet to the

@@ -100,7 +100,8 @@ pub(crate) fn drop_schemas(
             .filter(|v| in_schema(v))
             .map(|v| qualified(v))
             .collect();
-        if !(tables.is_empty() && views.is_empty()) && !cascade {
+        let holds_objects = !tables.is_empty() || !views.is_empty();
+        if holds_objects && !cascade {
             return Err(Error::programming(format!(
                 "cannot drop schema {schema}: it holds tables or views (use DROP SCHEMA ... CASCADE)"
             )));

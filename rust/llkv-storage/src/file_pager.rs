@@ -18,7 +18,7 @@
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use simd_r_drive::traits::{DataStoreReader, DataStoreWriter};
 use simd_r_drive::DataStore;
 
@@ -36,16 +36,16 @@ use crate::wal::{Record, Wal};
 pub const HEADER_LEN: usize = 64;
 
 /// First header bytes of every value this pager writes (never `0x00`).
-const MAGIC: [u8; 4] = *b"LKVP";
+pub(crate) const MAGIC: [u8; 4] = *b"LKVP";
 /// Header format version.
 const FORMAT_VERSION: u8 = 1;
 /// Header kind of a user value stored under an 8-byte key.
-const KIND_USER: u8 = 1;
+pub(crate) const KIND_USER: u8 = 1;
 /// Header kind of the allocation watermark record.
-const KIND_NEXT_KEY: u8 = 2;
+pub(crate) const KIND_NEXT_KEY: u8 = 2;
 /// simd-r-drive key of the watermark record. It is not 8 bytes long, so it
 /// can never equal the encoding of a user [`PhysicalKey`].
-const NEXT_KEY_RECORD: &[u8] = b"llkv.storage.next_key";
+pub(crate) const NEXT_KEY_RECORD: &[u8] = b"llkv.storage.next_key";
 /// A commit that leaves the log longer than this checkpoints.
 pub const CHECKPOINT_BYTES: u64 = 4 << 20;
 /// A transaction that writes more than this stops logging its writes and
@@ -66,10 +66,8 @@ pub const UNLOGGED_TXN_BYTES: u64 = 2 << 20;
 pub struct FilePager {
     // Field order matters: the store must be closed before the lock file is
     // released, so `_lock` is declared (and therefore dropped) last.
-    store: DataStore,
-    /// A second handle on the data file, used only for fsync: simd-r-drive
-    /// does not expose its own handle and never fsyncs on its own.
-    sync_handle: File,
+    /// The data file; replaced whole by [`Pager::compact`].
+    data: RwLock<DataFile>,
     /// The last checkpoint.
     mark: CommitMark,
     path: PathBuf,
@@ -78,6 +76,14 @@ pub struct FilePager {
     /// writes in the order the data file received them.
     writer: Mutex<Writer>,
     _lock: File,
+}
+
+/// The open data file.
+struct DataFile {
+    store: DataStore,
+    /// A second handle on the data file, used only for fsync: simd-r-drive
+    /// does not expose its own handle and never fsyncs on its own.
+    sync_handle: File,
 }
 
 /// The write side of the pager: the in-memory and last-written allocation
@@ -146,8 +152,7 @@ impl FilePager {
         let replay = wal.replay(|records| replay_into(&store, &path, records))?;
         let next = read_watermark(&store, &path)?;
         let pager = FilePager {
-            store,
-            sync_handle,
+            data: RwLock::new(DataFile { store, sync_handle }),
             mark,
             writer: Mutex::new(Writer {
                 next,
@@ -181,12 +186,14 @@ impl FilePager {
     /// Makes the data file durable, records its length as the new
     /// checkpoint and restarts the log with the next generation.
     fn checkpoint(&self, writer: &mut Writer) -> Result<()> {
-        self.sync_handle.sync_data().map_err(io_err(&self.path))?;
-        let len = self
-            .sync_handle
-            .metadata()
-            .map_err(io_err(&self.path))?
-            .len();
+        let len = {
+            let data = self.data.read();
+            data.sync_handle.sync_data().map_err(io_err(&self.path))?;
+            data.sync_handle
+                .metadata()
+                .map_err(io_err(&self.path))?
+                .len()
+        };
         let generation = writer.wal.generation() + 1;
         self.mark.record(Checkpoint { len, generation })?;
         writer.txn_bytes = 0;
@@ -251,7 +258,11 @@ impl FilePager {
         mark.log_put(&batch)?;
         // simd-r-drive flushes its BufWriter before returning, so the bytes
         // are in the OS page cache and visible to `sync_handle`.
-        self.store.batch_write(&batch).map_err(io_err(&self.path))?;
+        self.data
+            .read()
+            .store
+            .batch_write(&batch)
+            .map_err(io_err(&self.path))?;
         mark.persisted = mark.next;
         Ok(())
     }
@@ -269,7 +280,12 @@ impl Pager for FilePager {
     fn get(&self, keys: &[PhysicalKey]) -> Result<Vec<Option<Blob>>> {
         let encoded: Vec<[u8; 8]> = keys.iter().map(|k| k.to_le_bytes()).collect();
         let refs: Vec<&[u8]> = encoded.iter().map(|k| k.as_slice()).collect();
-        let handles = self.store.batch_read(&refs).map_err(io_err(&self.path))?;
+        let handles = self
+            .data
+            .read()
+            .store
+            .batch_read(&refs)
+            .map_err(io_err(&self.path))?;
         keys.iter()
             .zip(handles)
             .map(|(key, handle)| {
@@ -299,7 +315,9 @@ impl Pager for FilePager {
         let refs: Vec<&[u8]> = encoded.iter().map(|k| k.as_slice()).collect();
         let mut writer = self.writer.lock();
         writer.log_delete(&refs)?;
-        self.store
+        self.data
+            .read()
+            .store
             .batch_delete(&refs)
             .map(|_| ())
             .map_err(io_err(&self.path))
@@ -319,6 +337,39 @@ impl Pager for FilePager {
 
     fn commits_atomically(&self) -> bool {
         true
+    }
+
+    fn compact(&self) -> Result<()> {
+        let mut writer = self.writer.lock();
+        self.write_batch(&mut writer, &[])?;
+        self.checkpoint(&mut writer)?;
+        let old_len = self
+            .data
+            .read()
+            .sync_handle
+            .metadata()
+            .map_err(io_err(&self.path))?
+            .len();
+        let tmp = crate::compaction::temp_path(&self.path);
+        let new_len = crate::compaction::copy_live(&self.data.read().store, &tmp, &self.path)?;
+        if new_len >= old_len {
+            // Nothing to reclaim. Only a shorter file may replace the data
+            // file: a crash right after the rename reopens it with the old
+            // (longer) checkpoint length, which cuts nothing off it.
+            return std::fs::remove_file(&tmp).map_err(io_err(&tmp));
+        }
+        let mut data = self.data.write();
+        std::fs::rename(&tmp, &self.path).map_err(io_err(&self.path))?;
+        sync_parent_dir(&self.path)?;
+        let store = DataStore::open(&self.path).map_err(io_err(&self.path))?;
+        let sync_handle = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&self.path)
+            .map_err(io_err(&self.path))?;
+        *data = DataFile { store, sync_handle };
+        drop(data);
+        self.checkpoint(&mut writer)
     }
 
     fn is_persistent(&self) -> bool {

@@ -13,6 +13,7 @@
 //! - [`error`]: [`StorageError`] and the crate [`Result`] alias.
 
 mod commit_mark;
+mod compaction;
 pub mod error;
 pub mod fault_pager;
 pub mod file_pager;

@@ -68,6 +68,13 @@ pub trait Pager: Send + Sync {
         false
     }
 
+    /// Gives back the space of overwritten and deleted values (VACUUM),
+    /// where the pager keeps it. Values and keys are unchanged; everything
+    /// written so far is committed durably.
+    fn compact(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// True for pagers that persist across process restarts.
     fn is_persistent(&self) -> bool;
 }

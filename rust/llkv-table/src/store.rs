@@ -335,6 +335,13 @@ impl TableStore {
 }
 
 impl TableStore {
+    /// Gives back the file space of freed chunks and old roots (after a
+    /// VACUUM commit); holds the commit lock, so no commit runs meanwhile.
+    pub fn compact_storage(&self) -> Result<()> {
+        let _guard = self.commit_lock.lock();
+        Ok(self.store.compact()?)
+    }
+
     /// Writes the new catalog root, frees what the commit stopped
     /// referencing, and makes the commit durable as `synchronous` asks.
     fn persist_root(&self, catalog: &Catalog, freed: Vec<u64>) -> Result<()> {
