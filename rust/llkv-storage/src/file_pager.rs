@@ -99,6 +99,9 @@ struct Writer {
     unlogged: bool,
     /// Set by [`FilePager::close_as_crashed`]: drop without checkpointing.
     crashed: bool,
+    /// Set while (and if a failure left) the data file replaced by
+    /// [`Pager::compact`] not reopened: writes are refused.
+    broken: bool,
 }
 
 impl Writer {
@@ -161,6 +164,7 @@ impl FilePager {
                 txn_bytes: 0,
                 unlogged: false,
                 crashed: false,
+                broken: false,
             }),
             path,
             _lock: lock,
@@ -199,6 +203,19 @@ impl FilePager {
         writer.txn_bytes = 0;
         writer.unlogged = false;
         writer.wal.restart(generation)
+    }
+
+    /// Fails when a compaction left the pager without its data file.
+    fn refuse_if_broken(&self, writer: &Writer) -> Result<()> {
+        if !writer.broken {
+            return Ok(());
+        }
+        Err(StorageError::Io {
+            path: self.path.clone(),
+            source: std::io::Error::other(
+                "VACUUM replaced the data file but could not reopen it; reopen the database",
+            ),
+        })
     }
 
     /// Commits everything written so far: by a commit frame in the log
@@ -240,6 +257,7 @@ impl FilePager {
     /// Appends `entries` plus, if it moved, the watermark record, as one
     /// simd-r-drive batch. The caller holds the watermark lock.
     fn write_batch(&self, mark: &mut Writer, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+        self.refuse_if_broken(mark)?;
         let mark_record = (mark.next != mark.persisted).then(|| {
             let mut value = header(KIND_NEXT_KEY, 0, 8);
             value.extend_from_slice(&mark.next.to_le_bytes());
@@ -314,6 +332,7 @@ impl Pager for FilePager {
         let encoded: Vec<[u8; 8]> = keys.iter().map(|k| k.to_le_bytes()).collect();
         let refs: Vec<&[u8]> = encoded.iter().map(|k| k.as_slice()).collect();
         let mut writer = self.writer.lock();
+        self.refuse_if_broken(&writer)?;
         writer.log_delete(&refs)?;
         self.data
             .read()
@@ -360,6 +379,10 @@ impl Pager for FilePager {
         }
         let mut data = self.data.write();
         std::fs::rename(&tmp, &self.path).map_err(io_err(&self.path))?;
+        // From here the open store is the old, unlinked file: a failure
+        // leaves the pager refusing writes (they would be lost) until the
+        // database is reopened, which finds the compacted file.
+        writer.broken = true;
         sync_parent_dir(&self.path)?;
         let store = DataStore::open(&self.path).map_err(io_err(&self.path))?;
         let sync_handle = OpenOptions::new()
@@ -369,6 +392,7 @@ impl Pager for FilePager {
             .map_err(io_err(&self.path))?;
         *data = DataFile { store, sync_handle };
         drop(data);
+        writer.broken = false;
         self.checkpoint(&mut writer)
     }
 
