@@ -10,6 +10,7 @@ mod quantified;
 pub(crate) mod query;
 mod recursive;
 pub mod scope;
+mod series;
 pub mod system;
 mod table_function;
 pub(crate) mod window;

@@ -2,6 +2,8 @@
 //! `read_csv(path, header = true, delim = ',', quote = '"')` (also
 //! `parquet_scan`, `read_csv_auto`), DuckDB's names. They read the file's
 //! schema now and its rows when the plan runs (see [`crate::files`]).
+//! The generators `range`, `generate_series` and `repeat` are in
+//! [`super::series`].
 
 use llkv_plan::{Error, LogicalPlan, Result, Value};
 use sqlparser::ast;
@@ -19,6 +21,14 @@ impl Binder<'_> {
         alias: &Option<ast::TableAlias>,
     ) -> Result<(LogicalPlan, Scope)> {
         let function = object_name(name).to_ascii_lowercase();
+        if super::series::is_generator(&function) {
+            let plan = self.bind_generator(&function, args)?;
+            let label = alias
+                .as_ref()
+                .map(|a| a.name.value.clone())
+                .unwrap_or(function);
+            return Ok(super::from::derived_scope(plan, &label, alias));
+        }
         let format = match function.as_str() {
             "read_parquet" | "parquet_scan" => FileFormat::Parquet,
             "read_csv" | "read_csv_auto" => FileFormat::Csv,
