@@ -4,4 +4,4 @@
 pub mod codec;
 pub mod store;
 
-pub use store::{ColumnStore, ColumnStoreError};
+pub use store::{ColumnStore, ColumnStoreError, WriteBatch};

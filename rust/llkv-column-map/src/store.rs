@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrow_array::ArrayRef;
-use llkv_storage::{Pager, PhysicalKey};
+use llkv_storage::{Blob, Pager, PhysicalKey};
 
 use crate::codec::{decode_array, encode_array, CodecError};
 
@@ -25,6 +25,27 @@ pub enum ColumnStoreError {
 /// Result alias of the column store.
 pub type Result<T> = std::result::Result<T, ColumnStoreError>;
 
+/// Writes gathered in memory (each under a freshly allocated key, or a
+/// root key) and handed to the pager as one batch: one commit then costs
+/// one append to the data file and one log frame, however many chunks it
+/// writes.
+#[derive(Debug, Default)]
+pub struct WriteBatch {
+    entries: Vec<(PhysicalKey, Vec<u8>)>,
+}
+
+impl WriteBatch {
+    /// Adds a root record under a reserved key.
+    pub fn put_root(&mut self, key: PhysicalKey, bytes: Vec<u8>) {
+        self.entries.push((key, bytes));
+    }
+
+    /// True when nothing is staged.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
 /// Arrow column chunks stored under pager keys.
 #[derive(Clone)]
 pub struct ColumnStore {
@@ -44,13 +65,48 @@ impl ColumnStore {
 
     /// Encodes and writes `arrays` as chunks under fresh keys, in one batch.
     pub fn write_chunks(&self, arrays: &[ArrayRef]) -> Result<Vec<PhysicalKey>> {
-        let keys = self.pager.alloc(arrays.len())?;
-        let mut entries = Vec::with_capacity(arrays.len());
-        for (key, array) in keys.iter().zip(arrays) {
-            entries.push((*key, encode_array(array.as_ref())?));
-        }
-        self.pager.put(entries)?;
+        let mut batch = WriteBatch::default();
+        let keys = self.stage_chunks(&mut batch, arrays)?;
+        self.write(batch)?;
         Ok(keys)
+    }
+
+    /// Encodes `arrays` as chunks under fresh keys into `batch`, to be
+    /// written later by [`ColumnStore::write`].
+    pub fn stage_chunks(
+        &self,
+        batch: &mut WriteBatch,
+        arrays: &[ArrayRef],
+    ) -> Result<Vec<PhysicalKey>> {
+        let keys = self.pager.alloc(arrays.len())?;
+        for (key, array) in keys.iter().zip(arrays) {
+            batch.entries.push((*key, encode_array(array.as_ref())?));
+        }
+        Ok(keys)
+    }
+
+    /// Adds a record of raw bytes under a fresh key to `batch`.
+    pub fn stage_record(&self, batch: &mut WriteBatch, bytes: Vec<u8>) -> Result<PhysicalKey> {
+        let key = self.pager.alloc(1)?[0];
+        batch.entries.push((key, bytes));
+        Ok(key)
+    }
+
+    /// Writes what `batch` holds as one pager batch.
+    pub fn write(&self, batch: WriteBatch) -> Result<()> {
+        if batch.entries.is_empty() {
+            return Ok(());
+        }
+        Ok(self.pager.put(batch.entries)?)
+    }
+
+    /// Reads raw records written by [`ColumnStore::stage_record`].
+    pub fn read_records(&self, keys: &[PhysicalKey]) -> Result<Vec<Blob>> {
+        let blobs = self.pager.get(keys)?;
+        keys.iter()
+            .zip(blobs)
+            .map(|(key, blob)| blob.ok_or(ColumnStoreError::MissingChunk(*key)))
+            .collect()
     }
 
     /// Reads and decodes the chunks under `keys` (zero-copy where the pager allows).

@@ -48,16 +48,15 @@ pub struct SegmentMeta {
     /// Chunk holding (offset, commit sequence number) pairs of deleted rows.
     pub deleted_key: Option<u64>,
     /// Chunks of (offset, commit sequence number) pairs deleted since
-    /// `deleted_key` was written, oldest first: a commit that deletes a few
-    /// rows of a large segment appends a small delta instead of rewriting
-    /// every pair, and the deltas are folded into `deleted_key` once there
-    /// are [`MAX_DELETE_DELTAS`] of them.
+    /// `deleted_key` was written, oldest first (runs). A commit that
+    /// deletes rows of a segment appends one run of only its deletions
+    /// instead of rewriting every pair, after merging it with the newest
+    /// runs no larger than it (a binary counter): a segment keeps a
+    /// logarithmic number of runs, and each pair is rewritten a
+    /// logarithmic number of times.
     #[serde(default)]
     pub deleted_deltas: Vec<u64>,
 }
-
-/// Delete deltas a segment keeps before they are folded into one chunk.
-pub const MAX_DELETE_DELTAS: usize = 8;
 
 /// A table's definition and storage manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,7 +71,10 @@ pub struct TableMeta {
     pub next_field_id: FieldId,
     /// Next row id to hand out.
     pub next_row_id: u64,
-    /// Stored segments in row-id order.
+    /// Stored segments in row-id order, in the first stored format only
+    /// (a whole catalog as JSON); now kept in manifest pages, and empty
+    /// in memory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub segments: Vec<SegmentMeta>,
     /// Table-level `UNIQUE (a, b, ..)` constraints, as column field ids
     /// (single-column ones are flagged on the column).

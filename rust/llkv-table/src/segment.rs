@@ -34,6 +34,10 @@ pub struct Segment {
     /// Smallest non-zero CSN in `deleted` (0: no row deleted), so scans of
     /// segments without deletions visible to them skip the per-row check.
     pub min_deleted: u64,
+    /// The stored deletion chunks (`meta.deleted_key`, then
+    /// `meta.deleted_deltas`) with their (offset, csn) pairs, oldest first,
+    /// so a commit can merge the newest ones without reading them back.
+    pub(crate) delete_runs: Vec<(u64, ArrayRef)>,
     /// Sorted runs of indexed columns, built on first use (shared by
     /// clones, which have the same column data).
     pub(crate) sorted: Arc<crate::segment_index::SortedRuns>,
@@ -78,6 +82,7 @@ impl Segment {
             deleted: CsnColumn::from_vec(deleted),
             max_created,
             min_deleted,
+            delete_runs: Vec::new(),
             sorted: Arc::default(),
         }
     }

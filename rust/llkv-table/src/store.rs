@@ -12,11 +12,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
-use llkv_column_map::ColumnStore;
+use llkv_column_map::{ColumnStore, WriteBatch};
 use parking_lot::{Mutex, RwLock};
 
-use crate::catalog::{Catalog, FieldId, SegmentMeta, TableId, TableMeta, MAX_DELETE_DELTAS};
+use crate::catalog::{Catalog, FieldId, SegmentMeta, TableId, TableMeta};
 use crate::error::{Result, TableError};
+use crate::manifest::{self, Root, TableRoot, PAGE_SEGMENTS};
 use crate::segment::Segment;
 
 /// Pager key of the catalog root record.
@@ -92,6 +93,28 @@ pub struct TableStore {
     /// durable (freeing them earlier could leave the durable, older root
     /// pointing at freed chunks after a power loss).
     deferred_frees: Mutex<Vec<u64>>,
+    /// What the stored root references (changed only under `commit_lock`).
+    layout: Mutex<Layout>,
+}
+
+/// The stored catalog's records that the next commit may keep: a commit
+/// writes the schema only when it changed and only the manifest pages
+/// whose segments changed (see [`crate::manifest`]).
+#[derive(Default)]
+struct Layout {
+    /// Key of the schema record (0: none yet, as after opening a database
+    /// in the first format).
+    schema_key: u64,
+    /// Schema version that record holds.
+    schema_version: u64,
+    /// Each table's manifest pages, in row-id order.
+    pages: HashMap<TableId, Vec<Arc<Page>>>,
+}
+
+/// One stored manifest page.
+struct Page {
+    key: u64,
+    segments: Vec<SegmentMeta>,
 }
 
 impl Drop for TableStore {
@@ -160,17 +183,12 @@ impl TableStore {
 
     /// Opens the store over `store`, loading the catalog and all segments.
     pub fn open(store: ColumnStore) -> Result<TableStore> {
-        let catalog = match store.get_root(CATALOG_ROOT_KEY)? {
-            Some(bytes) => Catalog::from_bytes(&bytes).map_err(TableError::CorruptCatalog)?,
-            None => Catalog {
-                next_table_id: 1,
-                ..Catalog::default()
-            },
-        };
+        let (catalog, layout, metas) = load_catalog(&store)?;
         let mut tables = HashMap::new();
         for t in catalog.tables.values() {
-            let mut segs = Vec::with_capacity(t.segments.len());
-            for m in &t.segments {
+            let metas = metas.get(&t.id).map(Vec::as_slice).unwrap_or_default();
+            let mut segs = Vec::with_capacity(metas.len());
+            for m in metas {
                 segs.push(Arc::new(load_segment(&store, m)?));
             }
             tables.insert(t.id, Arc::new(segs));
@@ -186,6 +204,7 @@ impl TableStore {
             commit_lock: Mutex::new(()),
             synchronous: std::sync::atomic::AtomicU8::new(Synchronous::Full.code()),
             deferred_frees: Mutex::new(Vec::new()),
+            layout: Mutex::new(layout),
         })
     }
 
@@ -286,12 +305,13 @@ impl TableStore {
                 d.retain(|i, _| *i < idx);
             }
         }
-        // Persist: segments never written (new, merged or compacted) in
-        // full, dirty ones by their delete chunk.
+        // Persist, in one batch: segments never written (new, merged or
+        // compacted) in full, dirty ones by their delete chunk.
+        let mut batch = WriteBatch::default();
         for segs in tables.values_mut() {
             for seg in segs.iter_mut() {
                 if seg.meta.row_id_key == 0 {
-                    write_segment(&self.store, Arc::make_mut(seg))?;
+                    stage_segment(&self.store, &mut batch, Arc::make_mut(seg))?;
                 }
             }
         }
@@ -301,28 +321,17 @@ impl TableStore {
                 .ok_or(TableError::UnknownTable(*table))?;
             for (i, offsets) in segments {
                 let seg = Arc::make_mut(&mut segs[*i]);
-                if seg.meta.deleted_deltas.len() < MAX_DELETE_DELTAS {
-                    // Only this commit's deletions, appended as a delta.
-                    if let Some(delta) = seg.deleted_pairs_at(offsets, csn) {
-                        let key = self.store.write_chunks(&[delta])?[0];
-                        seg.meta.deleted_deltas.push(key);
-                    }
-                    continue;
-                }
-                freed.extend(seg.meta.deleted_key.take());
-                freed.append(&mut seg.meta.deleted_deltas);
-                if let Some(pairs) = seg.deleted_pairs() {
-                    seg.meta.deleted_key = Some(self.store.write_chunks(&[pairs])?[0]);
+                if let Some(delta) = seg.deleted_pairs_at(offsets, csn) {
+                    append_delete_run(&self.store, &mut batch, seg, delta, &mut freed)?;
                 }
             }
         }
-        for t in catalog.tables.values_mut() {
-            t.segments = tables
-                .get(&t.id)
-                .map(|s| s.iter().map(|s| s.meta.clone()).collect())
-                .unwrap_or_default();
-        }
-        self.persist_root(&catalog, freed)?;
+        let mut layout = self.layout.lock();
+        let (new_layout, root) =
+            self.stage_catalog(&layout, &catalog, &tables, &mut batch, &mut freed)?;
+        self.persist(batch, root, freed)?;
+        *layout = new_layout;
+        drop(layout);
         let tables: HashMap<TableId, Segments> =
             tables.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
         *self.view.write() = ReadView {
@@ -342,20 +351,88 @@ impl TableStore {
         Ok(self.store.compact()?)
     }
 
-    /// Writes the new catalog root, frees what the commit stopped
-    /// referencing, and makes the commit durable as `synchronous` asks.
-    fn persist_root(&self, catalog: &Catalog, freed: Vec<u64>) -> Result<()> {
+    /// Stages the schema record when the schema changed and the manifest
+    /// pages whose segments changed; returns the layout the new root
+    /// references and the root's bytes. Records the old layout referenced
+    /// and the new one does not are added to `freed`.
+    fn stage_catalog(
+        &self,
+        old: &Layout,
+        catalog: &Catalog,
+        tables: &HashMap<TableId, Vec<Arc<Segment>>>,
+        batch: &mut WriteBatch,
+        freed: &mut Vec<u64>,
+    ) -> Result<(Layout, Vec<u8>)> {
+        let mut layout = Layout {
+            schema_key: old.schema_key,
+            schema_version: old.schema_version,
+            pages: HashMap::new(),
+        };
+        if old.schema_key == 0 || old.schema_version != catalog.schema_version {
+            layout.schema_key = self.store.stage_record(batch, catalog.to_bytes())?;
+            layout.schema_version = catalog.schema_version;
+            freed.extend(Some(old.schema_key).filter(|k| *k != 0));
+        }
+        let mut root = Root {
+            last_csn: catalog.last_csn,
+            schema_key: layout.schema_key,
+            tables: Vec::with_capacity(catalog.tables.len()),
+        };
+        for t in catalog.tables.values() {
+            let segs = tables.get(&t.id).map(Vec::as_slice).unwrap_or_default();
+            let old_pages = old.pages.get(&t.id).map(Vec::as_slice).unwrap_or_default();
+            let mut pages = Vec::with_capacity(segs.len().div_ceil(PAGE_SEGMENTS));
+            for (i, group) in segs.chunks(PAGE_SEGMENTS).enumerate() {
+                let metas = group.iter().map(|s| &s.meta);
+                match old_pages.get(i) {
+                    Some(page) if page.segments.iter().eq(metas.clone()) => {
+                        pages.push(page.clone());
+                    }
+                    _ => {
+                        let key = self
+                            .store
+                            .stage_record(batch, manifest::encode_page(metas))?;
+                        let segments = group.iter().map(|s| s.meta.clone()).collect();
+                        pages.push(Arc::new(Page { key, segments }));
+                    }
+                }
+            }
+            root.tables.push(TableRoot {
+                id: t.id,
+                next_row_id: t.next_row_id,
+                pages: pages.iter().map(|p| p.key).collect(),
+            });
+            layout.pages.insert(t.id, pages);
+        }
+        let kept: HashSet<u64> = layout.pages.values().flatten().map(|p| p.key).collect();
+        freed.extend(
+            old.pages
+                .values()
+                .flatten()
+                .map(|p| p.key)
+                .filter(|k| !kept.contains(k)),
+        );
+        Ok((layout, root.encode()))
+    }
+
+    /// Writes the commit's batch and then its catalog root, frees what the
+    /// commit stopped referencing, and makes the commit durable as
+    /// `synchronous` asks.
+    fn persist(&self, mut batch: WriteBatch, root: Vec<u8>, freed: Vec<u64>) -> Result<()> {
         let synchronous = self.synchronous();
         if !self.store.is_persistent() {
-            self.store.put_root(CATALOG_ROOT_KEY, catalog.to_bytes())?;
+            batch.put_root(CATALOG_ROOT_KEY, root);
+            self.store.write(batch)?;
             return Ok(self.store.free_chunks(&freed)?);
         }
         if self.store.commits_atomically() {
             // The pager logs the commit's writes and makes them durable all
             // at once at the mark (one fsync under FULL, none under NORMAL,
-            // where a checkpoint syncs later): no barriers needed, and the
-            // old chunks can go in the same commit.
-            self.store.put_root(CATALOG_ROOT_KEY, catalog.to_bytes())?;
+            // where a checkpoint syncs later): no barriers needed, the root
+            // goes in the same batch, and the old chunks can go in the same
+            // commit.
+            batch.put_root(CATALOG_ROOT_KEY, root);
+            self.store.write(batch)?;
             self.store.free_chunks(&freed)?;
             return Ok(self
                 .store
@@ -365,12 +442,13 @@ impl TableStore {
         // that references them is written, or a power loss could keep the
         // root and lose a chunk (a cache writes back in any order). The
         // second sync makes the commit itself durable.
+        self.store.write(batch)?;
         if synchronous != Synchronous::Off {
             self.store.sync()?;
         }
         // That sync also made the previous root durable.
         let deferred = std::mem::take(&mut *self.deferred_frees.lock());
-        self.store.put_root(CATALOG_ROOT_KEY, catalog.to_bytes())?;
+        self.store.put_root(CATALOG_ROOT_KEY, root)?;
         if synchronous == Synchronous::Full {
             self.store.sync()?;
         }
@@ -508,7 +586,7 @@ fn merge_two(a: &Segment, b: &Segment) -> Option<Segment> {
     Some(Segment::new(columns, row_ids, created, deleted))
 }
 
-fn write_segment(store: &ColumnStore, seg: &mut Segment) -> Result<()> {
+fn stage_segment(store: &ColumnStore, batch: &mut WriteBatch, seg: &mut Segment) -> Result<()> {
     let mut fields: Vec<FieldId> = seg.columns.keys().copied().collect();
     fields.sort_unstable();
     let mut arrays: Vec<ArrayRef> = fields.iter().map(|f| seg.columns[f].clone()).collect();
@@ -518,12 +596,46 @@ fn write_segment(store: &ColumnStore, seg: &mut Segment) -> Result<()> {
     if let Some(d) = &deleted {
         arrays.push(d.clone());
     }
-    let keys = store.write_chunks(&arrays)?;
+    let keys = store.stage_chunks(batch, &arrays)?;
     seg.meta.columns = fields.iter().copied().zip(keys.iter().copied()).collect();
     seg.meta.row_id_key = keys[fields.len()];
     seg.meta.created_key = keys[fields.len() + 1];
-    seg.meta.deleted_key = deleted.map(|_| keys[fields.len() + 2]);
+    seg.meta.deleted_key = deleted.as_ref().map(|_| keys[fields.len() + 2]);
     seg.meta.deleted_deltas.clear();
+    seg.delete_runs = deleted
+        .map(|d| (keys[fields.len() + 2], d))
+        .into_iter()
+        .collect();
+    Ok(())
+}
+
+/// Stores one commit's deletions in `seg` as a new run, first merged with
+/// the newest runs that are not larger (their chunks are freed), so runs
+/// grow geometrically like a binary counter.
+fn append_delete_run(
+    store: &ColumnStore,
+    batch: &mut WriteBatch,
+    seg: &mut Segment,
+    delta: ArrayRef,
+    freed: &mut Vec<u64>,
+) -> Result<()> {
+    let mut run = delta;
+    while seg
+        .delete_runs
+        .last()
+        .is_some_and(|(_, older)| older.len() <= run.len())
+    {
+        let Some((key, older)) = seg.delete_runs.pop() else {
+            break;
+        };
+        freed.push(key);
+        run = arrow_select::concat::concat(&[older.as_ref(), run.as_ref()])
+            .map_err(|e| TableError::Internal(e.to_string()))?;
+    }
+    let key = store.stage_chunks(batch, std::slice::from_ref(&run))?[0];
+    seg.delete_runs.push((key, run));
+    seg.meta.deleted_key = None;
+    seg.meta.deleted_deltas = seg.delete_runs.iter().map(|(k, _)| *k).collect();
     Ok(())
 }
 
@@ -548,8 +660,71 @@ fn load_segment(store: &ColumnStore, m: &SegmentMeta) -> Result<Segment> {
     {
         return Err(TableError::CorruptCatalog("bad MVCC column type".into()));
     }
-    let deleted = Segment::deleted_from_pairs(row_ids.len(), &arrays[n + 2..]);
+    let runs = &arrays[n + 2..];
+    let deleted = Segment::deleted_from_pairs(row_ids.len(), runs);
     let mut seg = Segment::new(columns, row_ids, created, deleted);
+    seg.delete_runs = keys[n + 2..]
+        .iter()
+        .copied()
+        .zip(runs.iter().cloned())
+        .collect();
     seg.meta = m.clone();
     Ok(seg)
+}
+
+/// Segment lists per table, as stored.
+type Manifest = HashMap<TableId, Vec<SegmentMeta>>;
+
+/// Reads the stored catalog: the root and what it references, or a whole
+/// catalog in the first format (JSON with the segments inside). A new
+/// database gets an empty catalog.
+fn load_catalog(store: &ColumnStore) -> Result<(Catalog, Layout, Manifest)> {
+    let corrupt = TableError::CorruptCatalog;
+    let Some(bytes) = store.get_root(CATALOG_ROOT_KEY)? else {
+        let catalog = Catalog {
+            next_table_id: 1,
+            ..Catalog::default()
+        };
+        return Ok((catalog, Layout::default(), Manifest::new()));
+    };
+    if !manifest::is_root(&bytes) {
+        let mut catalog = Catalog::from_bytes(&bytes).map_err(corrupt)?;
+        let metas = catalog
+            .tables
+            .values_mut()
+            .map(|t| (t.id, std::mem::take(&mut t.segments)))
+            .collect();
+        return Ok((catalog, Layout::default(), metas));
+    }
+    let root = Root::decode(&bytes).map_err(corrupt)?;
+    let schema = store.read_records(&[root.schema_key])?;
+    let mut catalog = Catalog::from_bytes(&schema[0]).map_err(corrupt)?;
+    catalog.last_csn = root.last_csn;
+    let mut layout = Layout {
+        schema_key: root.schema_key,
+        schema_version: catalog.schema_version,
+        pages: HashMap::new(),
+    };
+    let mut metas = Manifest::new();
+    for t in &root.tables {
+        let meta = catalog
+            .tables
+            .values_mut()
+            .find(|m| m.id == t.id)
+            .ok_or_else(|| corrupt(format!("the root lists unknown table {}", t.id)))?;
+        meta.next_row_id = t.next_row_id;
+        let mut pages = Vec::with_capacity(t.pages.len());
+        let mut segments = Vec::new();
+        for (key, blob) in t.pages.iter().zip(store.read_records(&t.pages)?) {
+            let page = manifest::decode_page(&blob).map_err(corrupt)?;
+            segments.extend(page.iter().cloned());
+            pages.push(Arc::new(Page {
+                key: *key,
+                segments: page,
+            }));
+        }
+        layout.pages.insert(t.id, pages);
+        metas.insert(t.id, segments);
+    }
+    Ok((catalog, layout, metas))
 }
