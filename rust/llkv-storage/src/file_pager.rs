@@ -10,11 +10,17 @@
 //! alignment, so the [`Blob`] handed out is an aligned, zero-copy view into
 //! the mmap.
 //!
-//! Commits go through a write-ahead log (`wal.rs`): each write is appended
-//! to the data file (where readers find it) and logged; a commit fsyncs
-//! only the log. A checkpoint, every [`CHECKPOINT_BYTES`] of log, fsyncs the
-//! data file and records its length in the commit mark (`commit_mark.rs`).
+//! Commits go through a write-ahead log (`wal.rs`): each write is logged
+//! and kept in memory (the overlay, where readers find it first); a commit
+//! writes and fsyncs only the log, like SQLite in WAL mode. A checkpoint,
+//! every [`CHECKPOINT_BYTES`] of log, appends the overlay to the data file
+//! in one batch, fsyncs it and records its length in the commit mark
+//! (`commit_mark.rs`). Keeping commits off the data file matters beyond
+//! the write saved: simd-r-drive remaps the file after every write, and an
+//! fsync of the log costs half again as much while the data file keeps
+//! being remapped (measured here: 150 µs against 100 µs per commit).
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
@@ -68,6 +74,10 @@ pub struct FilePager {
     // released, so `_lock` is declared (and therefore dropped) last.
     /// The data file; replaced whole by [`Pager::compact`].
     data: RwLock<DataFile>,
+    /// Writes logged since the last checkpoint and not yet in the data
+    /// file, by simd-r-drive key: a value (with its header) or `None` for a
+    /// deleted key. Reads look here before the data file.
+    overlay: RwLock<HashMap<Vec<u8>, Option<Blob>>>,
     /// The last checkpoint.
     mark: CommitMark,
     path: PathBuf,
@@ -156,6 +166,7 @@ impl FilePager {
         let next = read_watermark(&store, &path)?;
         let pager = FilePager {
             data: RwLock::new(DataFile { store, sync_handle }),
+            overlay: RwLock::new(HashMap::new()),
             mark,
             writer: Mutex::new(Writer {
                 next,
@@ -187,9 +198,41 @@ impl FilePager {
         self.writer.lock().crashed = true;
     }
 
-    /// Makes the data file durable, records its length as the new
-    /// checkpoint and restarts the log with the next generation.
+    /// Moves the overlay into the data file, in one batch of writes and one
+    /// of deletions. Readers find each value in one place or the other
+    /// throughout (the overlay is cleared only after the data file has it).
+    fn apply_overlay(&self) -> Result<()> {
+        let mut overlay = self.overlay.write();
+        if overlay.is_empty() {
+            return Ok(());
+        }
+        let data = self.data.read();
+        let puts: Vec<(&[u8], &[u8])> = overlay
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (k.as_slice(), v.as_slice())))
+            .collect();
+        if !puts.is_empty() {
+            data.store.batch_write(&puts).map_err(io_err(&self.path))?;
+        }
+        let deletes: Vec<&[u8]> = overlay
+            .iter()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k.as_slice())
+            .collect();
+        if !deletes.is_empty() {
+            data.store
+                .batch_delete(&deletes)
+                .map_err(io_err(&self.path))?;
+        }
+        overlay.clear();
+        Ok(())
+    }
+
+    /// Applies the overlay, makes the data file durable, records its
+    /// length as the new checkpoint and restarts the log with the next
+    /// generation.
     fn checkpoint(&self, writer: &mut Writer) -> Result<()> {
+        self.apply_overlay()?;
         let len = {
             let data = self.data.read();
             data.sync_handle.sync_data().map_err(io_err(&self.path))?;
@@ -254,8 +297,10 @@ impl FilePager {
         Ok(raw.slice_with_length(HEADER_LEN, payload_len))
     }
 
-    /// Appends `entries` plus, if it moved, the watermark record, as one
-    /// simd-r-drive batch. The caller holds the watermark lock.
+    /// Logs `entries` plus, if it moved, the watermark record, and puts
+    /// them in the overlay; in a transaction that stopped logging, appends
+    /// them to the data file instead, as one simd-r-drive batch. The caller
+    /// holds the watermark lock.
     fn write_batch(&self, mark: &mut Writer, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
         self.refuse_if_broken(mark)?;
         let mark_record = (mark.next != mark.persisted).then(|| {
@@ -274,13 +319,23 @@ impl FilePager {
             return Ok(());
         }
         mark.log_put(&batch)?;
-        // simd-r-drive flushes its BufWriter before returning, so the bytes
-        // are in the OS page cache and visible to `sync_handle`.
-        self.data
-            .read()
-            .store
-            .batch_write(&batch)
-            .map_err(io_err(&self.path))?;
+        if mark.unlogged {
+            // Older writes first: a later one may overwrite the same key.
+            self.apply_overlay()?;
+            // simd-r-drive flushes its BufWriter before returning, so the
+            // bytes are in the OS page cache and visible to `sync_handle`.
+            self.data
+                .read()
+                .store
+                .batch_write(&batch)
+                .map_err(io_err(&self.path))?;
+        } else {
+            let mut overlay = self.overlay.write();
+            for (key, value) in batch {
+                // A 64-byte aligned copy, as the mmap's values are.
+                overlay.insert(key.to_vec(), Some(Blob::from_slice_ref(value)));
+            }
+        }
         mark.persisted = mark.next;
         Ok(())
     }
@@ -297,18 +352,39 @@ impl std::fmt::Debug for FilePager {
 impl Pager for FilePager {
     fn get(&self, keys: &[PhysicalKey]) -> Result<Vec<Option<Blob>>> {
         let encoded: Vec<[u8; 8]> = keys.iter().map(|k| k.to_le_bytes()).collect();
-        let refs: Vec<&[u8]> = encoded.iter().map(|k| k.as_slice()).collect();
-        let handles = self
-            .data
-            .read()
-            .store
-            .batch_read(&refs)
-            .map_err(io_err(&self.path))?;
+        let overlay = self.overlay.read();
+        // Values still in the overlay, and the positions to read from the
+        // data file.
+        let mut found: Vec<Option<Option<Blob>>> = encoded
+            .iter()
+            .map(|k| overlay.get(k.as_slice()).cloned())
+            .collect();
+        let refs: Vec<&[u8]> = encoded
+            .iter()
+            .zip(&found)
+            .filter(|(_, f)| f.is_none())
+            .map(|(k, _)| k.as_slice())
+            .collect();
+        if !refs.is_empty() {
+            let handles = self
+                .data
+                .read()
+                .store
+                .batch_read(&refs)
+                .map_err(io_err(&self.path))?;
+            let mut handles = handles.into_iter();
+            for slot in found.iter_mut().filter(|f| f.is_none()) {
+                let handle = handles.next().flatten();
+                *slot = Some(handle.map(|h| h.into_arrow_buffer()));
+            }
+        }
+        drop(overlay);
         keys.iter()
-            .zip(handles)
-            .map(|(key, handle)| {
-                handle
-                    .map(|h| self.decode_user_value(*key, h.into_arrow_buffer()))
+            .zip(found)
+            .map(|(key, value)| {
+                value
+                    .flatten()
+                    .map(|raw| self.decode_user_value(*key, raw))
                     .transpose()
             })
             .collect()
@@ -334,6 +410,14 @@ impl Pager for FilePager {
         let mut writer = self.writer.lock();
         self.refuse_if_broken(&writer)?;
         writer.log_delete(&refs)?;
+        if !writer.unlogged {
+            let mut overlay = self.overlay.write();
+            for key in refs {
+                overlay.insert(key.to_vec(), None);
+            }
+            return Ok(());
+        }
+        self.apply_overlay()?;
         self.data
             .read()
             .store
