@@ -71,6 +71,8 @@ def test_acknowledged_commits_survive_kill_9(tmp_path: Path, level: str) -> None
         with llkv.connect(path) as con:
             ids = {r["id"] for r in con.execute("SELECT id FROM log").to_pylist()}
             pairs = con.execute("SELECT id, twin FROM pairs").to_pylist()
+            check = con.execute("PRAGMA integrity_check").column(0).to_pylist()
+        assert check == ["ok"]
         # Every acknowledged iteration is there (minus the rows it deleted);
         # at most the one in flight beyond it.
         # (the iteration in flight may have committed its delete too)

@@ -189,6 +189,7 @@ def check_final_state(path: Path, writers: list[WriterStats], plans: list[list[T
         assert fresh.in_transaction is False
         assert total_of(fresh) == TOTAL
         assert balances_of(fresh) == expected
+        assert fresh.execute("PRAGMA integrity_check").column(0).to_pylist() == ["ok"]
 
 
 def run_bank(path: Path, with_readers: bool) -> tuple[list[WriterStats], list[ReaderStats]]:
@@ -255,3 +256,4 @@ def test_reopened_file_keeps_transfers(tmp_path: Path) -> None:
     with llkv.connect(path) as reopened:
         assert total_of(reopened) == TOTAL
         assert balances_of(reopened) == expected_balances(plans)
+        assert reopened.execute("PRAGMA integrity_check").column(0).to_pylist() == ["ok"]

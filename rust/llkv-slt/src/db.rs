@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use arrow_array::cast::AsArray;
 use llkv::{Connection, Database, QueryResult};
 
 use crate::dialect::Dialect;
@@ -70,6 +71,45 @@ impl TestDatabase {
             database,
             _dir: dir,
         })
+    }
+
+    /// Runs `PRAGMA integrity_check` once every connection is closed: on a
+    /// file database after reopening the file (so the check also covers
+    /// what was stored), in memory on a new connection. `Err` lists the
+    /// problems found.
+    pub fn check_integrity(self) -> Result<(), String> {
+        let TestDatabase {
+            connections,
+            database,
+            _dir: dir,
+            ..
+        } = self;
+        drop(connections);
+        let database = match &dir {
+            Some(dir) => {
+                drop(database);
+                let path = dir.path().join("db.llkv");
+                panics::catch(|| Database::open(&path))?
+                    .map_err(|e| format!("cannot reopen {}: {e}", path.display()))?
+            }
+            None => database,
+        };
+        let mut con = panics::catch(|| database.connect())?;
+        let result = panics::catch(|| con.execute("PRAGMA integrity_check", &[]))?
+            .map_err(|e| format!("{:?}: {e}", e.kind))?;
+        let mut lines: Vec<String> = Vec::new();
+        for batch in &result.batches {
+            let column = batch
+                .column(0)
+                .as_string_opt::<i32>()
+                .ok_or("integrity_check returned no text")?;
+            lines.extend(column.iter().map(|v| v.unwrap_or_default().to_owned()));
+        }
+        if lines == ["ok"] {
+            Ok(())
+        } else {
+            Err(lines.join("; "))
+        }
     }
 
     /// Executes `sql` (possibly several `;`-separated statements) on the

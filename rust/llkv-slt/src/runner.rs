@@ -107,6 +107,17 @@ pub fn run_file(
         Ok(records) => {
             let mut database = TestDatabase::open(options.pager, dialect);
             run.run_records(&records, &mut database);
+            // Whatever the records did, the database must be consistent
+            // (and, on a file, reopen consistent). Not a record of the
+            // file: counted only when it fails, as line 0.
+            if let Ok(db) = database {
+                if let Err(problems) = db.check_integrity() {
+                    run.record(
+                        RecordKey::Line(0),
+                        Err(format!("PRAGMA integrity_check at the end: {problems}")),
+                    );
+                }
+            }
         }
         Err(error) => run.fail_unparsable(path, &error.to_string()),
     }

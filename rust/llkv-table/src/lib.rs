@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod csn_column;
 pub mod error;
+pub mod integrity;
 pub mod manifest;
 pub mod segment;
 pub mod segment_index;

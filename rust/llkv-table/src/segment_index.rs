@@ -114,6 +114,12 @@ impl Segment {
         Ok(run)
     }
 
+    /// The sorted runs built so far, by field id.
+    pub fn built_sorted_runs(&self) -> Vec<(FieldId, Arc<UInt32Array>)> {
+        let runs = self.sorted.runs.lock();
+        runs.iter().map(|(f, r)| (*f, r.clone())).collect()
+    }
+
     /// Drops the sorted runs (REINDEX); they are rebuilt on next use.
     pub fn clear_sorted_runs(&self) {
         self.sorted.runs.lock().clear();

@@ -344,6 +344,16 @@ impl TableStore {
 }
 
 impl TableStore {
+    /// Holds off commits while the guard lives.
+    pub(crate) fn lock_commits(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.commit_lock.lock()
+    }
+
+    /// The column store the tables are stored in.
+    pub(crate) fn column_store(&self) -> &ColumnStore {
+        &self.store
+    }
+
     /// Gives back the file space of freed chunks and old roots (after a
     /// VACUUM commit); holds the commit lock, so no commit runs meanwhile.
     pub fn compact_storage(&self) -> Result<()> {

@@ -252,3 +252,47 @@ fn many_small_deletes_keep_few_runs_and_write_little_each() {
     let reopened = TableStore::open(ColumnStore::new(pager)).unwrap();
     assert_eq!(live_sum(&reopened), expected);
 }
+
+#[test]
+fn the_integrity_check_passes_a_sound_store_and_names_what_was_damaged() {
+    let pager = pager();
+    let store = store_with_segments(pager.clone(), 20);
+    bytes_of_small_commit(&store, &pager, 0);
+    assert_eq!(store.integrity_check(), Vec::<String>::new());
+    let view = store.read_view();
+    let seg = &view.tables[&1][3];
+    let (field, key) = seg.meta.columns[0];
+
+    // A column chunk replaced by another valid chunk of other values.
+    let other = ColumnStore::new(Arc::new(MemPager::new()));
+    let fake_key = other
+        .write_chunks(&[rows(100..100 + seg.len() as i64).column(0).clone()])
+        .unwrap()[0];
+    let fake = other.read_records(&[fake_key]).unwrap()[0].to_vec();
+    pager.inner.put(vec![(key, fake.clone())]).unwrap();
+    let problems = store.integrity_check();
+    assert_eq!(
+        problems,
+        vec![format!(
+            "table t, segment 3: the stored chunk of field {field} differs from memory"
+        )]
+    );
+
+    // A flipped byte in the chunk: its checksum no longer holds.
+    let mut bytes = fake;
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    pager.inner.put(vec![(key, bytes)]).unwrap();
+    let problems = store.integrity_check();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("cannot be read"), "{problems:?}");
+
+    // The root lost: named as such.
+    pager
+        .inner
+        .delete(&[llkv_table::store::CATALOG_ROOT_KEY])
+        .unwrap();
+    assert!(store
+        .integrity_check()
+        .contains(&"the catalog root is missing".to_owned()));
+}

@@ -44,7 +44,7 @@ pub fn workload() -> Vec<String> {
 /// the table does not exist.
 pub fn dump(engine: &SqlEngine) -> Vec<String> {
     let mut session = engine.session();
-    TABLES
+    let lines: Vec<String> = TABLES
         .iter()
         .map(
             |t| match session.execute(&format!("SELECT * FROM {t} ORDER BY 1"), &[]) {
@@ -53,7 +53,13 @@ pub fn dump(engine: &SqlEngine) -> Vec<String> {
                 Err(e) => panic!("reading {t} failed: {e}"),
             },
         )
-        .collect()
+        .collect();
+    // Every state, live or recovered, must also pass the integrity check.
+    let check = session
+        .execute("PRAGMA integrity_check", &[])
+        .unwrap_or_else(|e| panic!("integrity check failed to run: {e}"));
+    assert_eq!(render(&check.batches), "('ok')", "PRAGMA integrity_check");
+    lines
 }
 
 fn render(batches: &[RecordBatch]) -> String {
