@@ -221,6 +221,7 @@ def connect(
     synchronous: Literal["full", "normal", "off"] | None = None,
     dialect: Literal["sqlite", "duckdb"] | None = None,
     allow_file_access: bool = True,
+    memory_limit: int | str | None = None,
 ) -> Connection:
     """Open a connection to an llkv database.
 
@@ -250,6 +251,11 @@ def connect(
     its ``duplicate()``s) can read or write files: ``read_parquet``,
     ``read_csv`` and ``COPY`` raise ``ProgrammingError``, and no SQL turns
     access back on.
+
+    ``memory_limit`` (bytes as an int, or a size such as ``"512MB"`` or
+    ``"2GiB"``) bounds what a statement's sorts, hash joins, aggregations,
+    window functions and set operations may buffer; a statement over it
+    raises ``OperationalError``. Also ``PRAGMA memory_limit = ...``.
     """
 
 class Warning(Exception):

@@ -63,3 +63,27 @@ def test_recursive_cte_that_never_ends_hits_the_round_limit() -> None:
         con.execute(sql)
     # The connection is still usable.
     assert con.execute("SELECT 1 AS one").to_pylist() == [{"one": 1}]
+
+
+def test_memory_limit_turns_a_large_sort_into_an_operational_error() -> None:
+    con = llkv.connect(memory_limit="1MB")
+    try:
+        con.execute("CREATE TABLE big AS SELECT x FROM range(300000) t(x)")
+        # A scan streams: no limit applies.
+        assert con.execute("SELECT count(*) FROM big").column(0)[0].as_py() == 300_000
+        with pytest.raises(
+            llkv.OperationalError, match="memory_limit of 1000000 bytes exceeded: a sort"
+        ):
+            con.execute("SELECT x FROM big ORDER BY x DESC")
+        # The connection stays usable, and the limit can be lifted.
+        con.execute("PRAGMA memory_limit = 'unlimited'")
+        top = con.execute("SELECT x FROM big ORDER BY x DESC LIMIT 1")
+        assert top.column(0)[0].as_py() == 299_999
+    finally:
+        con.close()
+    with llkv.connect(memory_limit=2048) as small:
+        assert small.execute("PRAGMA memory_limit").column(0)[0].as_py() == "2048 bytes"
+    with pytest.raises(TypeError, match="memory_limit"):
+        llkv.connect(memory_limit=1.5)  # type: ignore[arg-type]
+    with pytest.raises(llkv.ProgrammingError, match="cannot read"):
+        llkv.connect(memory_limit="lots")

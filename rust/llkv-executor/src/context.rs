@@ -47,6 +47,12 @@ pub trait TableProvider {
     fn interrupt(&self) -> Option<&llkv_plan::Interrupt> {
         None
     }
+
+    /// Most bytes a statement's blocking operators may buffer (see
+    /// [`ExecContext::hold`]); None for no limit.
+    fn memory_limit(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// What EXPLAIN ANALYZE measured of one plan node.
@@ -81,6 +87,9 @@ pub struct ExecContext<'a> {
     profile: Option<RefCell<HashMap<usize, NodeStats>>>,
     /// Checked before every batch an operator produces.
     interrupt: Option<&'a llkv_plan::Interrupt>,
+    /// The connection's memory limit, and the bytes buffered so far.
+    memory_limit: Option<usize>,
+    held: std::cell::Cell<usize>,
 }
 
 impl<'a> ExecContext<'a> {
@@ -94,7 +103,39 @@ impl<'a> ExecContext<'a> {
             working: RefCell::new(HashMap::new()),
             profile: None,
             interrupt: provider.interrupt(),
+            memory_limit: provider.memory_limit(),
+            held: std::cell::Cell::new(0),
         }
+    }
+
+    /// Accounts for `batches` that an operator buffers (`what`: a sort, a
+    /// hash join's build side..): fails with an OperationalError once the
+    /// statement's buffers pass the connection's memory limit. Buffers
+    /// count until the statement ends (an upper bound of what it holds at
+    /// once).
+    pub fn hold(&self, batches: &[RecordBatch], what: &str) -> Result<()> {
+        if self.memory_limit.is_none() {
+            return Ok(());
+        }
+        let bytes: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
+        self.hold_bytes(bytes, what)
+    }
+
+    /// Like [`ExecContext::hold`], for `bytes` of other state (an
+    /// aggregation's groups).
+    pub fn hold_bytes(&self, bytes: usize, what: &str) -> Result<()> {
+        let Some(limit) = self.memory_limit else {
+            return Ok(());
+        };
+        let held = self.held.get().saturating_add(bytes);
+        self.held.set(held);
+        if held > limit {
+            return Err(llkv_plan::Error::operational(format!(
+                "memory_limit of {limit} bytes exceeded: {what} needs to hold {held} bytes \
+                 (raise it with SET memory_limit = '...')"
+            )));
+        }
+        Ok(())
     }
 
     /// `Err("interrupted")` once the connection asked the statement to stop.

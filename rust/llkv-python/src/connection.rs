@@ -58,18 +58,34 @@ pub struct Connection {
 /// where the two differ (also `PRAGMA dialect = ...`). With
 /// `allow_file_access=False` no statement on this connection (or its
 /// duplicates) may read or write files (`read_parquet`, `read_csv`, `COPY`).
+/// `memory_limit` (bytes as an int, or a size like "512MB" or "2GiB") bounds
+/// what a statement's sorts, hash joins, aggregations, window functions and
+/// set operations may buffer: beyond it the statement raises
+/// `OperationalError` (also `PRAGMA memory_limit = ...`).
 ///
 /// Returns an `llkv.Connection`; raises `llkv.OperationalError` when the file
 /// cannot be opened.
 #[pyfunction]
-#[pyo3(signature = (path = None, synchronous = None, dialect = None, allow_file_access = true))]
+#[pyo3(signature = (path = None, synchronous = None, dialect = None, allow_file_access = true, memory_limit = None))]
 pub fn connect(
     py: Python<'_>,
     path: Option<PathBuf>,
     synchronous: Option<String>,
     dialect: Option<String>,
     allow_file_access: bool,
+    memory_limit: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Connection> {
+    let memory_limit = match memory_limit {
+        None => None,
+        Some(v) => Some(match v.extract::<u64>() {
+            Ok(bytes) => bytes.to_string(),
+            Err(_) => v.extract::<String>().map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err(
+                    "memory_limit must be an int (bytes) or a str like '512MB'",
+                )
+            })?,
+        }),
+    };
     let path = path.filter(|p| p.as_os_str() != ":memory:");
     let cancel = Cancel::new();
     let open = py.detach(|| {
@@ -93,6 +109,9 @@ pub fn connect(
             }
             if !allow_file_access {
                 open.session.disable_file_access();
+            }
+            if let Some(size) = &memory_limit {
+                open.session.set_memory_limit(size)?;
             }
             Ok(open)
         })

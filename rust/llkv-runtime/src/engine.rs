@@ -88,6 +88,7 @@ impl Engine {
             explicit,
             relations: Default::default(),
             interrupt: None,
+            memory_limit: None,
             file_access: false,
             duckdb_dialect: false,
         }
@@ -101,6 +102,12 @@ impl Engine {
     /// Sets the commit durability level for later commits.
     pub fn set_synchronous(&self, level: llkv_table::Synchronous) {
         self.store.set_synchronous(level);
+    }
+
+    /// Storage problems in the latest committed state (see
+    /// [`TableStore::integrity_check`]); empty when consistent.
+    pub fn storage_problems(&self) -> Vec<String> {
+        self.store.integrity_check()
     }
 
     /// Rows physically stored for `table` (live ones and dead versions not
@@ -345,6 +352,7 @@ fn recheck_unique_keys(txn: &Transaction, latest: llkv_table::ReadView) -> Resul
             explicit: false,
             relations: Default::default(),
             interrupt: None,
+            memory_limit: None,
             file_access: false,
             duckdb_dialect: false,
         };

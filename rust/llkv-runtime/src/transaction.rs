@@ -46,6 +46,9 @@ pub struct Transaction {
     pub relations: llkv_plan::Relations,
     /// The connection's cancellation state, checked while statements run.
     pub interrupt: Option<std::sync::Arc<llkv_plan::Interrupt>>,
+    /// Most bytes a statement's blocking operators may buffer (the
+    /// connection's `memory_limit`); None for no limit.
+    pub memory_limit: Option<usize>,
     /// Whether statements may read and write files (`read_parquet`,
     /// `COPY`); the connection decides.
     pub file_access: bool,
@@ -421,6 +424,10 @@ fn make_batch(
 impl TableProvider for Transaction {
     fn interrupt(&self) -> Option<&llkv_plan::Interrupt> {
         self.interrupt.as_deref()
+    }
+
+    fn memory_limit(&self) -> Option<usize> {
+        self.memory_limit
     }
 
     fn scan(&self, table: TableId, columns: &[usize]) -> Result<BatchIter<'_>> {

@@ -76,7 +76,7 @@ fn parse_command_list(
     p: &mut Parser<'_>,
 ) -> std::result::Result<Vec<Command>, sqlparser::parser::ParserError> {
     use sqlparser::keywords::Keyword;
-    use sqlparser::tokenizer::{Token, TokenWithSpan};
+    use sqlparser::tokenizer::Token;
     let mut out = Vec::new();
     loop {
         while p.consume_token(&Token::SemiColon) {}
@@ -93,24 +93,19 @@ fn parse_command_list(
             let name = p.parse_identifier()?.value;
             let value = if p.consume_token(&Token::Eq) || p.peek_token_ref().token == Token::LParen
             {
-                let parens = p.consume_token(&Token::LParen);
-                let value = match p.next_token().token {
-                    Token::Word(w) => w.value,
-                    Token::Number(n, _) => n,
-                    Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => s,
-                    Token::Minus => match p.next_token().token {
-                        Token::Number(n, _) => format!("-{n}"),
-                        other => return p.expected("a value", TokenWithSpan::wrap(other)),
-                    },
-                    other => return p.expected("a value", TokenWithSpan::wrap(other)),
-                };
-                if parens {
-                    p.expect_token(&Token::RParen)?;
-                }
-                Some(value)
+                Some(setting_value(p)?)
             } else {
                 None
             };
+            out.push(Command::Pragma { name, value });
+        } else if is_set_memory_limit(p) {
+            // `SET memory_limit = '1GB'` (DuckDB's form) is the PRAGMA.
+            p.expect_keyword(Keyword::SET)?;
+            let name = p.parse_identifier()?.value;
+            if !p.consume_token(&Token::Eq) {
+                p.expect_keyword(Keyword::TO)?;
+            }
+            let value = Some(setting_value(p)?);
             out.push(Command::Pragma { name, value });
         } else {
             out.push(Command::Sql(Box::new(p.parse_statement()?)));
@@ -121,6 +116,38 @@ fn parse_command_list(
         }
     }
     Ok(out)
+}
+
+/// True when the next tokens are `SET memory_limit`.
+fn is_set_memory_limit(p: &Parser<'_>) -> bool {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    let [set, name] = p.peek_tokens();
+    matches!(set, Token::Word(w) if w.keyword == Keyword::SET)
+        && matches!(name, Token::Word(w) if w.value.eq_ignore_ascii_case("memory_limit"))
+}
+
+/// The value of a PRAGMA or SET: a word, number (maybe negative) or
+/// string, maybe in parentheses.
+fn setting_value(
+    p: &mut Parser<'_>,
+) -> std::result::Result<String, sqlparser::parser::ParserError> {
+    use sqlparser::tokenizer::{Token, TokenWithSpan};
+    let parens = p.consume_token(&Token::LParen);
+    let value = match p.next_token().token {
+        Token::Word(w) => w.value,
+        Token::Number(n, _) => n,
+        Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => s,
+        Token::Minus => match p.next_token().token {
+            Token::Number(n, _) => format!("-{n}"),
+            other => return p.expected("a value", TokenWithSpan::wrap(other)),
+        },
+        other => return p.expected("a value", TokenWithSpan::wrap(other)),
+    };
+    if parens {
+        p.expect_token(&Token::RParen)?;
+    }
+    Ok(value)
 }
 
 /// Parses one expression stored as SQL text in the catalog (a DEFAULT or

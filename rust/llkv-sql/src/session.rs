@@ -75,6 +75,7 @@ impl SqlEngine {
             dialect: Dialect::default(),
             aborted: false,
             interrupt: None,
+            memory_limit: None,
             file_access: true,
         }
     }
@@ -106,6 +107,9 @@ pub struct Session {
     aborted: bool,
     /// The cancellation state the running statement checks.
     interrupt: Option<Arc<llkv_plan::Interrupt>>,
+    /// `PRAGMA memory_limit`: most bytes a statement's blocking operators
+    /// may buffer (None: no limit).
+    memory_limit: Option<usize>,
     /// Whether statements may read and write files; once off, it stays off.
     file_access: bool,
 }
@@ -230,6 +234,9 @@ impl Session {
                 Command::Pragma { name, value } if name.eq_ignore_ascii_case("dialect") => {
                     self.dialect_pragma(value.as_deref())?
                 }
+                Command::Pragma { name, value } if name.eq_ignore_ascii_case("memory_limit") => {
+                    self.memory_limit_pragma(value.as_deref())?
+                }
                 Command::Pragma { name, value } => {
                     crate::pragma::pragma(&self.engine, name, value.as_deref())?
                 }
@@ -290,6 +297,32 @@ impl Session {
             }
             None => single_text_result("dialect", self.dialect.name()),
         }
+    }
+
+    /// `PRAGMA memory_limit [= size]` (also `SET memory_limit = size`):
+    /// reports or sets the most bytes a statement's sorts, hash joins,
+    /// aggregations, window functions and set operations may buffer
+    /// before the statement fails with an OperationalError. Sizes are
+    /// bytes or a number with KB/MB/GB/TB (powers of 1000) or KiB/MiB/GiB/
+    /// TiB; `none`, `unlimited` or a negative number lift the limit.
+    fn memory_limit_pragma(&mut self, value: Option<&str>) -> Result<QueryResult> {
+        match value {
+            Some(text) => {
+                self.memory_limit = crate::pragma::parse_size(text)?;
+                Ok(other_result())
+            }
+            None => match self.memory_limit {
+                Some(bytes) => single_text_result("memory_limit", &format!("{bytes} bytes")),
+                None => single_text_result("memory_limit", "unlimited"),
+            },
+        }
+    }
+
+    /// Sets this session's memory limit from a size such as `"512MB"` (see
+    /// `PRAGMA memory_limit`).
+    pub fn set_memory_limit(&mut self, size: &str) -> Result<()> {
+        self.memory_limit = crate::pragma::parse_size(size)?;
+        Ok(())
     }
 
     /// The session's dialect.
@@ -442,11 +475,13 @@ impl Session {
     ) -> Result<T> {
         let relations = self.relations.clone();
         let interrupt = self.interrupt.clone();
+        let memory_limit = self.memory_limit;
         let file_access = self.file_access;
         let duckdb_dialect = self.dialect == Dialect::DuckDb;
         let f = move |engine: &Engine, txn: &mut Transaction| {
             txn.relations = relations;
             txn.interrupt = interrupt;
+            txn.memory_limit = memory_limit;
             txn.file_access = file_access;
             txn.duckdb_dialect = duckdb_dialect;
             f(engine, txn)

@@ -69,6 +69,15 @@ impl Connection {
         Ok(())
     }
 
+    /// Sets the most bytes this connection's statements may buffer in
+    /// sorts, hash joins, aggregations, window functions and set
+    /// operations, as a size like `"512MB"` or `"2GiB"` (`"unlimited"`:
+    /// no limit, the default); a statement over it fails with an
+    /// OperationalError. Also `PRAGMA memory_limit = ...`.
+    pub fn set_memory_limit(&mut self, size: &str) -> Result<()> {
+        self.session.set_memory_limit(size)
+    }
+
     /// Sets the cancellation state this connection's statements check while
     /// they run: [`Interrupt::request`] from another thread stops the
     /// running statement with an `OperationalError` ("interrupted"), and

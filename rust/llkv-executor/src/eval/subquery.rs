@@ -9,7 +9,6 @@ use llkv_plan::{BinaryOp, Error, Result, SubqueryKind};
 
 use super::{arrow_err, compare_arrays, conform, evaluate};
 use crate::context::{ExecContext, SubqueryRows};
-use crate::operators::execute_collect;
 use crate::scalar::{has_nulls, is_null_at, repeat_value, value_at};
 
 fn run_subquery(id: usize, ctx: &ExecContext<'_>, stop_after_one: bool) -> Result<ArrayRef> {
@@ -18,7 +17,12 @@ fn run_subquery(id: usize, ctx: &ExecContext<'_>, stop_after_one: bool) -> Resul
         .get(id)
         .ok_or_else(|| Error::internal(format!("unknown subquery {id}")))?;
     let schema = plan.schema();
-    let batches = execute_collect(plan, ctx, if stop_after_one { Some(2) } else { None })?;
+    let batches = crate::operators::execute_buffered(
+        plan,
+        ctx,
+        if stop_after_one { Some(2) } else { None },
+        "a subquery",
+    )?;
     let columns: Vec<ArrayRef> = batches
         .iter()
         .filter(|b| b.num_columns() > 0)

@@ -228,9 +228,18 @@ pub fn execute_aggregate(
             .map(|(e, t)| conform(evaluate(e, &batch, ctx)?, t))
             .collect::<Result<Vec<_>>>()?;
         let mut ids_per_set = Vec::with_capacity(sets.len());
+        let groups_before = table.groups.len();
         for (set, id) in &sets {
             let arrays = set_key_arrays(&term_arrays, &key_types, set, *id, n);
             ids_per_set.push(table.group_ids(&arrays, n, new_group)?);
+        }
+        let new_groups = table.groups.len() - groups_before;
+        if new_groups > 0 {
+            // A group holds its key (estimated from this batch's keys) and
+            // one accumulator per aggregate.
+            let key_bytes: usize = term_arrays.iter().map(|a| a.get_array_memory_size()).sum();
+            let per_group = key_bytes / n + 64 * (aggregates.len() + 1);
+            ctx.hold_bytes(new_groups * per_group, "an aggregation's groups")?;
         }
         let groups = &mut table.groups;
         for (k, agg) in aggregates.iter().enumerate() {

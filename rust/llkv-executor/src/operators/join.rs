@@ -12,8 +12,8 @@ use llkv_plan::types::common_type;
 use llkv_plan::{BinaryOp, Expr, JoinKind, LogicalPlan, Result};
 
 use super::build_side::BuildSide;
+use super::execute;
 use super::join_table::{JoinTable, ProbeKeys};
-use super::{execute, execute_collect};
 use crate::context::{BatchIter, ExecContext};
 use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate};
 
@@ -51,7 +51,10 @@ pub fn execute_join<'a>(
     ctx: &'a ExecContext<'a>,
 ) -> Result<BatchIter<'a>> {
     let right_schema = right.schema();
-    let right_batch = BuildSide::new(right_schema.clone(), execute_collect(right, ctx, None)?);
+    let right_batch = BuildSide::new(
+        right_schema.clone(),
+        super::execute_buffered(right, ctx, None, "a join's build side")?,
+    );
     let left_schema = left.schema();
     let left_width = left_schema.fields().len();
     let mut hashed = Vec::with_capacity(on.len());

@@ -221,12 +221,36 @@ pub fn execute_collect(
     ctx: &ExecContext<'_>,
     max_rows: Option<usize>,
 ) -> Result<Vec<RecordBatch>> {
+    collect_input(plan, ctx, max_rows, None)
+}
+
+/// Like [`execute_collect`], for an operator that buffers its input
+/// (`what` names it): the buffered batches count against the connection's
+/// memory limit as they arrive.
+pub(crate) fn execute_buffered(
+    plan: &LogicalPlan,
+    ctx: &ExecContext<'_>,
+    max_rows: Option<usize>,
+    what: &str,
+) -> Result<Vec<RecordBatch>> {
+    collect_input(plan, ctx, max_rows, Some(what))
+}
+
+fn collect_input(
+    plan: &LogicalPlan,
+    ctx: &ExecContext<'_>,
+    max_rows: Option<usize>,
+    what: Option<&str>,
+) -> Result<Vec<RecordBatch>> {
     let mut out = Vec::new();
     let mut rows = 0;
     for batch in execute(plan, ctx)? {
         let batch = batch?;
         rows += batch.num_rows();
         if batch.num_rows() > 0 {
+            if let Some(what) = what {
+                ctx.hold(std::slice::from_ref(&batch), what)?;
+            }
             out.push(batch);
         }
         if max_rows.is_some_and(|m| rows >= m) {

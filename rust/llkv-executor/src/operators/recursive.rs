@@ -7,7 +7,6 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, SchemaRef};
 use llkv_plan::{Error, LogicalPlan, Result};
 
-use super::execute_collect;
 use super::rows::RowKeys;
 use super::setop::collect_as;
 use super::sort::concat_all;
@@ -111,7 +110,7 @@ fn collect_strictly(
     ctx: &ExecContext<'_>,
 ) -> Result<RecordBatch> {
     let mut converted = Vec::new();
-    for batch in execute_collect(plan, ctx, None)? {
+    for batch in super::execute_buffered(plan, ctx, None, "a recursive CTE")? {
         let mut columns = Vec::with_capacity(batch.num_columns());
         for (column, field) in batch.columns().iter().zip(schema.fields()) {
             let to = convert_exactly(column, field.data_type()).map_err(|_| {

@@ -6,7 +6,6 @@ use arrow_array::{BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, SchemaRef};
 use llkv_plan::{LogicalPlan, Result, SetOpKind};
 
-use super::execute_collect;
 use super::rows::{converter_for, encode};
 use super::sort::concat_all;
 use crate::context::ExecContext;
@@ -19,7 +18,7 @@ pub(super) fn collect_as(
     schema: &SchemaRef,
     ctx: &ExecContext<'_>,
 ) -> Result<RecordBatch> {
-    let batches = execute_collect(plan, ctx, None)?;
+    let batches = super::execute_buffered(plan, ctx, None, "a set operation")?;
     let mut converted = Vec::with_capacity(batches.len());
     for b in batches {
         let cols = b

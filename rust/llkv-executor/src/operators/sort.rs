@@ -6,7 +6,6 @@ use arrow_row::{RowConverter, SortField};
 use arrow_schema::SortOptions;
 use llkv_plan::{LogicalPlan, Result, SortKey};
 
-use super::execute_collect;
 use crate::context::ExecContext;
 use crate::eval::{arrow_err, evaluate};
 
@@ -28,7 +27,7 @@ pub fn execute_sort(
     ctx: &ExecContext<'_>,
 ) -> Result<Vec<RecordBatch>> {
     let schema = input.schema();
-    let batches = execute_collect(input, ctx, None)?;
+    let batches = super::execute_buffered(input, ctx, None, "a sort")?;
     if batches.is_empty() {
         return Ok(vec![]);
     }

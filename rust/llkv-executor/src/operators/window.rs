@@ -13,7 +13,6 @@ use llkv_plan::{
 };
 
 use super::accumulator::Accumulator;
-use super::execute_collect;
 use super::sort::concat_all;
 use crate::context::ExecContext;
 use crate::eval::{arrow_err, conform, evaluate};
@@ -27,7 +26,7 @@ pub fn execute_window(
     ctx: &ExecContext<'_>,
 ) -> Result<Vec<RecordBatch>> {
     let in_schema = input.schema();
-    let batches = execute_collect(input, ctx, None)?;
+    let batches = super::execute_buffered(input, ctx, None, "a window function")?;
     if batches.is_empty() {
         return Ok(vec![]);
     }
