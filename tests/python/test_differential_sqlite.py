@@ -22,7 +22,7 @@ import sqlgen
 
 import llkv
 
-SEEDS = range(10)
+SEEDS = range(100)
 QUERIES_PER_SEED = 100
 
 
