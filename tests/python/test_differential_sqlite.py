@@ -64,21 +64,6 @@ KNOWN_LLKV_BUGS: tuple[KnownBug, ...] = (
         sqlite="[(0, 1, 0)]",
         llkv="[(False, False, True)]",
     ),
-    KnownBug(
-        name="group_by_correlated_subquery",
-        what="A correlated scalar subquery that is a GROUP BY key is evaluated again on "
-        "the grouped row, its outer column read by position from the group's "
-        "output: wrong values, or InternalError.",
-        setup="CREATE TABLE t (k INTEGER, v INTEGER); INSERT INTO t VALUES (1, 10), (2, 20)",
-        queries=(
-            "SELECT (SELECT max(s.v) FROM t AS s WHERE s.k = a.k) FROM t AS a"
-            " GROUP BY (SELECT max(s.v) FROM t AS s WHERE s.k = a.k)",
-            "SELECT (SELECT count(*) FROM t AS s WHERE s.k = a.v) FROM t AS a"
-            " GROUP BY (SELECT count(*) FROM t AS s WHERE s.k = a.v)",
-        ),
-        sqlite="[(10,), (20,)]; [(0,)]",
-        llkv="[(None,), (None,)]; InternalError: outer column out of range",
-    ),
 )
 
 EXCLUDED = frozenset(bug.name for bug in KNOWN_LLKV_BUGS)

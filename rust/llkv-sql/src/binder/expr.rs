@@ -25,6 +25,11 @@ pub struct AggContext {
     /// GROUPING SETS as indexes into `group_by` (empty for an ordinary
     /// GROUP BY); `group_by` then ends with the grouping-id placeholder.
     pub grouping_sets: Vec<Vec<usize>>,
+    /// The SQL each `group_by` term was bound from (ordinary GROUP BY
+    /// only): an expression written the same way above the aggregation is
+    /// that term, even where binding it again gives a different expression
+    /// (a subquery gets a new id each time it is bound).
+    pub group_sql: Vec<ast::Expr>,
 }
 
 impl AggContext {
@@ -868,6 +873,15 @@ impl Binder<'_> {
                 return Ok(Some(Expr::Column(ac.output_index_of_agg(agg))));
             }
         }
+        // Written as a GROUP BY term: that term (a subquery bound again
+        // would be a new subquery, evaluated over the grouped rows).
+        if let Some(g) = ctx
+            .agg
+            .as_deref()
+            .and_then(|ac| ac.group_sql.iter().position(|g| g == e))
+        {
+            return Ok(Some(Expr::Column(g)));
+        }
         if matches!(
             e,
             ast::Expr::Subquery(_)
@@ -924,7 +938,23 @@ impl Binder<'_> {
             };
             return Ok(Some(Expr::Column(ac.output_index_of_agg(agg))));
         }
-        if bound.columns().is_empty() && !matches!(bound, Expr::OuterColumn { .. }) {
+        // Reads nothing of the row: the same over the grouped rows. A
+        // correlated subquery reads the row although `columns` does not
+        // say so: its parts are bound one by one instead.
+        let correlated = {
+            let mut found = false;
+            bound.visit(&mut |x| {
+                found |= matches!(
+                    x,
+                    Expr::Subquery {
+                        correlated: true,
+                        ..
+                    }
+                );
+            });
+            found
+        };
+        if bound.columns().is_empty() && !matches!(bound, Expr::OuterColumn { .. }) && !correlated {
             return Ok(Some(bound));
         }
         self.param_index.set(saved);

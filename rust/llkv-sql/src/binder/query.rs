@@ -369,11 +369,13 @@ impl Binder<'_> {
             || s.having.is_some()
             || order.iter().any(|o| contains_aggregate(&o.expr));
         let mut agg = if is_agg {
+            let mut group_sql = Vec::new();
             let (group_by, grouping_sets) = match super::grouping_sets::expand(&group_exprs)? {
                 None => {
                     let mut group_by = Vec::new();
                     for g in &group_exprs {
                         group_by.push(self.group_term(g, s, &scope)?);
+                        group_sql.push(group_term_sql(g, s, &scope));
                     }
                     (group_by, vec![])
                 }
@@ -401,6 +403,7 @@ impl Binder<'_> {
                 group_by,
                 aggregates: vec![],
                 grouping_sets,
+                group_sql,
             })
         } else {
             None
@@ -719,6 +722,42 @@ impl Binder<'_> {
             }
         }
     }
+}
+
+/// The SQL a GROUP BY term stands for: the select item it numbers or
+/// names (an output alias that is not an input column), else itself.
+fn group_term_sql(g: &ast::Expr, s: &ast::Select, scope: &Scope) -> ast::Expr {
+    let item_expr = |item: &ast::SelectItem| match item {
+        ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => {
+            Some(e.clone())
+        }
+        _ => None,
+    };
+    if let Some(k) = integer_literal(g) {
+        if let Some(e) = usize::try_from(k)
+            .ok()
+            .and_then(|k| s.projection.get(k.wrapping_sub(1)))
+            .and_then(item_expr)
+        {
+            return e;
+        }
+    }
+    if let ast::Expr::Identifier(id) = g {
+        let is_column = scope
+            .columns
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(&id.value));
+        if !is_column {
+            for item in &s.projection {
+                if let ast::SelectItem::ExprWithAlias { expr, alias } = item {
+                    if alias.value.eq_ignore_ascii_case(&id.value) {
+                        return expr.clone();
+                    }
+                }
+            }
+        }
+    }
+    g.clone()
 }
 
 fn sort_options(o: &ast::OrderByExpr) -> (bool, Option<bool>) {
