@@ -311,6 +311,32 @@ impl Catalog {
         keys
     }
 
+    /// Checks what the store relies on in a catalog read from disk: table
+    /// ids distinct and below `next_table_id`, field ids distinct per table
+    /// and below its `next_field_id`. A damaged file could otherwise make
+    /// a new table share an existing one's id.
+    pub fn check_ids(&self) -> Result<(), String> {
+        let mut ids = std::collections::HashSet::new();
+        for t in self.tables.values() {
+            if !ids.insert(t.id) || t.id >= self.next_table_id {
+                return Err(format!(
+                    "table {} has id {}, repeated or not below the next id {}",
+                    t.name, t.id, self.next_table_id
+                ));
+            }
+            let mut fields = std::collections::HashSet::new();
+            for c in &t.columns {
+                if !fields.insert(c.field_id) || c.field_id >= t.next_field_id {
+                    return Err(format!(
+                        "column {}.{} has field id {}, repeated or not below the next id {}",
+                        t.name, c.name, c.field_id, t.next_field_id
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Serializes the catalog.
     pub fn to_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_default()

@@ -547,6 +547,17 @@ fn find_segment_index(segs: &[Arc<Segment>], row_id: u64) -> Option<usize> {
 }
 
 fn build_segment(meta: &TableMeta, batches: &[RecordBatch], csn: u64) -> Result<Segment> {
+    if let Some(b) = batches
+        .iter()
+        .find(|b| b.num_columns() != meta.columns.len())
+    {
+        return Err(TableError::Internal(format!(
+            "rows of {} columns for table {} of {}",
+            b.num_columns(),
+            meta.name,
+            meta.columns.len()
+        )));
+    }
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     let mut columns = HashMap::new();
     for (i, col) in meta.columns.iter().enumerate() {
@@ -699,6 +710,7 @@ fn load_catalog(store: &ColumnStore) -> Result<(Catalog, Layout, Manifest)> {
     };
     if !manifest::is_root(&bytes) {
         let mut catalog = Catalog::from_bytes(&bytes).map_err(corrupt)?;
+        catalog.check_ids().map_err(corrupt)?;
         let metas = catalog
             .tables
             .values_mut()
@@ -709,6 +721,7 @@ fn load_catalog(store: &ColumnStore) -> Result<(Catalog, Layout, Manifest)> {
     let root = Root::decode(&bytes).map_err(corrupt)?;
     let schema = store.read_records(&[root.schema_key])?;
     let mut catalog = Catalog::from_bytes(&schema[0]).map_err(corrupt)?;
+    catalog.check_ids().map_err(corrupt)?;
     catalog.last_csn = root.last_csn;
     let mut layout = Layout {
         schema_key: root.schema_key,
