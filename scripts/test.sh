@@ -22,10 +22,10 @@ export LD_LIBRARY_PATH="${PY_LIBDIR}${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}"
 
 section "Python test dependencies (pip; already-satisfied ones are skipped)"
 # A fresh machine has only maturin and pytest: the Python tests also need
-# pyarrow, pandas, polars, NumPy and nbclient, and the lint step ruff, mypy
-# and pandas' type stubs.
+# pyarrow, pandas, polars, NumPy, hypothesis and nbclient, and the lint step
+# ruff, mypy and pandas' type stubs.
 "$PYTHON" -m pip install --quiet --disable-pip-version-check "maturin>=1.16,<2" "pyarrow>=14" \
-    pandas pandas-stubs polars numpy pytest ruff mypy nbclient nbformat ipykernel </dev/null
+    pandas pandas-stubs polars numpy hypothesis pytest ruff mypy nbclient nbformat ipykernel </dev/null
 
 section "cargo fmt --check"
 cargo fmt --all -- --check
@@ -70,5 +70,8 @@ section "pytest"
 section "quickstart example"
 "$PYTHON" examples/quickstart.py >/dev/null
 echo "examples/quickstart.py ran"
+
+section "fuzz smoke run (libFuzzer, 25 s per target)"
+bash scripts/fuzz.sh 25
 
 section "all checks passed"

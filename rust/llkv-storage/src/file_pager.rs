@@ -207,10 +207,12 @@ impl FilePager {
             return Ok(());
         }
         let data = self.data.read();
-        let puts: Vec<(&[u8], &[u8])> = overlay
+        // In key order, so the file's layout does not depend on hashing.
+        let mut puts: Vec<(&[u8], &[u8])> = overlay
             .iter()
             .filter_map(|(k, v)| v.as_ref().map(|v| (k.as_slice(), v.as_slice())))
             .collect();
+        puts.sort_unstable_by_key(|(k, _)| *k);
         if !puts.is_empty() {
             data.store.batch_write(&puts).map_err(io_err(&self.path))?;
         }
