@@ -7,6 +7,7 @@
 # rust/llkv-fuzz/regressions/<target>/ once fixed, so `cargo test` replays it.
 #
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]   # default: 60 s, all four
+#   FUZZ_SEED=1 bash scripts/fuzz.sh 25          # the same inputs every run
 #   FUZZ_SAVE=1 bash scripts/fuzz.sh 600 sql     # also replace the checked-in
 #                                                # corpus by a minimal set
 #                                                # covering the old and new
@@ -49,7 +50,8 @@ for target in "${targets[@]}"; do
     set +e
     "$bin/$target" "$work" "$corpus" \
         -max_total_time="$seconds" -timeout=20 -rss_limit_mb=3072 -max_len=65536 \
-        -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
+        -print_final_stats=1 -artifact_prefix="$artifacts/" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
+        >"$log" 2>&1
     status=$?
     set -e
     grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|peak_rss_mb|new_units_added)" "$log" || true
