@@ -87,3 +87,19 @@ def test_memory_limit_turns_a_large_sort_into_an_operational_error() -> None:
         llkv.connect(memory_limit=1.5)  # type: ignore[arg-type]
     with pytest.raises(llkv.ProgrammingError, match="cannot read"):
         llkv.connect(memory_limit="lots")
+
+
+def test_sql_text_and_table_width_limits(con: llkv.Connection) -> None:
+    # 256 MiB of SQL is the most accepted: a longer text fails before it is
+    # tokenized.
+    huge = "SELECT 1 " + " " * (256 << 20)
+    with pytest.raises(llkv.ProgrammingError, match="longer than the limit"):
+        con.execute(huge)
+    del huge
+    widest = ", ".join(f"c{i} INTEGER" for i in range(32_767))
+    con.execute(f"CREATE TABLE wide ({widest})")
+    assert con.execute("SELECT count(*) FROM wide").column(0)[0].as_py() == 0
+    with pytest.raises(llkv.ProgrammingError, match="at most 32767"):
+        con.execute("ALTER TABLE wide ADD COLUMN one_more INTEGER")
+    with pytest.raises(llkv.ProgrammingError, match="at most 32767"):
+        con.execute(f"CREATE TABLE wider ({widest}, c32767 INTEGER)")

@@ -155,6 +155,7 @@ fn add_column(
     new.next_field_id += 1;
     new.columns.push(column.clone());
     let width = new.columns.len();
+    crate::limits::check_columns(&meta.name, width)?;
     rewrite(engine, txn, meta, new, !fill.is_null(), |batch| {
         let mut cols: Vec<ArrayRef> = batch.columns()[..width - 1].to_vec();
         let values =

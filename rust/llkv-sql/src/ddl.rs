@@ -137,6 +137,7 @@ pub(crate) fn create_table(
         &ct.constraints,
         &mut columns,
     )?;
+    crate::limits::check_columns(&name, columns.len())?;
     let id = txn.catalog().next_table_id.max(1);
     let next_field_id = columns.len() as u32;
     let meta = TableMeta {

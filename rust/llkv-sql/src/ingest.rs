@@ -107,6 +107,7 @@ fn create_from_schema(txn: &mut Transaction, table: &str, schema: &Schema) -> Re
         });
     }
     let catalog = txn.catalog_mut();
+    crate::limits::check_columns(table, columns.len())?;
     let id = catalog.next_table_id.max(1);
     catalog.next_table_id = id + 1;
     catalog.tables.insert(

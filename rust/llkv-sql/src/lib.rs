@@ -17,6 +17,7 @@ mod foreign_key;
 mod frame_exclude;
 mod grammar;
 mod ingest;
+pub mod limits;
 mod named_params;
 pub mod parse;
 pub mod pragma;

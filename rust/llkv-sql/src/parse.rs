@@ -31,6 +31,7 @@ pub(crate) enum Command {
 /// Parses SQL text: the generic grammar first, then SQLite's (which accepts
 /// forms such as `x IN ()`), then PostgreSQL's (`INSERT INTO t AS alias`).
 pub(crate) fn parse_commands(sql: &str) -> Result<Vec<Command>> {
+    crate::limits::check_sql_length(sql)?;
     let parse = |dialect: &dyn sqlparser::dialect::Dialect| {
         let tokens = sqlparser::tokenizer::Tokenizer::new(dialect, sql)
             .with_unescape(true)
