@@ -74,10 +74,7 @@ impl Root {
         for t in &self.tables {
             w.u32(t.id);
             w.u64(t.next_row_id);
-            w.len(t.pages.len());
-            for key in &t.pages {
-                w.u64(*key);
-            }
+            w.u64s(&t.pages);
         }
         w.finish()
     }
@@ -92,8 +89,7 @@ impl Root {
         for _ in 0..count {
             let id = r.u32()?;
             let next_row_id = r.u64()?;
-            let pages = r.len(8)?;
-            let pages = (0..pages).map(|_| r.u64()).collect::<Result<_, _>>()?;
+            let pages = r.u64s()?;
             tables.push(TableRoot {
                 id,
                 next_row_id,
@@ -125,10 +121,7 @@ pub fn encode_page<'a>(segments: impl ExactSizeIterator<Item = &'a SegmentMeta>)
         w.u64(m.row_id_key);
         w.u64(m.created_key);
         w.u64(m.deleted_key.unwrap_or(0));
-        w.len(m.deleted_deltas.len());
-        for key in &m.deleted_deltas {
-            w.u64(*key);
-        }
+        w.u64s(&m.deleted_deltas);
     }
     w.finish()
 }
@@ -148,8 +141,7 @@ pub fn decode_page(bytes: &[u8]) -> Result<Vec<SegmentMeta>, String> {
         let row_id_key = r.u64()?;
         let created_key = r.u64()?;
         let deleted_key = Some(r.u64()?).filter(|k| *k != 0);
-        let deltas = r.len(8)?;
-        let deleted_deltas = (0..deltas).map(|_| r.u64()).collect::<Result<_, _>>()?;
+        let deleted_deltas = r.u64s()?;
         segments.push(SegmentMeta {
             rows,
             row_id_range,
@@ -183,6 +175,14 @@ impl Writer {
     /// 2^32 items).
     fn len(&mut self, n: usize) {
         self.u32(u32::try_from(n).unwrap_or(u32::MAX));
+    }
+
+    /// A count, then the values.
+    fn u64s(&mut self, values: &[u64]) {
+        self.len(values.len());
+        for v in values {
+            self.u64(*v);
+        }
     }
 
     fn finish(mut self) -> Vec<u8> {
@@ -245,6 +245,12 @@ impl<'a> Reader<'a> {
             return Err(format!("{}: count {n} exceeds the record", self.what));
         }
         Ok(n)
+    }
+
+    /// A count, then that many u64 values.
+    fn u64s(&mut self) -> Result<Vec<u64>, String> {
+        let n = self.len(8)?;
+        (0..n).map(|_| self.u64()).collect()
     }
 
     fn end(&self) -> Result<(), String> {
