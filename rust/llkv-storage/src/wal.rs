@@ -137,10 +137,12 @@ impl Wal {
                 break;
             };
             let start = offset;
-            let end = offset + FRAME_HEADER as u64 + payload_len;
-            if end > file_len {
-                break;
-            }
+            // A damaged length may be anything: past the file (or past
+            // u64) the frame is torn, and nothing is allocated for it.
+            let end = match (offset + FRAME_HEADER as u64).checked_add(payload_len) {
+                Some(end) if end <= file_len => end,
+                _ => break,
+            };
             let mut payload = vec![0u8; payload_len as usize];
             if reader.read_exact(&mut payload).is_err()
                 || frame_checksum(&header, &payload) != checksum
