@@ -6,7 +6,8 @@ expression is built for a static type (INTEGER, REAL, TEXT or BOOL) from parts
 that have that type on every row in SQLite too, so that SQLite's dynamic
 values and llkv's statically typed Arrow columns can be compared value by value.
 
-Constructs that hit a known llkv bug are named (see ``KNOWN_LLKV_BUGS`` in
+Constructs on which llkv and SQLite answer differently (an open llkv bug or a
+deliberate difference) are named (see ``DIVERGENCES`` in
 test_differential_sqlite.py) and left out through ``QueryGenerator.exclude``.
 """
 
@@ -98,7 +99,7 @@ class NullTyped(str):
     """SQL text of an expression that llkv types as NULL (no other type).
 
     For example ``NULL``, ``COALESCE(NULL, NULL)`` or a CASE whose results
-    are all NULL. Tracked only for the exclusions of KNOWN_LLKV_BUGS.
+    are all NULL. Tracked for exclusions of DIVERGENCES.
     """
 
 
@@ -165,7 +166,7 @@ class QueryGenerator:
     """Generates random SELECT statements over ``tables``.
 
     ``exclude`` names constructs not to generate (the names of
-    KNOWN_LLKV_BUGS); each name is checked where its construct is built.
+    DIVERGENCES); each name is checked where its construct is built.
     """
 
     rng: random.Random
@@ -356,9 +357,6 @@ class QueryGenerator:
         if self.coin(0.1):
             # Text against a number: SQLite's comparison affinity rules.
             a, b = self.affined_number(ctx, d), self.expr(TEXT, ctx, d)
-            if op == "=" and not self.allowed("join_text_number_key"):
-                # Keeps it from being an equi-join key (see KNOWN_LLKV_BUGS).
-                b = self.literal_of(TEXT)
             if self.coin(0.5):
                 a, b = b, a
         else:
@@ -366,7 +364,7 @@ class QueryGenerator:
             other = ty if ty == TEXT else self.rng.choice((INT, REAL))
             a, b = self.expr(ty, ctx, d), self.expr(other, ctx, d)
             if op == "=" and not self.allowed("join_key_cast"):
-                # Equi-join keys of different types (see KNOWN_LLKV_BUGS):
+                # Equi-join keys of different types (a fixed bug's exclusion):
                 # make both REAL, and give a NULL-typed one its type.
                 if ty != other:
                     a, b = (f"CAST({a} AS REAL)", b) if ty == INT else (a, f"CAST({b} AS REAL)")
@@ -600,14 +598,10 @@ class QueryGenerator:
         keys: list[Col] = []
         for _ in range(self.rng.choice((0, 1, 1, 2))):
             ty = self.rng.choice((INT, INT, REAL, TEXT))
-            # See KNOWN_LLKV_BUGS for correlated subqueries in GROUP BY.
-            correlate = self.allowed("group_by_correlated_subquery")
-            key = self.expr(ty, Ctx(scope, correlate=correlate), self.rng.choice((0, 0, 1)))
+            key = self.expr(ty, Ctx(scope, correlate=True), self.rng.choice((0, 0, 1)))
             # SQLite reads an integer constant in GROUP BY as an output column
-            # number; llkv differs on other numeric constants (KNOWN_LLKV_BUGS).
-            if NUMBER_RE.fullmatch(key) and (
-                ty == INT or not self.allowed("group_by_numeric_literal")
-            ):
+            # number (so does llkv); keep it from being one.
+            if NUMBER_RE.fullmatch(key) and ty == INT:
                 key, ty = self.rng.choice([c.sql for c in scope if c.type == INT]), INT
             keys.append(Col(key, ty))
         agg = Ctx(scope, tuple(keys))
@@ -650,8 +644,6 @@ class QueryGenerator:
         if kind == "compound":
             sql = self.core(types)
             ops = self.rng.choices(SET_OPS, k=self.rng.choice((1, 1, 2)))
-            if ops[-1] == "INTERSECT" and not self.allowed("intersect_after_other_op"):
-                ops[0] = "INTERSECT"  # SQLite applies them left to right.
             for op in ops:
                 # SQLite compares an integer and a real operand by value.
                 flipped = [{INT: REAL, REAL: INT}.get(t, t) if self.coin(0.1) else t for t in types]

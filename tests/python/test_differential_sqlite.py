@@ -27,47 +27,46 @@ QUERIES_PER_SEED = 100
 
 
 @dataclass(frozen=True)
-class KnownBug:
-    """A genuine llkv bug found by this test, with a minimal repro."""
+class Divergence:
+    """A query on which llkv and sqlite3 answer differently, with a minimal repro."""
 
-    # Also the name of the construct that ``sqlgen`` leaves out while the bug
-    # is open; grep sqlgen.py for it to find the exclusion.
+    # Also the name of the construct that ``sqlgen`` leaves out; grep
+    # sqlgen.py for it to find the exclusion.
     name: str
     what: str
     setup: str
     queries: tuple[str, ...]
     sqlite: str
     llkv: str
+    # True: llkv means to differ (documented in the README);
+    # test_divergence_holds checks both answers exactly. False: an open llkv
+    # bug; its test fails (xfail, strict) until the bug is fixed.
+    deliberate: bool
 
 
 # The generator does not build these constructs (``EXCLUDED``), so that the
-# random test stays green while they are open. test_known_bug_reproduces fails
-# once a bug is fixed: then delete its entry, which turns its construct back on.
-KNOWN_LLKV_BUGS: tuple[KnownBug, ...] = (
-    KnownBug(
-        name="intersect_after_other_op",
-        what="SQLite applies compound operators left to right, all with the same "
-        "precedence; llkv binds INTERSECT tighter (as standard SQL does).",
-        setup="",
-        queries=("SELECT 1 UNION ALL SELECT 2 INTERSECT SELECT 2",),
-        sqlite="[(2,)]",
-        llkv="[(1,), (2,)]",
-    ),
-    KnownBug(
+# random test stays green. An open bug's test_divergence_holds XPASSes once
+# the bug is fixed: then delete its entry, which turns its construct back on.
+# (Fixed so far: "intersect_after_other_op", SQLite's left-to-right compound
+# operators, now in tests/slt/llkv/compound_order.slt.)
+DIVERGENCES: tuple[Divergence, ...] = (
+    Divergence(
         name="text_vs_unaffined_number",
         what="A number without affinity (a literal or a computed value) compared with "
         "text: SQLite gives the number TEXT affinity if the text has it (a TEXT "
-        "column) and otherwise orders by storage class (number < text); llkv "
-        "converts the text to a number.",
+        "column) and otherwise orders by storage class (number < text); llkv's "
+        "values are statically typed and it reads the text as a number, as DuckDB "
+        "and PostgreSQL do (and SQLite does for a column of numeric affinity).",
         setup="CREATE TABLE t (s TEXT); INSERT INTO t VALUES ('2')",
         queries=("SELECT s < 10, 10 < '2', 1 = '1' FROM t",),
         sqlite="[(0, 1, 0)]",
-        llkv="[(False, False, True)]",
+        llkv="[(True, False, True)]",
+        deliberate=True,
     ),
 )
 
-EXCLUDED = frozenset(bug.name for bug in KNOWN_LLKV_BUGS)
-FIXED = "an open llkv bug; an XPASS means it is fixed: delete its KNOWN_LLKV_BUGS entry"
+EXCLUDED = frozenset(d.name for d in DIVERGENCES)
+FIXED = "an open llkv bug; an XPASS means it is fixed: delete its DIVERGENCES entry"
 
 Row = tuple[object, ...]
 # The rows of a result, or the text of the error raised.
@@ -176,29 +175,39 @@ def test_random_queries_match_sqlite(seed: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "bug",
+    "divergence",
     [
-        pytest.param(bug, id=bug.name, marks=pytest.mark.xfail(strict=True, reason=FIXED))
-        for bug in KNOWN_LLKV_BUGS
+        pytest.param(
+            d,
+            id=d.name,
+            marks=() if d.deliberate else pytest.mark.xfail(strict=True, reason=FIXED),
+        )
+        for d in DIVERGENCES
     ],
 )
-def test_known_bug_reproduces(bug: KnownBug) -> None:
-    """Fails (as expected) while ``bug`` is open; passes, and so errors, once it is fixed."""
+def test_divergence_holds(divergence: Divergence) -> None:
+    """A deliberate difference gives exactly the recorded answers in both
+    engines; an open bug's test fails until the bug is fixed."""
     lite = sqlite3.connect(":memory:")
     con = llkv.connect()
     try:
-        for stmt in statements(bug.setup):
+        for stmt in statements(divergence.setup):
             lite.execute(stmt)
             con.execute(stmt)
-        differences = []
-        for sql in bug.queries:
-            expected, actual = sqlite_answer(lite, sql), llkv_answer(con, sql)
-            if not answers_agree(expected, actual, ordered=False):
-                differences.append(describe(sql, False, expected, actual))
+        pairs = [(sqlite_answer(lite, q), llkv_answer(con, q)) for q in divergence.queries]
     finally:
         con.close()
         lite.close()
-    assert not differences, f"{bug.name}: {bug.what}\n" + "\n".join(differences)
+    if divergence.deliberate:
+        assert str([answer for answer, _ in pairs]) == f"[{divergence.sqlite}]"
+        assert str([answer for _, answer in pairs]) == f"[{divergence.llkv}]"
+        return
+    differences = [
+        describe(q, False, expected, actual)
+        for q, (expected, actual) in zip(divergence.queries, pairs, strict=True)
+        if not answers_agree(expected, actual, ordered=False)
+    ]
+    assert not differences, f"{divergence.name}: {divergence.what}\n" + "\n".join(differences)
 
 
 def test_comparison_rules() -> None:

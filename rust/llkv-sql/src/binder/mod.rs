@@ -52,6 +52,10 @@ pub struct Binder<'a> {
     file_access: bool,
     /// Whether `1.5` is DECIMAL(2,1) (DuckDB) rather than a DOUBLE (SQLite).
     decimal_literals: bool,
+    /// Whether UNION, INTERSECT and EXCEPT share one precedence and apply
+    /// left to right (SQLite) rather than INTERSECT binding tighter
+    /// (standard SQL, DuckDB).
+    compounds_left_to_right: bool,
     /// Window calls of the SELECTs being bound, innermost last.
     windows: RefCell<Vec<window::WindowScope>>,
     /// The statement's clock reading (microseconds since the epoch), taken
@@ -80,6 +84,7 @@ impl<'a> Binder<'a> {
             relations: Default::default(),
             file_access: false,
             decimal_literals: false,
+            compounds_left_to_right: true,
         }
     }
 
@@ -89,6 +94,7 @@ impl<'a> Binder<'a> {
         let mut binder = self.with_relations(txn.relations.clone());
         binder.file_access = txn.file_access;
         binder.decimal_literals = txn.duckdb_dialect;
+        binder.compounds_left_to_right = !txn.duckdb_dialect;
         binder
     }
 

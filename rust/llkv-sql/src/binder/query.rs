@@ -223,39 +223,51 @@ impl Binder<'_> {
                 left,
                 right,
             } => {
+                if self.compounds_left_to_right {
+                    return self.bind_compound_left_to_right(body);
+                }
                 let l = self.bind_set_expr(left)?;
                 let r = self.bind_set_expr(right)?;
-                let (ls, rs) = (l.schema(), r.schema());
-                if ls.fields().len() != rs.fields().len() {
-                    return Err(Error::programming(format!(
-                        "SELECTs to the left and right of {op} do not have the same number of result columns"
-                    )));
-                }
-                let names: Vec<String> = ls.fields().iter().map(|f| f.name().clone()).collect();
-                let types: Vec<DataType> = ls
-                    .fields()
-                    .iter()
-                    .zip(rs.fields())
-                    .map(|(a, b)| common_type([a.data_type(), b.data_type()]))
-                    .collect();
-                let kind = match op {
-                    ast::SetOperator::Union => SetOpKind::Union,
-                    ast::SetOperator::Intersect => SetOpKind::Intersect,
-                    ast::SetOperator::Except | ast::SetOperator::Minus => SetOpKind::Except,
-                };
-                let all = matches!(set_quantifier, ast::SetQuantifier::All);
-                Ok(LogicalPlan::SetOp {
-                    left: Box::new(l),
-                    right: Box::new(r),
-                    op: kind,
-                    all,
-                    schema: schema_of(&names, &types),
-                })
+                set_operation(l, r, op, set_quantifier)
             }
             other => Err(Error::not_supported(format!(
                 "query form not supported: {other}"
             ))),
         }
+    }
+
+    /// Binds a chain of compound operators as SQLite reads it: all of one
+    /// precedence, applied left to right, so `A UNION B INTERSECT C` is
+    /// `(A UNION B) INTERSECT C`. (sqlparser builds the standard tree, where
+    /// INTERSECT binds tighter; a parenthesised operand stays one operand.)
+    fn bind_compound_left_to_right(&self, body: &ast::SetExpr) -> Result<LogicalPlan> {
+        fn flatten<'q>(
+            e: &'q ast::SetExpr,
+            operands: &mut Vec<&'q ast::SetExpr>,
+            ops: &mut Vec<(&'q ast::SetOperator, &'q ast::SetQuantifier)>,
+        ) {
+            match e {
+                ast::SetExpr::SetOperation {
+                    op,
+                    set_quantifier,
+                    left,
+                    right,
+                } => {
+                    flatten(left, operands, ops);
+                    ops.push((op, set_quantifier));
+                    flatten(right, operands, ops);
+                }
+                operand => operands.push(operand),
+            }
+        }
+        let (mut operands, mut ops) = (Vec::new(), Vec::new());
+        flatten(body, &mut operands, &mut ops);
+        let mut plan = self.bind_set_expr(operands[0])?;
+        for ((op, quantifier), operand) in ops.into_iter().zip(&operands[1..]) {
+            let right = self.bind_set_expr(operand)?;
+            plan = set_operation(plan, right, op, quantifier)?;
+        }
+        Ok(plan)
     }
 
     fn bind_values(&self, v: &ast::Values) -> Result<LogicalPlan> {
@@ -1003,4 +1015,39 @@ fn wrap_with_columns(q: ast::Query, alias: &ast::TableAlias) -> ast::Query {
         format_clause: None,
         pipe_operators: vec![],
     }
+}
+
+/// `left op right` for a compound operator, with each column's common type
+/// and the left side's names.
+fn set_operation(
+    left: LogicalPlan,
+    right: LogicalPlan,
+    op: &ast::SetOperator,
+    quantifier: &ast::SetQuantifier,
+) -> Result<LogicalPlan> {
+    let (ls, rs) = (left.schema(), right.schema());
+    if ls.fields().len() != rs.fields().len() {
+        return Err(Error::programming(format!(
+            "SELECTs to the left and right of {op} do not have the same number of result columns"
+        )));
+    }
+    let names: Vec<String> = ls.fields().iter().map(|f| f.name().clone()).collect();
+    let types: Vec<DataType> = ls
+        .fields()
+        .iter()
+        .zip(rs.fields())
+        .map(|(a, b)| common_type([a.data_type(), b.data_type()]))
+        .collect();
+    let kind = match op {
+        ast::SetOperator::Union => SetOpKind::Union,
+        ast::SetOperator::Intersect => SetOpKind::Intersect,
+        ast::SetOperator::Except | ast::SetOperator::Minus => SetOpKind::Except,
+    };
+    Ok(LogicalPlan::SetOp {
+        left: Box::new(left),
+        right: Box::new(right),
+        op: kind,
+        all: matches!(quantifier, ast::SetQuantifier::All),
+        schema: schema_of(&names, &types),
+    })
 }
