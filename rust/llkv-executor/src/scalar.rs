@@ -174,6 +174,16 @@ pub fn repeat_value(value: &Value, data_type: &DataType, len: usize) -> Result<A
         (DataType::Boolean, Value::Boolean(b)) => {
             Arc::new(arrow_array::BooleanArray::from(vec![*b; len]))
         }
+        (DataType::Decimal128(precision, scale), Value::Decimal(d)) => {
+            match d.convert(*precision, *scale) {
+                Some(c) => Arc::new(
+                    arrow_array::Decimal128Array::from_value(c.value, len)
+                        .with_precision_and_scale(*precision, *scale)
+                        .map_err(|e| Error::internal(e.to_string()))?,
+                ),
+                None => array_from_values(data_type, &vec![value.clone(); len])?,
+            }
+        }
         _ => array_from_values(data_type, &vec![value.clone(); len])?,
     })
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow_schema::DataType;
-use llkv_plan::{BinaryOp, Error, Expr, Result, UnaryOp};
+use llkv_plan::{BinaryOp, Error, Expr, Result, UnaryOp, Value};
 
 use crate::context::ExecContext;
 use crate::scalar::repeat_value;
@@ -199,8 +199,20 @@ fn evaluate_binary(
     batch: &RecordBatch,
     ctx: &ExecContext<'_>,
 ) -> Result<ArrayRef> {
-    let l = eval_node(left, batch, ctx)?;
-    let r = eval_node(right, batch, ctx)?;
+    // A DECIMAL constant meeting a float (`x > 0.5` in the duckdb
+    // dialect) is computed with as a float: convert it once, not per row.
+    let (l, r) = match (left, right) {
+        (Expr::Literal(Value::Decimal(d)), other) => {
+            let r = eval_node(other, batch, ctx)?;
+            (decimal_constant_against(d, &r)?, r)
+        }
+        (other, Expr::Literal(Value::Decimal(d))) => {
+            let l = eval_node(other, batch, ctx)?;
+            let r = decimal_constant_against(d, &l)?;
+            (l, r)
+        }
+        _ => (eval_node(left, batch, ctx)?, eval_node(right, batch, ctx)?),
+    };
     match op {
         BinaryOp::And | BinaryOp::Or => {
             let lb = to_boolean(&l)?;
@@ -222,6 +234,18 @@ fn evaluate_binary(
         BinaryOp::Concat => functions::concat_pair(&l, &r),
         _ => Ok(Arc::new(compare_arrays(op, &l, &r)?)),
     }
+}
+
+/// The DECIMAL constant `d` repeated to `other`'s length: as the nearest
+/// DOUBLE when `other` is a DOUBLE (the two meet as floats anyway).
+fn decimal_constant_against(d: &llkv_plan::decimal::Decimal, other: &ArrayRef) -> Result<ArrayRef> {
+    if other.data_type() == &DataType::Float64 {
+        return Ok(Arc::new(arrow_array::Float64Array::from_value(
+            d.to_f64(),
+            other.len(),
+        )));
+    }
+    repeat_value(&Value::Decimal(*d), &d.data_type(), other.len())
 }
 
 fn negate_if(a: BooleanArray, negated: bool) -> Result<ArrayRef> {

@@ -163,6 +163,24 @@ fn execute_node<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<B
         LogicalPlan::Limit {
             input,
             offset,
+            limit: Some(limit),
+        } if matches!(input.as_ref(), LogicalPlan::Sort { .. })
+            && offset.saturating_add(*limit) <= sort::MAX_TOP_K =>
+        {
+            let LogicalPlan::Sort { input: rows, keys } = input.as_ref() else {
+                return Err(llkv_plan::Error::internal("top-k without a sort"));
+            };
+            let start = std::time::Instant::now();
+            let out = sort::execute_top_k(rows, keys, offset + limit, ctx)?;
+            if ctx.profiling() {
+                let n = out.iter().map(|b| b.num_rows()).sum();
+                ctx.record(input, start.elapsed(), n, out.len());
+            }
+            limit_stream(Box::new(out.into_iter().map(Ok)), *offset, Some(*limit))
+        }
+        LogicalPlan::Limit {
+            input,
+            offset,
             limit,
         } => limit_stream(execute(input, ctx)?, *offset, *limit),
         LogicalPlan::Distinct { input } => {
