@@ -50,14 +50,14 @@ echo "pip install took $(( $(date +%s) - start )) s"
 
 section "Python lint and types"
 if "$PYTHON" -m ruff --version >/dev/null 2>&1; then
-    "$PYTHON" -m ruff check python tests/python tests/tpch examples scripts
-    "$PYTHON" -m ruff format --check python tests/python tests/tpch examples scripts
+    "$PYTHON" -m ruff check python tests/python tests/tpch examples scripts benchmarks
+    "$PYTHON" -m ruff format --check python tests/python tests/tpch examples scripts benchmarks
 else
     echo "ruff not installed: skipped"
 fi
 if "$PYTHON" -m mypy --version >/dev/null 2>&1; then
     "$PYTHON" -m mypy --strict python/llkv
-    "$PYTHON" -m mypy --strict tests/python tests/tpch examples scripts/peer_benchmark.py
+    "$PYTHON" -m mypy --strict tests/python tests/tpch examples benchmarks
     # The stub file must match what the native module really exports.
     (cd /tmp && "$PYTHON" -m mypy.stubtest llkv._llkv --mypy-config-file "$OLDPWD/pyproject.toml")
 else
@@ -70,6 +70,11 @@ section "pytest"
 section "quickstart example"
 "$PYTHON" examples/quickstart.py >/dev/null
 echo "examples/quickstart.py ran"
+
+section "peer benchmark smoke run (benchmarks/peers.py --quick; no timing thresholds)"
+# Every workload must run on llkv and agree with the peers installed here
+# (sqlite3 and polars always; DuckDB and DataFusion when present).
+"$PYTHON" benchmarks/peers.py --quick
 
 section "fuzz smoke run (libFuzzer, 25 s per target, fixed seed)"
 # A fixed seed makes the run try the same inputs each time (a slower machine
