@@ -926,6 +926,18 @@ impl Binder<'_> {
             return Ok(Some(Expr::Column(g)));
         }
         if let Expr::Column(_) = bound {
+            if self.strict_grouping {
+                let name = match e {
+                    ast::Expr::CompoundIdentifier(parts) => {
+                        parts.last().map(|p| p.value.clone()).unwrap_or_default()
+                    }
+                    other => other.to_string(),
+                };
+                return Err(Error::programming(format!(
+                    "column \"{name}\" must appear in the GROUP BY clause or must be part \
+                     of an aggregate function"
+                )));
+            }
             let data_type = type_of(&bound, &ac.input);
             let agg = AggregateExpr {
                 func: AggregateFunction::AnyValue,

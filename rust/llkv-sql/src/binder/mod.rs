@@ -56,6 +56,14 @@ pub struct Binder<'a> {
     /// left to right (SQLite) rather than INTERSECT binding tighter
     /// (standard SQL, DuckDB).
     compounds_left_to_right: bool,
+    /// Whether a column that is neither grouped nor aggregated is an
+    /// error in an aggregate query (DuckDB, PostgreSQL) rather than a
+    /// value from one of the group's rows (SQLite).
+    strict_grouping: bool,
+    /// Whether an integer constant of any size in ORDER BY is an ordinal
+    /// (DuckDB), or only one that fits 32 bits, larger ones being
+    /// expressions (SQLite).
+    wide_ordinals: bool,
     /// Window calls of the SELECTs being bound, innermost last.
     windows: RefCell<Vec<window::WindowScope>>,
     /// The statement's clock reading (microseconds since the epoch), taken
@@ -85,6 +93,8 @@ impl<'a> Binder<'a> {
             file_access: false,
             decimal_literals: false,
             compounds_left_to_right: true,
+            strict_grouping: false,
+            wide_ordinals: false,
         }
     }
 
@@ -95,6 +105,8 @@ impl<'a> Binder<'a> {
         binder.file_access = txn.file_access;
         binder.decimal_literals = txn.duckdb_dialect;
         binder.compounds_left_to_right = !txn.duckdb_dialect;
+        binder.strict_grouping = txn.duckdb_dialect;
+        binder.wide_ordinals = txn.duckdb_dialect;
         binder
     }
 

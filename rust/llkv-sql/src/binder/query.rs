@@ -72,6 +72,12 @@ impl Binder<'_> {
     }
 
     fn bind_query_body(&self, q: &ast::Query) -> Result<LogicalPlan> {
+        if !q.locks.is_empty() {
+            return Err(Error::not_supported(
+                "FOR UPDATE / FOR SHARE row locks are not supported: a transaction \
+                 that writes a row another one changed fails with a conflict instead",
+            ));
+        }
         let order: Vec<ast::OrderByExpr> = match &q.order_by {
             Some(ob) => match &ob.kind {
                 ast::OrderByKind::Expressions(v) => v.clone(),
@@ -93,11 +99,12 @@ impl Binder<'_> {
                     let schema = plan.schema();
                     let mut keys = Vec::new();
                     for o in &order {
-                        let idx = output_position(&o.expr, &schema, None)?.ok_or_else(|| {
-                            Error::programming(
-                                "ORDER BY term does not match any column in the result set",
-                            )
-                        })?;
+                        let idx = output_position(&o.expr, &schema, self.wide_ordinals)?
+                            .ok_or_else(|| {
+                                Error::programming(
+                                    "ORDER BY term does not match any column in the result set",
+                                )
+                            })?;
                         keys.push(sort_key(Expr::Column(idx), o));
                     }
                     LogicalPlan::Sort {
@@ -330,6 +337,11 @@ impl Binder<'_> {
         s: &ast::Select,
         order: &[ast::OrderByExpr],
     ) -> Result<(LogicalPlan, usize)> {
+        if s.into.is_some() {
+            return Err(Error::not_supported(
+                "SELECT ... INTO is not supported; use CREATE TABLE ... AS SELECT",
+            ));
+        }
         // DuckDB's `FROM t` without a SELECT list means `SELECT * FROM t`.
         let star;
         let s = if s.projection.is_empty() && s.flavor == ast::SelectFlavor::FromFirstNoSelect {
@@ -508,7 +520,7 @@ impl Binder<'_> {
         let mut order_items = Vec::new();
         for o in order {
             let (descending, nulls_first) = sort_options(o);
-            let expr = match ordinal_or_alias(&o.expr, &names)? {
+            let expr = match ordinal_or_alias(&o.expr, &names, self.wide_ordinals)? {
                 Some(i) => Expr::Column(i),
                 None => {
                     let b = self.bind_in(&o.expr, expr_scope, &post_scope, agg.as_mut())?;
@@ -894,7 +906,9 @@ fn with_select_aliases(e: &ast::Expr, projection: &[ast::SelectItem], scope: &Sc
 
 /// The value of an integer literal (optionally signed), which GROUP BY and
 /// ORDER BY read as a column ordinal; other constants are expressions.
-fn integer_literal(e: &ast::Expr) -> Option<i64> {
+/// (Wide enough that `-9223372036854775808` is an ordinal, out of range,
+/// not an expression.)
+fn integer_literal(e: &ast::Expr) -> Option<i128> {
     match e {
         ast::Expr::Value(v) => match &v.value {
             ast::Value::Number(n, _) => n.parse().ok(),
@@ -903,7 +917,7 @@ fn integer_literal(e: &ast::Expr) -> Option<i64> {
         ast::Expr::UnaryOp {
             op: ast::UnaryOperator::Minus,
             expr,
-        } => integer_literal(expr).map(i64::wrapping_neg),
+        } => integer_literal(expr).and_then(i128::checked_neg),
         ast::Expr::UnaryOp {
             op: ast::UnaryOperator::Plus,
             expr,
@@ -914,9 +928,10 @@ fn integer_literal(e: &ast::Expr) -> Option<i64> {
 }
 
 /// Resolves an ORDER BY term given as an ordinal or an output alias.
-fn ordinal_or_alias(e: &ast::Expr, names: &[String]) -> Result<Option<usize>> {
-    if let Some(k) = integer_literal(e) {
-        if k < 1 || k as u64 > names.len() as u64 {
+fn ordinal_or_alias(e: &ast::Expr, names: &[String], wide: bool) -> Result<Option<usize>> {
+    let ordinal = integer_literal(e).filter(|k| wide || i32::try_from(*k).is_ok());
+    if let Some(k) = ordinal {
+        if k < 1 || k > names.len() as i128 {
             return Err(Error::programming(format!(
                 "ORDER BY term out of range - should be between 1 and {}",
                 names.len()
@@ -937,10 +952,10 @@ fn ordinal_or_alias(e: &ast::Expr, names: &[String]) -> Result<Option<usize>> {
 fn output_position(
     e: &ast::Expr,
     schema: &arrow_schema::Schema,
-    _: Option<()>,
+    wide_ordinals: bool,
 ) -> Result<Option<usize>> {
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    if let Some(i) = ordinal_or_alias(e, &names)? {
+    if let Some(i) = ordinal_or_alias(e, &names, wide_ordinals)? {
         return Ok(Some(i));
     }
     if let ast::Expr::CompoundIdentifier(parts) = e {
