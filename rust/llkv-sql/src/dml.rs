@@ -43,6 +43,8 @@ pub(crate) fn table_scope(meta: &TableMeta, label: &str) -> Scope {
                 table: Some(label.to_ascii_lowercase()),
                 name: c.name.to_ascii_lowercase(),
                 data_type: c.sql_type.arrow_type(),
+                merged: false,
+                using_value: None,
             })
             .collect(),
     }

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use arrow_schema::Schema;
+use arrow_schema::{DataType, Schema};
 use llkv_plan::{BinaryOp, Error, Expr, JoinKind, LogicalPlan, Result, SubqueryKind};
 use sqlparser::ast;
 
@@ -427,9 +427,11 @@ impl Binder<'_> {
                     )))
                 }
             };
-            let joined = scope.join(&rscope);
+            let mut joined = scope.join(&rscope);
             let lw = scope.columns.len();
             let mut conjuncts = Vec::new();
+            // (left, right) positions of the columns USING/NATURAL merges.
+            let mut merged: Vec<(usize, usize)> = Vec::new();
             match constraint {
                 Some(ast::JoinConstraint::On(e)) => {
                     conjuncts = self
@@ -466,11 +468,16 @@ impl Binder<'_> {
                             Expr::Column(l),
                             Expr::Column(lw + r),
                         ));
+                        merged.push((l, r));
                     }
                 }
                 Some(ast::JoinConstraint::Natural) => {
                     for (r, rc) in rscope.columns.iter().enumerate() {
+                        if rc.merged {
+                            continue;
+                        }
                         if let super::scope::Lookup::Found(l) = scope.lookup(None, &rc.name) {
+                            merged.push((l, r));
                             conjuncts.push(Expr::binary(
                                 BinaryOp::Eq,
                                 Expr::Column(l),
@@ -519,6 +526,26 @@ impl Binder<'_> {
                 schema,
             };
             if !kind.filters_left() {
+                // A merged column is the left one; where an outer join can
+                // leave the left side NULL, COALESCE(left, right).
+                if matches!(kind, JoinKind::Right | JoinKind::Full) && !merged.is_empty() {
+                    let width = joined.columns.len();
+                    let coalesced;
+                    (plan, coalesced) = coalesce_merged(plan, &merged, lw)?;
+                    for (k, (l, data_type)) in coalesced.into_iter().enumerate() {
+                        joined.columns[l].using_value = Some(width + k);
+                        joined.columns.push(ScopeColumn {
+                            table: None,
+                            name: joined.columns[l].name.clone(),
+                            data_type,
+                            merged: true,
+                            using_value: None,
+                        });
+                    }
+                }
+                for (_, r) in &merged {
+                    joined.columns[lw + r].merged = true;
+                }
                 scope = joined;
             }
         }
@@ -591,6 +618,8 @@ impl Binder<'_> {
                             table: Some(label.to_ascii_lowercase()),
                             name: n.to_ascii_lowercase(),
                             data_type: t.clone(),
+                            merged: false,
+                            using_value: None,
                         })
                         .collect(),
                 };
@@ -783,6 +812,8 @@ pub(super) fn derived_scope(
                 table: (!label.is_empty()).then(|| label.to_ascii_lowercase()),
                 name: f.name().to_ascii_lowercase(),
                 data_type: f.data_type().clone(),
+                merged: false,
+                using_value: None,
             })
             .collect(),
     };
@@ -812,4 +843,43 @@ pub fn select_star_from(name: &ast::ObjectName) -> ast::Query {
         }
     }
     q
+}
+
+/// `plan` (a join whose right side starts at column `lw`) followed by one
+/// `COALESCE(left, right)` column per merged pair: the value of a USING
+/// column of a RIGHT or FULL join, whichever side the row came from. Also
+/// returns, per added column, its left column and type.
+fn coalesce_merged(
+    plan: LogicalPlan,
+    merged: &[(usize, usize)],
+    lw: usize,
+) -> Result<(LogicalPlan, Vec<(usize, DataType)>)> {
+    let schema = plan.schema();
+    let mut exprs: Vec<Expr> = (0..schema.fields().len()).map(Expr::Column).collect();
+    let mut fields: Vec<arrow_schema::Field> =
+        schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut added = Vec::new();
+    for &(l, r) in merged {
+        let args = [
+            schema.field(l).data_type(),
+            schema.field(lw + r).data_type(),
+        ];
+        let data_type = llkv_plan::types::common_type(args);
+        exprs.push(Expr::Function {
+            func: llkv_plan::ScalarFunction::Coalesce,
+            args: vec![Expr::Column(l), Expr::Column(lw + r)],
+        });
+        fields.push(arrow_schema::Field::new(
+            schema.field(l).name(),
+            data_type.clone(),
+            true,
+        ));
+        added.push((l, data_type));
+    }
+    let plan = LogicalPlan::Project {
+        input: Box::new(plan),
+        exprs,
+        schema: std::sync::Arc::new(arrow_schema::Schema::new(fields)),
+    };
+    Ok((plan, added))
 }

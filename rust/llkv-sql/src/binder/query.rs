@@ -445,6 +445,8 @@ impl Binder<'_> {
                             table: None,
                             name: String::new(),
                             data_type: ac.output_type(i),
+                            merged: false,
+                            using_value: None,
                         },
                     })
                     .collect(),
@@ -473,6 +475,10 @@ impl Binder<'_> {
                         return Err(Error::programming("no tables specified"));
                     }
                     for (i, c) in scope.columns.iter().enumerate() {
+                        if c.merged {
+                            continue;
+                        }
+                        let i = c.using_value.unwrap_or(i);
                         exprs.push(self.star_column(i, agg.as_mut(), &scope)?);
                         names.push(c.name.clone());
                     }
@@ -565,6 +571,8 @@ impl Binder<'_> {
                             table: None,
                             name: String::new(),
                             data_type: t,
+                            merged: false,
+                            using_value: None,
                         })
                         .collect(),
                 };
@@ -605,6 +613,8 @@ impl Binder<'_> {
                     table: None,
                     name: String::new(),
                     data_type: w.data_type.clone(),
+                    merged: false,
+                    using_value: None,
                 });
             }
             plan = LogicalPlan::Window {

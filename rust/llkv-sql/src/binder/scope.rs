@@ -11,6 +11,13 @@ pub struct ScopeColumn {
     pub name: String,
     /// Its type.
     pub data_type: DataType,
+    /// The second copy of a column a USING or NATURAL join merged: found
+    /// only by its qualified name (`t2.b`), and left out of `*`.
+    pub merged: bool,
+    /// Where the unqualified name (and `*`) reads this column's value
+    /// instead: the COALESCE column of a USING column of a RIGHT or FULL
+    /// join (while `t1.b` stays the left side's own value).
+    pub using_value: Option<usize>,
 }
 
 /// The columns of one query level's input, in input order.
@@ -35,7 +42,7 @@ impl Scope {
     pub fn lookup(&self, table: Option<&str>, name: &str) -> Lookup {
         let mut found = None;
         for (i, c) in self.columns.iter().enumerate() {
-            if !c.name.eq_ignore_ascii_case(name) {
+            if !c.name.eq_ignore_ascii_case(name) || (c.merged && table.is_none()) {
                 continue;
             }
             if let Some(t) = table {
@@ -50,7 +57,10 @@ impl Scope {
             if found.is_some() {
                 return Lookup::Ambiguous;
             }
-            found = Some(i);
+            found = Some(match table {
+                None => c.using_value.unwrap_or(i),
+                Some(_) => i,
+            });
         }
         match found {
             Some(i) => Lookup::Found(i),

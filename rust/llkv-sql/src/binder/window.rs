@@ -405,6 +405,8 @@ fn typing_scope(ctx: &ExprContext<'_>) -> Scope {
                     table: None,
                     name: String::new(),
                     data_type: ac.output_type(i),
+                    merged: false,
+                    using_value: None,
                 })
                 .collect(),
         },
