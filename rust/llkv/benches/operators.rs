@@ -50,7 +50,7 @@ fn operators(c: &mut Criterion) {
     con.register("t_arrow", &schema, &batches).unwrap();
     con.execute(
         "CREATE TABLE d (k INTEGER PRIMARY KEY, name TEXT); \
-         INSERT INTO d SELECT value, 'group ' || (value % 10) FROM generate_series(0, 99)",
+         INSERT INTO d SELECT generate_series, 'group ' || (generate_series % 10) FROM generate_series(0, 99)",
         &[],
     )
     .unwrap();
