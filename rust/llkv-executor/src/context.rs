@@ -31,6 +31,19 @@ pub trait TableProvider {
         self.scan(table, columns)
     }
 
+    /// Like [`TableProvider::scan_filtered`], for a caller whose result
+    /// does not depend on the order of the rows (an aggregate without
+    /// order-sensitive functions): a provider that puts rows in a particular
+    /// order may skip that work.
+    fn scan_filtered_any_order(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        filters: &[llkv_plan::Expr],
+    ) -> Result<BatchIter<'_>> {
+        self.scan_filtered(table, columns, filters)
+    }
+
     /// How [`TableProvider::scan_filtered`] would read `table` under
     /// `filters`, for EXPLAIN (`SeqScan`, or an index scan naming its index).
     fn describe_scan(
@@ -90,9 +103,24 @@ pub struct ExecContext<'a> {
     /// The connection's memory limit, and the bytes buffered so far.
     memory_limit: Option<usize>,
     held: std::cell::Cell<usize>,
+    /// Set just before an operator opens an input whose row order does not
+    /// matter to it; taken (and cleared) by that input's `execute`.
+    any_order: std::cell::Cell<bool>,
 }
 
 impl<'a> ExecContext<'a> {
+    /// Tells the next plan node opened that its consumer ignores row order
+    /// (`yes`), or not.
+    pub(crate) fn allow_any_order(&self, yes: bool) {
+        self.any_order.set(yes);
+    }
+
+    /// Whether the node being opened may produce its rows in any order;
+    /// clears the flag, so nodes below decide for themselves.
+    pub(crate) fn take_any_order(&self) -> bool {
+        self.any_order.replace(false)
+    }
+
     /// A context for one statement.
     pub fn new(provider: &'a dyn TableProvider, subqueries: &'a [LogicalPlan]) -> Self {
         ExecContext {
@@ -105,6 +133,7 @@ impl<'a> ExecContext<'a> {
             interrupt: provider.interrupt(),
             memory_limit: provider.memory_limit(),
             held: std::cell::Cell::new(0),
+            any_order: std::cell::Cell::new(false),
         }
     }
 

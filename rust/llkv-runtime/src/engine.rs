@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use arrow_array::RecordBatch;
 use llkv_column_map::ColumnStore;
 use llkv_plan::{Error, ErrorKind, Result, TableId};
 use llkv_storage::{FilePager, MemPager, Pager};
@@ -235,21 +236,12 @@ impl Engine {
         };
         let mut locked = Vec::new();
         for (table, p) in txn.pending {
-            let mut batches = Vec::new();
-            for (batch, ids) in p.inserts {
-                if p.deleted_pending.is_empty() {
-                    batches.push(batch);
-                } else {
-                    let mask: arrow_array::BooleanArray = ids
-                        .values()
-                        .iter()
-                        .map(|r| Some(!p.deleted_pending.contains(r)))
-                        .collect();
-                    batches.push(llkv_executor::eval::filter_batch(&batch, &mask)?);
-                }
-            }
+            let (batches, origins) = committed_rows(p.inserts, &p.deleted_pending)?;
             if !batches.is_empty() {
                 change.inserts.push((table, batches));
+            }
+            if let Some(origins) = origins {
+                change.origins.insert(table, vec![Some(origins)]);
             }
             if !p.deleted.is_empty() {
                 let ids: Vec<u64> = p.deleted.into_iter().collect();
@@ -289,6 +281,69 @@ impl Engine {
             }
         }
     }
+}
+
+/// The rows a transaction's inserts leave (those it did not delete again),
+/// in the order to store them, with their origins for the store
+/// ([`Commit::origins`]) when some row took another's place.
+///
+/// Rows that took the place of one of the transaction's own inserts are
+/// stored at that insert's position (sorted by provisional origin) and are
+/// their own origin; rows that took a stored row's place keep its id as
+/// their origin. Without moved rows the batches are passed on as they are.
+fn committed_rows(
+    inserts: Vec<crate::transaction::PendingBatch>,
+    deleted_pending: &std::collections::HashSet<u64>,
+) -> Result<(Vec<RecordBatch>, Option<Arc<arrow_array::UInt64Array>>)> {
+    let moved = inserts.iter().any(|b| b.origins.is_some());
+    let mut batches = Vec::with_capacity(inserts.len());
+    let mut origins: Vec<u64> = Vec::new();
+    for b in inserts {
+        let kept = |r: &u64| !deleted_pending.contains(r);
+        if moved {
+            let column = b.origins.as_ref().unwrap_or(&b.ids);
+            origins.extend(
+                b.ids
+                    .values()
+                    .iter()
+                    .zip(column.values())
+                    .filter(|(r, _)| kept(r))
+                    .map(|(_, o)| *o),
+            );
+        }
+        if deleted_pending.is_empty() {
+            batches.push(b.rows);
+        } else {
+            let mask: arrow_array::BooleanArray =
+                b.ids.values().iter().map(|r| Some(kept(r))).collect();
+            batches.push(llkv_executor::eval::filter_batch(&b.rows, &mask)?);
+        }
+    }
+    if !moved || batches.is_empty() {
+        return Ok((batches, None));
+    }
+    let schema = batches[0].schema();
+    let all = arrow_select::concat::concat_batches(&schema, &batches)
+        .map_err(llkv_executor::eval::arrow_err)?;
+    // Provisional ids carry the pending bit, so rows of the transaction's
+    // own origin sort after every stored origin, as their row ids will.
+    let mut order: Vec<u32> = (0..origins.len() as u32).collect();
+    order.sort_by_key(|i| origins[*i as usize]);
+    let sorted =
+        arrow_select::take::take_record_batch(&all, &arrow_array::UInt32Array::from(order.clone()))
+            .map_err(llkv_executor::eval::arrow_err)?;
+    let resolved: arrow_array::UInt64Array = order
+        .iter()
+        .map(|i| {
+            let o = origins[*i as usize];
+            if o & crate::transaction::PENDING_ROW_BIT != 0 {
+                llkv_table::ORIGIN_SELF
+            } else {
+                o
+            }
+        })
+        .collect();
+    Ok((vec![sorted], Some(Arc::new(resolved))))
 }
 
 fn conflict() -> Error {
@@ -356,7 +411,10 @@ fn recheck_unique_keys(txn: &Transaction, latest: llkv_table::ReadView) -> Resul
             file_access: false,
             duckdb_dialect: false,
         };
-        for (batch, ids) in &p.inserts {
+        for crate::transaction::PendingBatch {
+            rows: batch, ids, ..
+        } in &p.inserts
+        {
             let collisions = crate::constraints::find_collisions(&checker, meta, &keys, batch)?;
             let live = collisions.iter().find(|c| {
                 matches!(c.with, crate::constraints::CollidesWith::Existing(_))

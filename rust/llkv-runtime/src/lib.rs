@@ -4,6 +4,7 @@
 pub mod access;
 pub mod constraints;
 pub mod engine;
+pub mod origin_order;
 pub mod transaction;
 
 pub use engine::Engine;

@@ -16,11 +16,37 @@ use crate::access::{choose_access_path, AccessPath};
 /// this bit, so they never collide with stored row ids.
 pub const PENDING_ROW_BIT: u64 = 1 << 63;
 
+/// Rows a transaction inserted and has not committed.
+#[derive(Clone)]
+pub struct PendingBatch {
+    /// The rows, all table columns in table order.
+    pub rows: RecordBatch,
+    /// Their provisional row ids, ascending.
+    pub ids: Arc<UInt64Array>,
+    /// Their origins (the rows whose place they take, as an UPDATE's new
+    /// versions do: stored or provisional row ids); None when each row is
+    /// its own origin.
+    pub origins: Option<Arc<UInt64Array>>,
+}
+
+impl PendingBatch {
+    /// The origin of each row (its own id where it has no other).
+    fn origin_column(&self) -> Arc<UInt64Array> {
+        self.origins.clone().unwrap_or_else(|| self.ids.clone())
+    }
+
+    /// The origin of the row with provisional id `row_id`, if it is here.
+    fn origin_of(&self, row_id: u64) -> Option<u64> {
+        let at = self.ids.values().binary_search(&row_id).ok()?;
+        Some(self.origins.as_ref().map_or(row_id, |o| o.value(at)))
+    }
+}
+
 /// Uncommitted changes to one table.
 #[derive(Clone, Default)]
 pub struct PendingTable {
-    /// Inserted batches (table column order) with their provisional row ids.
-    pub inserts: Vec<(RecordBatch, Arc<UInt64Array>)>,
+    /// Inserted rows.
+    pub inserts: Vec<PendingBatch>,
     /// Stored rows this transaction deleted.
     pub deleted: HashSet<u64>,
     /// Provisional rows this transaction deleted again.
@@ -124,6 +150,19 @@ impl Transaction {
         with_row_ids: bool,
         path: AccessPath,
     ) -> Result<BatchIter<'_>> {
+        self.scan_path(table, columns, with_row_ids, path, true)
+    }
+
+    /// [`Transaction::scan_batches`]; `ordered`: in origin order (see
+    /// [`Transaction::select_batches`]), else in storage order.
+    fn scan_path(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        with_row_ids: bool,
+        path: AccessPath,
+        ordered: bool,
+    ) -> Result<BatchIter<'_>> {
         let selection = match path {
             AccessPath::FullScan => Selection::All,
             AccessPath::IndexRange {
@@ -143,16 +182,81 @@ impl Transaction {
                 }
             }
         };
+        if !ordered {
+            return self.select_pieces(table, columns, with_row_ids, false, selection);
+        }
         self.select_batches(table, columns, with_row_ids, selection)
     }
 
     /// The batches of [`Transaction::scan_batches`], reading the stored
-    /// rows `selection` picks.
+    /// rows `selection` picks, in origin order: where the table holds rows
+    /// that took another's place (UPDATE's new versions), the pieces are
+    /// merged by origin, so an updated row comes back where it was.
     fn select_batches(
         &self,
         table: TableId,
         columns: &[usize],
         with_row_ids: bool,
+        selection: Selection,
+    ) -> Result<BatchIter<'_>> {
+        if !self.has_moved_rows(table) {
+            return self.select_pieces(table, columns, with_row_ids, false, selection);
+        }
+        let pieces: Vec<RecordBatch> = self
+            .select_pieces(table, columns, with_row_ids, true, selection)?
+            .collect::<Result<_>>()?;
+        let merged = crate::origin_order::merge_by_origin(pieces, SCAN_BATCH_ROWS)?;
+        Ok(Box::new(merged.into_iter().map(Ok)))
+    }
+
+    /// True when some row of `table` this transaction may see has an origin
+    /// other than its own row id.
+    fn has_moved_rows(&self, table: TableId) -> bool {
+        let stored = self
+            .view
+            .tables
+            .get(&table)
+            .is_some_and(|segs| segs.iter().any(|s| s.origins().is_some()));
+        stored
+            || self
+                .pending
+                .get(&table)
+                .is_some_and(|p| p.inserts.iter().any(|b| b.origins.is_some()))
+    }
+
+    /// The origin of each of `row_ids` (rows of `table` this transaction
+    /// sees, stored or its own): the row id itself for a row never moved.
+    pub fn origins_of(&self, table: TableId, row_ids: &UInt64Array) -> UInt64Array {
+        if !self.has_moved_rows(table) {
+            return row_ids.clone();
+        }
+        let segs = self.view.tables.get(&table);
+        let pending = self.pending.get(&table);
+        row_ids
+            .values()
+            .iter()
+            .map(|r| {
+                let origin = if r & PENDING_ROW_BIT != 0 {
+                    pending.and_then(|p| p.inserts.iter().find_map(|b| b.origin_of(*r)))
+                } else {
+                    segs.and_then(|segs| llkv_table::store::find_segment(segs, *r))
+                        .and_then(|seg| Some(seg.origins()?.value(seg.offset_of(*r)?)))
+                };
+                origin.unwrap_or(*r)
+            })
+            .collect()
+    }
+
+    /// The scan's pieces in storage order (stored segments, then this
+    /// transaction's inserts). With `with_origins`, each piece holds all
+    /// rows read plus two last columns, `origin` and `visible` (the rows
+    /// the snapshot sees), for [`crate::origin_order::merge_by_origin`].
+    fn select_pieces(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        with_row_ids: bool,
+        with_origins: bool,
         selection: Selection,
     ) -> Result<BatchIter<'_>> {
         let meta = self
@@ -173,6 +277,9 @@ impl Transaction {
                 .map(|(i, (_, t))| arrow_schema::Field::new(format!("c{i}"), t.clone(), true))
                 .chain(with_row_ids.then(|| {
                     arrow_schema::Field::new("row_id", arrow_schema::DataType::UInt64, false)
+                }))
+                .chain(with_origins.then(|| {
+                    arrow_schema::Field::new("origin", arrow_schema::DataType::UInt64, false)
                 }))
                 .collect::<Vec<_>>(),
         ));
@@ -203,6 +310,12 @@ impl Transaction {
             if with_row_ids {
                 cols.push(seg.row_ids.clone() as ArrayRef);
             }
+            if with_origins {
+                cols.push(match seg.origins() {
+                    Some(_) => seg.columns[&llkv_table::ORIGIN_FIELD].clone(),
+                    None => seg.row_ids.clone() as ArrayRef,
+                });
+            }
             let own = pending.map(|p| &p.deleted);
             let schema = stored_schema.clone();
             // Read in pieces of at most SCAN_BATCH_ROWS rows, so that a large
@@ -221,10 +334,11 @@ impl Transaction {
                         None => {
                             let sliced = cols.iter().map(|c| c.slice(start, n)).collect();
                             let batch = make_batch(&schema, sliced, n)?;
-                            match &mask {
-                                Some(mask) => filter_batch(&batch, &mask.slice(start, n)),
-                                None => Ok(batch),
-                            }
+                            hide_rows(
+                                batch,
+                                mask.as_ref().map(|m| m.slice(start, n)),
+                                with_origins,
+                            )
                         }
                         Some(p) => {
                             let at = &p[start..start + n];
@@ -234,7 +348,7 @@ impl Transaction {
                                 &UInt32Array::from(at.to_vec()),
                             )
                             .map_err(arrow_err)?;
-                            filter_batch(&taken, &seg.visibility_at(csn, own, at))
+                            hide_rows(taken, Some(seg.visibility_at(csn, own, at)), with_origins)
                         }
                     }
                 };
@@ -248,23 +362,25 @@ impl Transaction {
         let inserted = pending.into_iter().flat_map(move |p| {
             let schema = schema.clone();
             let columns = columns.clone();
-            p.inserts.iter().filter_map(move |(batch, ids)| {
+            p.inserts.iter().filter_map(move |pb| {
+                let (batch, ids) = (&pb.rows, &pb.ids);
                 let mut cols: Vec<ArrayRef> =
                     columns.iter().map(|c| batch.column(*c).clone()).collect();
                 if with_row_ids {
                     cols.push(ids.clone() as ArrayRef);
                 }
+                if with_origins {
+                    cols.push(pb.origin_column() as ArrayRef);
+                }
                 let visible = || -> Result<RecordBatch> {
                     let b = make_batch(&schema, cols, batch.num_rows())?;
-                    if p.deleted_pending.is_empty() {
-                        return Ok(b);
-                    }
-                    let mask: BooleanArray = ids
-                        .values()
-                        .iter()
-                        .map(|r| Some(!p.deleted_pending.contains(r)))
-                        .collect();
-                    filter_batch(&b, &mask)
+                    let mask: Option<BooleanArray> = (!p.deleted_pending.is_empty()).then(|| {
+                        ids.values()
+                            .iter()
+                            .map(|r| Some(!p.deleted_pending.contains(r)))
+                            .collect()
+                    });
+                    hide_rows(b, mask, with_origins)
                 };
                 match visible() {
                     Ok(b) if b.num_rows() == 0 => None,
@@ -316,12 +432,29 @@ impl Transaction {
 
     /// Buffers an insert of `batch` (all table columns, table order).
     pub fn insert(&mut self, table: TableId, batch: RecordBatch) {
+        self.insert_moved(table, batch, None);
+    }
+
+    /// Buffers an insert of `batch` whose rows take the places of the rows
+    /// `origins` names (see [`Transaction::origins_of`]): an UPDATE's new
+    /// versions, which scans return where the old ones were. None: the rows
+    /// are new.
+    pub fn insert_moved(
+        &mut self,
+        table: TableId,
+        batch: RecordBatch,
+        origins: Option<UInt64Array>,
+    ) {
         let n = batch.num_rows() as u64;
         let start = PENDING_ROW_BIT | self.next_pending_row;
         self.next_pending_row += n;
         let ids = Arc::new(UInt64Array::from_iter_values(start..start + n));
         let inserts = &mut self.pending.entry(table).or_default().inserts;
-        inserts.push((batch, ids));
+        inserts.push(PendingBatch {
+            rows: batch,
+            ids,
+            origins: origins.map(Arc::new),
+        });
         coalesce_tail(inserts);
     }
 }
@@ -330,29 +463,34 @@ impl Transaction {
 /// not larger than the newer (a binary counter: each row is copied
 /// O(log n) times), so that a transaction of many small INSERTs keeps
 /// O(log n) batches, which every later scan and key check walks.
-fn coalesce_tail(inserts: &mut Vec<(RecordBatch, Arc<UInt64Array>)>) {
+fn coalesce_tail(inserts: &mut Vec<PendingBatch>) {
     while inserts.len() >= 2 {
         let n = inserts.len();
         let (older, newer) = (&inserts[n - 2], &inserts[n - 1]);
-        if older.0.num_rows() > newer.0.num_rows()
-            || older.0.num_rows() + newer.0.num_rows() > SCAN_BATCH_ROWS
+        if older.rows.num_rows() > newer.rows.num_rows()
+            || older.rows.num_rows() + newer.rows.num_rows() > SCAN_BATCH_ROWS
         {
             return;
         }
-        let Ok(batch) =
-            arrow_select::concat::concat_batches(&older.0.schema(), [&older.0, &newer.0])
+        let Ok(rows) =
+            arrow_select::concat::concat_batches(&older.rows.schema(), [&older.rows, &newer.rows])
         else {
             return; // schemas differ (a column was added in between): keep both
         };
-        let ids: UInt64Array = older
-            .1
-            .values()
-            .iter()
-            .chain(newer.1.values().iter())
-            .copied()
-            .collect();
+        let cat = |a: &UInt64Array, b: &UInt64Array| -> Arc<UInt64Array> {
+            Arc::new(
+                a.values()
+                    .iter()
+                    .chain(b.values().iter())
+                    .copied()
+                    .collect(),
+            )
+        };
+        let ids = cat(&older.ids, &newer.ids);
+        let origins = (older.origins.is_some() || newer.origins.is_some())
+            .then(|| cat(&older.origin_column(), &newer.origin_column()));
         inserts.truncate(n - 2);
-        inserts.push((batch, Arc::new(ids)));
+        inserts.push(PendingBatch { rows, ids, origins });
     }
 }
 
@@ -408,6 +546,33 @@ impl Selection {
     }
 }
 
+/// `batch` without the rows `visible` (if any) hides; with `defer`, all
+/// rows plus a last `visible` column instead, for the origin-order merge to
+/// skip the hidden rows while it copies (one copy instead of two).
+fn hide_rows(
+    batch: RecordBatch,
+    visible: Option<BooleanArray>,
+    defer: bool,
+) -> Result<RecordBatch> {
+    if !defer {
+        return match visible {
+            Some(mask) => filter_batch(&batch, &mask),
+            None => Ok(batch),
+        };
+    }
+    let n = batch.num_rows();
+    let visible = visible.unwrap_or_else(|| BooleanArray::from(vec![true; n]));
+    let mut fields: Vec<arrow_schema::FieldRef> = batch.schema().fields().iter().cloned().collect();
+    fields.push(Arc::new(arrow_schema::Field::new(
+        "visible",
+        arrow_schema::DataType::Boolean,
+        false,
+    )));
+    let mut columns = batch.columns().to_vec();
+    columns.push(Arc::new(visible));
+    make_batch(&Arc::new(arrow_schema::Schema::new(fields)), columns, n)
+}
+
 fn make_batch(
     schema: &arrow_schema::SchemaRef,
     cols: Vec<ArrayRef>,
@@ -445,6 +610,19 @@ impl TableProvider for Transaction {
             None => AccessPath::FullScan,
         };
         self.scan_batches(table, columns, false, path)
+    }
+
+    fn scan_filtered_any_order(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        filters: &[llkv_plan::Expr],
+    ) -> Result<BatchIter<'_>> {
+        let path = match self.catalog().table_by_id(table) {
+            Some(meta) => choose_access_path(self.catalog(), meta, columns, filters),
+            None => AccessPath::FullScan,
+        };
+        self.scan_path(table, columns, false, path, false)
     }
 
     fn describe_scan(

@@ -493,11 +493,11 @@ fn reshape_pending(
         return Ok(());
     };
     let schema = table_arrow_schema(new);
-    for (batch, _) in &mut pending.inserts {
-        *batch = RecordBatch::try_new_with_options(
+    for pb in &mut pending.inserts {
+        pb.rows = RecordBatch::try_new_with_options(
             schema.clone(),
-            columns(batch)?,
-            &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+            columns(&pb.rows)?,
+            &RecordBatchOptions::new().with_row_count(Some(pb.rows.num_rows())),
         )
         .map_err(arrow_err)?;
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt64Array};
 use arrow_schema::{Field, Schema};
 use llkv_executor::ExecContext;
 use llkv_plan::{Error, Expr, Result, Value};
@@ -263,13 +263,56 @@ pub(crate) fn insert_checked(
     meta: &TableMeta,
     batch: RecordBatch,
 ) -> Result<()> {
+    insert_moved_checked(txn, meta, batch, None)
+}
+
+/// [`insert_checked`] for the new versions of updated rows, which take the
+/// places `origins` names (see [`update_origins`]); None: new rows.
+pub(crate) fn insert_moved_checked(
+    txn: &mut Transaction,
+    meta: &TableMeta,
+    batch: RecordBatch,
+    origins: Option<UInt64Array>,
+) -> Result<()> {
     crate::check::check_rows(txn, meta, &batch)?;
     if meta.foreign_keys.is_empty() {
-        txn.insert(meta.id, batch);
+        txn.insert_moved(meta.id, batch, origins);
         return Ok(());
     }
-    txn.insert(meta.id, batch.clone());
+    txn.insert_moved(meta.id, batch.clone(), origins);
     crate::foreign_key::check_children(txn, meta, &batch)
+}
+
+/// Where the new versions of the updated rows `row_ids` go: the old rows'
+/// places (their origins), so a scan returns an updated row where it was,
+/// as SQLite and DuckDB do. In the DuckDB dialect an update that assigns
+/// an indexed column (a key, a foreign key or an index) moves the row to
+/// the end instead (None), as DuckDB's delete-and-insert of such rows does.
+pub(crate) fn update_origins(
+    txn: &Transaction,
+    meta: &TableMeta,
+    row_ids: &UInt64Array,
+    assigned: &[usize],
+) -> Option<UInt64Array> {
+    if txn.duckdb_dialect {
+        let catalog = txn.catalog();
+        let indexed = llkv_runtime::access::indexed_columns(catalog, meta);
+        let keyed = |c: usize| {
+            indexed.iter().any(|(i, _)| *i == c)
+                || catalog
+                    .unique_keys(meta)
+                    .iter()
+                    .any(|k| k.columns.contains(&c))
+                || meta
+                    .foreign_keys
+                    .iter()
+                    .any(|fk| fk.columns.contains(&meta.columns[c].field_id))
+        };
+        if assigned.iter().any(|c| keyed(*c)) {
+            return None;
+        }
+    }
+    Some(txn.origins_of(meta.id, row_ids))
 }
 
 /// What INSERT does with a row that collides on a unique key.
@@ -556,11 +599,12 @@ pub(crate) fn update(
     }
     drop(ctx);
     let keys = txn.catalog().unique_keys(&meta);
+    let assigned: Vec<usize> = assignments.iter().map(|(i, _)| *i).collect();
     let (before, after) = triggers_for(txn, &meta, TriggerEvent::Update);
     if !before.is_empty() || !after.is_empty() {
-        let assigned: Vec<usize> = assignments.iter().map(|(i, _)| *i).collect();
         for (old, new) in rows.iter().zip(&new_batches) {
             let rid = row_id_column(old)?;
+            let origins = update_origins(txn, &meta, rid, &assigned);
             for i in 0..old.num_rows() {
                 let new_row = new.slice(i, 1);
                 fire(
@@ -576,7 +620,8 @@ pub(crate) fn update(
                 if !keys.is_empty() {
                     check_unique(txn, &meta, &keys, &new_row)?;
                 }
-                insert_checked(txn, &meta, new_row.clone())?;
+                let origin = origins.as_ref().map(|o| o.slice(i, 1));
+                insert_moved_checked(txn, &meta, new_row.clone(), origin)?;
                 fire(
                     engine,
                     txn,
@@ -589,14 +634,18 @@ pub(crate) fn update(
             }
         }
     } else {
+        let origins: Vec<Option<UInt64Array>> = rows
+            .iter()
+            .map(|b| Ok(update_origins(txn, &meta, row_id_column(b)?, &assigned)))
+            .collect::<Result<_>>()?;
         engine.delete_rows(txn, meta.id, &ids)?;
         if !keys.is_empty() && !new_batches.is_empty() {
             let all = arrow_select::concat::concat_batches(&schema, &new_batches)
                 .map_err(|e| Error::internal(e.to_string()))?;
             check_unique(txn, &meta, &keys, &all)?;
         }
-        for b in &new_batches {
-            insert_checked(txn, &meta, b.clone())?;
+        for (b, origins) in new_batches.iter().zip(origins) {
+            insert_moved_checked(txn, &meta, b.clone(), origins)?;
         }
     }
     crate::foreign_key::parent_rows_changed(engine, txn, &meta, &rows, Some(&new_batches))?;

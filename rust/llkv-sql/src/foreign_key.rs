@@ -251,8 +251,14 @@ pub(crate) fn parent_rows_changed(
             &RecordBatchOptions::new().with_row_count(Some(ids.len())),
         )
         .map_err(arrow_err)?;
+        let origins = crate::dml::update_origins(
+            txn,
+            &child,
+            &arrow_array::UInt64Array::from(ids.clone()),
+            &child_cols,
+        );
         engine.delete_rows(txn, child.id, &ids)?;
-        crate::dml::insert_checked(txn, &child, updated.clone())?;
+        crate::dml::insert_moved_checked(txn, &child, updated.clone(), origins)?;
         parent_rows_changed(engine, txn, &child, &[rows], Some(&[updated]))?;
     }
     Ok(())

@@ -7,7 +7,7 @@
 //! So a later row of the same statement sees the effect of earlier ones.
 //! Other unique keys are still checked and fail the statement.
 
-use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt64Array};
 use llkv_executor::eval::{evaluate, evaluate_predicate, is_true};
 use llkv_executor::ExecContext;
 use llkv_plan::{Error, Expr, Result, Value};
@@ -69,6 +69,8 @@ pub fn upsert(
     let assigned: Vec<usize> = assignments.iter().map(|(c, _)| *c).collect();
     let schema = table_arrow_schema(meta);
     let mut written = Vec::new();
+    // Rows this statement writes get provisional ids from here on.
+    let first_written = llkv_runtime::PENDING_ROW_BIT | txn.next_pending_row;
     for batch in &batches {
         for i in 0..batch.num_rows() {
             let proposed = batch.slice(i, 1);
@@ -78,6 +80,13 @@ pub fn upsert(
                     CollidesWith::Existing(id) => Some((c.key, id)),
                     CollidesWith::Earlier(_) => None,
                 });
+            // SQLite applies an upsert row by row, so a row may update one
+            // the same statement wrote. DuckDB resolves conflicts against the
+            // table as it was: a proposed row that collides only with a row
+            // of this statement is dropped.
+            if txn.duckdb_dialect && existing.is_some_and(|(_, id)| id >= first_written) {
+                continue;
+            }
             let Some((key, row_id)) = existing else {
                 check_not_null(meta, &proposed)?;
                 fire(
@@ -142,9 +151,11 @@ pub fn upsert(
                 Some((&new_row, 0)),
                 &assigned,
             )?;
+            let origin =
+                crate::dml::update_origins(txn, meta, &UInt64Array::from(vec![row_id]), &assigned);
             engine.delete_rows(txn, meta.id, &[row_id])?;
             check_unique(txn, meta, keys, &new_row)?;
-            insert_checked(txn, meta, new_row.clone())?;
+            crate::dml::insert_moved_checked(txn, meta, new_row.clone(), origin)?;
             crate::foreign_key::parent_rows_changed(
                 engine,
                 txn,

@@ -11,6 +11,8 @@
 //!   or before the last one, and deleted (if at all) by a commit no earlier
 //!   than its creator and no later than the last.
 //! - Indexes: every sorted run built so far orders its segment's column.
+//! - Origins (row identities kept across UPDATE): each below its row's id,
+//!   and no two rows visible at the last commit share one.
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -39,6 +41,7 @@ impl TableStore {
         for table in view.catalog.tables.values() {
             let segs = view.tables.get(&table.id).map(|s| s.as_slice());
             self.check_table(&view, table, segs.unwrap_or_default(), &mut problems);
+            self.check_visible_origins(&view, table, segs.unwrap_or_default(), &mut problems);
         }
         problems
     }
@@ -161,12 +164,55 @@ impl TableStore {
                     }
                 }
             }
+            check_origin_column(seg, &mut report);
             self.check_stored_chunks(seg, &mut report);
             for (field, run) in seg.built_sorted_runs() {
                 if let Some(column) = seg.columns.get(&field) {
                     if let Err(why) = check_sorted_run(column, run.values()) {
                         report(format!("the index of field {field} {why}"));
                     }
+                }
+            }
+        }
+    }
+
+    /// Reports origins shared by two rows visible at the last commit: a
+    /// moved row's origin must not be visible under its own row id, nor be
+    /// the origin of another visible moved row.
+    fn check_visible_origins(
+        &self,
+        view: &ReadView,
+        table: &TableMeta,
+        segs: &[Arc<Segment>],
+        problems: &mut Vec<String>,
+    ) {
+        let mut moved = std::collections::HashSet::new();
+        for seg in segs {
+            let Some(origins) = seg.origins() else {
+                continue;
+            };
+            let visible = seg.visibility(view.csn, None);
+            for (i, (o, id)) in origins
+                .values()
+                .iter()
+                .zip(seg.row_ids.values())
+                .enumerate()
+            {
+                if o == id || visible.as_ref().is_some_and(|v| !v.value(i)) {
+                    continue;
+                }
+                let shadowed = crate::store::find_segment(segs, *o).is_some_and(|s| {
+                    s.offset_of(*o).is_some_and(|at| {
+                        let deleted = s.deleted.get(at);
+                        s.created.value(at) <= view.csn && (deleted == 0 || deleted > view.csn)
+                    })
+                });
+                if !moved.insert(*o) || shadowed {
+                    problems.push(format!(
+                        "table {}: two visible rows have origin {o}",
+                        table.name
+                    ));
+                    return;
                 }
             }
         }
@@ -217,6 +263,28 @@ impl TableStore {
 }
 
 /// Row ids ascending and in range, commit numbers in order.
+/// Checks a segment's origin column: UInt64, one per row, each at most
+/// its row's id (a row takes the place of an older one, never a newer).
+fn check_origin_column(seg: &Segment, report: &mut impl FnMut(String)) {
+    let Some(column) = seg.columns.get(&crate::segment::ORIGIN_FIELD) else {
+        return;
+    };
+    let Some(origins) = seg.origins() else {
+        return report(format!("the origin column is {}", column.data_type()));
+    };
+    if origins.len() != seg.len() {
+        return report(format!("the origin column has {} rows", origins.len()));
+    }
+    if let Some((o, id)) = origins
+        .values()
+        .iter()
+        .zip(seg.row_ids.values())
+        .find(|(o, id)| o > id)
+    {
+        report(format!("row {id} has the later origin {o}"));
+    }
+}
+
 fn check_segment_mvcc(seg: &Segment, csn: u64, next_row_id: u64, report: &mut impl FnMut(String)) {
     if seg.meta.rows != seg.len() as u64 {
         report(format!("lists {} rows, holds {}", seg.meta.rows, seg.len()));

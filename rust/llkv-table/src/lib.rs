@@ -16,7 +16,7 @@ pub use catalog::{
     TableMeta, TriggerEvent, TriggerMeta, TriggerTiming, UniqueKey, ViewMeta,
 };
 pub use error::{Result, TableError};
-pub use segment::Segment;
+pub use segment::{Segment, ORIGIN_FIELD};
 pub use segment_index::RangeBound;
-pub use store::{Commit, CommitError, ReadView, Synchronous, TableStore};
+pub use store::{Commit, CommitError, ReadView, Synchronous, TableStore, ORIGIN_SELF};
 pub use types::SqlType;

@@ -16,6 +16,16 @@ use arrow_array::{ArrayRef, BooleanArray, UInt64Array};
 use crate::catalog::{FieldId, SegmentMeta};
 use crate::csn_column::CsnColumn;
 
+/// Field id of a segment's origin column: the row's stable identity (its
+/// `rowid`) where it differs from the version's row id.
+///
+/// An UPDATE stores a row's new version anew, with a fresh row id, but the
+/// row keeps its place: scans return rows in origin order. A segment whose
+/// rows all have origin = row id (every row inserted, none moved) has no
+/// origin column. Stored as an ordinary column chunk under this reserved id,
+/// which no table column gets.
+pub const ORIGIN_FIELD: FieldId = u32::MAX;
+
 /// A run of stored rows.
 #[derive(Debug, Clone)]
 pub struct Segment {
@@ -85,6 +95,14 @@ impl Segment {
             delete_runs: Vec::new(),
             sorted: Arc::default(),
         }
+    }
+
+    /// Each row's origin (see [`ORIGIN_FIELD`]) when some row's differs
+    /// from its row id; None when every row is its own origin.
+    pub fn origins(&self) -> Option<&UInt64Array> {
+        self.columns
+            .get(&ORIGIN_FIELD)
+            .and_then(|a| a.as_primitive_opt::<UInt64Type>())
     }
 
     /// Number of rows (live or not).

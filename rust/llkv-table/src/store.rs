@@ -25,6 +25,9 @@ pub const CATALOG_ROOT_KEY: u64 = 1;
 /// Segments are merged up to this many rows.
 pub const MAX_SEGMENT_ROWS: u64 = 64 * 1024;
 
+/// An origin meaning "the row's own row id" (see [`Commit::origins`]).
+pub const ORIGIN_SELF: u64 = u64::MAX;
+
 /// Segments of one table, shared copy-on-write.
 pub type Segments = Arc<Vec<Arc<Segment>>>;
 
@@ -48,6 +51,12 @@ pub struct Commit {
     pub base_schema_version: u64,
     /// Rows to append, per table, with columns in table column order.
     pub inserts: Vec<(TableId, Vec<RecordBatch>)>,
+    /// Origins of the inserted rows (see [`crate::segment::ORIGIN_FIELD`]),
+    /// per table one entry per batch of `inserts`, in the same order: the
+    /// stored row id a new row version takes the place of, or
+    /// [`ORIGIN_SELF`] for a row that is its own origin. A table without an
+    /// entry, or a batch with None, has only rows of their own.
+    pub origins: HashMap<TableId, Vec<Option<Arc<UInt64Array>>>>,
     /// Row ids to delete, per table.
     pub deletes: Vec<(TableId, Vec<u64>)>,
     /// The oldest snapshot CSN any open transaction reads (None: no other
@@ -296,7 +305,8 @@ impl TableStore {
                 continue;
             }
             let segs = tables.entry(table).or_default();
-            let segment = build_segment(meta, &batches, csn)?;
+            let origins = change.origins.get(&table).map(Vec::as_slice);
+            let segment = build_segment(meta, &batches, origins, csn)?;
             meta.next_row_id += rows as u64;
             segs.push(Arc::new(segment));
             merge_tail(segs, &mut freed);
@@ -546,7 +556,12 @@ fn find_segment_index(segs: &[Arc<Segment>], row_id: u64) -> Option<usize> {
     (i < segs.len() && segs[i].meta.row_id_range.0 <= row_id).then_some(i)
 }
 
-fn build_segment(meta: &TableMeta, batches: &[RecordBatch], csn: u64) -> Result<Segment> {
+fn build_segment(
+    meta: &TableMeta,
+    batches: &[RecordBatch],
+    origins: Option<&[Option<Arc<UInt64Array>>]>,
+    csn: u64,
+) -> Result<Segment> {
     if let Some(b) = batches
         .iter()
         .find(|b| b.num_columns() != meta.columns.len())
@@ -567,9 +582,47 @@ fn build_segment(meta: &TableMeta, batches: &[RecordBatch], csn: u64) -> Result<
         columns.insert(col.field_id, arr);
     }
     let start = meta.next_row_id;
+    if let Some(origins) = origins.and_then(|o| resolve_origins(o, batches, start)) {
+        columns.insert(crate::segment::ORIGIN_FIELD, origins);
+    }
     let row_ids: ArrayRef = Arc::new(UInt64Array::from_iter_values(start..start + rows as u64));
     let created: ArrayRef = Arc::new(UInt64Array::from_value(csn, rows));
     Ok(Segment::new(columns, row_ids, created, vec![0; rows]))
+}
+
+/// The origin column of rows appended from row id `start` on: each
+/// batch's origins with [`ORIGIN_SELF`] replaced by the row's own id; None
+/// when every row is its own origin (or the origins do not fit the
+/// batches, which a caller bug would cause: then they are dropped rather
+/// than stored wrong).
+fn resolve_origins(
+    origins: &[Option<Arc<UInt64Array>>],
+    batches: &[RecordBatch],
+    start: u64,
+) -> Option<ArrayRef> {
+    if origins.iter().all(Option::is_none) || origins.len() != batches.len() {
+        return None;
+    }
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let mut out = Vec::with_capacity(rows);
+    let mut id = start;
+    for (batch, o) in batches.iter().zip(origins) {
+        match o {
+            Some(o) if o.len() == batch.num_rows() => {
+                for v in o.values() {
+                    out.push(if *v == ORIGIN_SELF { id } else { *v });
+                    id += 1;
+                }
+            }
+            Some(_) => return None,
+            None => {
+                out.extend(id..id + batch.num_rows() as u64);
+                id += batch.num_rows() as u64;
+            }
+        }
+    }
+    let own = out.iter().zip(start..).all(|(o, id)| *o == id);
+    (!own).then(|| Arc::new(UInt64Array::from(out)) as ArrayRef)
 }
 
 /// Merges the last two segments while the older is not larger than the newer
@@ -596,7 +649,21 @@ fn merge_two(a: &Segment, b: &Segment) -> Option<Segment> {
     let cat = |x: &dyn Array, y: &dyn Array| arrow_select::concat::concat(&[x, y]).ok();
     let mut columns = HashMap::new();
     let fields: HashSet<FieldId> = a.columns.keys().chain(b.columns.keys()).copied().collect();
-    for f in fields {
+    if fields.contains(&crate::segment::ORIGIN_FIELD) {
+        // A segment without origins has its row ids as origins.
+        let origins = |s: &Segment| -> ArrayRef {
+            match s.columns.get(&crate::segment::ORIGIN_FIELD) {
+                Some(o) => o.clone(),
+                None => s.row_ids.clone(),
+            }
+        };
+        let merged = cat(origins(a).as_ref(), origins(b).as_ref())?;
+        columns.insert(crate::segment::ORIGIN_FIELD, merged);
+    }
+    for f in fields
+        .into_iter()
+        .filter(|f| *f != crate::segment::ORIGIN_FIELD)
+    {
         let (x, y) = (a.columns.get(&f)?, b.columns.get(&f)?);
         columns.insert(f, cat(x.as_ref(), y.as_ref())?);
     }

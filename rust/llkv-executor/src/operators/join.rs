@@ -39,18 +39,35 @@ struct JoinState<'a> {
     left_width: usize,
 }
 
+/// What a join node asks for besides its inputs.
+pub struct JoinSpec<'a> {
+    /// The join kind.
+    pub kind: JoinKind,
+    /// Equality pairs (left expression, right expression).
+    pub on: &'a [(Expr, Expr)],
+    /// The remaining join condition, over the combined row.
+    pub filter: Option<&'a Expr>,
+    /// The consumer ignores the order of the output rows, so the inputs
+    /// may come in any order too.
+    pub any_order: bool,
+}
+
 /// Starts a join.
-#[allow(clippy::too_many_arguments)]
 pub fn execute_join<'a>(
     left: &'a LogicalPlan,
     right: &'a LogicalPlan,
-    kind: JoinKind,
-    on: &'a [(Expr, Expr)],
-    filter: Option<&'a Expr>,
+    spec: JoinSpec<'a>,
     schema: &SchemaRef,
     ctx: &'a ExecContext<'a>,
 ) -> Result<BatchIter<'a>> {
+    let JoinSpec {
+        kind,
+        on,
+        filter,
+        any_order,
+    } = spec;
     let right_schema = right.schema();
+    ctx.allow_any_order(any_order);
     let right_batch = BuildSide::new(
         right_schema.clone(),
         super::execute_buffered(right, ctx, None, "a join's build side")?,
@@ -116,6 +133,7 @@ pub fn execute_join<'a>(
         schema: schema.clone(),
         left_width,
     };
+    ctx.allow_any_order(any_order);
     let mut left_stream = execute(left, ctx)?;
     let mut state = Some(state);
     let mut probe: Option<Probe> = None;

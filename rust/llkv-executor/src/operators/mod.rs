@@ -28,11 +28,12 @@ pub use rows::RowKeys;
 /// node when the context profiles). The connection's interrupt is checked
 /// before the node starts and before each batch it produces.
 pub fn execute<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<BatchIter<'a>> {
+    let any_order = ctx.take_any_order();
     ctx.check_interrupt()?;
     let inner = if ctx.profiling() {
-        profiled(plan, ctx)?
+        profiled(plan, ctx, any_order)?
     } else {
-        execute_node(plan, ctx)?
+        execute_node(plan, ctx, any_order)?
     };
     if !ctx.interruptible() {
         return Ok(inner);
@@ -47,9 +48,13 @@ pub fn execute<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<Ba
 }
 
 /// `plan`'s output stream, measured into the context's profile.
-fn profiled<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<BatchIter<'a>> {
+fn profiled<'a>(
+    plan: &'a LogicalPlan,
+    ctx: &'a ExecContext<'a>,
+    any_order: bool,
+) -> Result<BatchIter<'a>> {
     let start = std::time::Instant::now();
-    let mut inner = execute_node(plan, ctx)?;
+    let mut inner = execute_node(plan, ctx, any_order)?;
     ctx.record(plan, start.elapsed(), 0, 0);
     Ok(Box::new(std::iter::from_fn(move || {
         let start = std::time::Instant::now();
@@ -63,7 +68,15 @@ fn profiled<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<Batch
     })))
 }
 
-fn execute_node<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<BatchIter<'a>> {
+/// Opens `plan`'s node. `any_order`: the consumer ignores the order of
+/// the rows, so scans below (through filters, projections, joins and
+/// DISTINCT) need not restore it, as an aggregate without order-sensitive
+/// functions tells its input.
+fn execute_node<'a>(
+    plan: &'a LogicalPlan,
+    ctx: &'a ExecContext<'a>,
+    any_order: bool,
+) -> Result<BatchIter<'a>> {
     match plan {
         LogicalPlan::Scan {
             table,
@@ -74,7 +87,12 @@ fn execute_node<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<B
             // Values of enclosing rows are constants for this scan, so a
             // correlated lookup can use an index too.
             let bound: Vec<Expr> = filters.iter().map(|f| ctx.bind_outer_columns(f)).collect();
-            let source = ctx.provider.scan_filtered(*table, columns, &bound)?;
+            let source = if any_order {
+                ctx.provider
+                    .scan_filtered_any_order(*table, columns, &bound)?
+            } else {
+                ctx.provider.scan_filtered(*table, columns, &bound)?
+            };
             let schema = schema.clone();
             let stream = source.map(move |batch| {
                 let batch = batch?;
@@ -109,6 +127,7 @@ fn execute_node<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<B
             Ok(Box::new(std::iter::once(Ok(batch))))
         }
         LogicalPlan::Filter { input, predicate } => {
+            ctx.allow_any_order(any_order);
             let source = execute(input, ctx)?;
             let conjuncts = evaluation_order(predicate);
             Ok(Box::new(
@@ -120,6 +139,7 @@ fn execute_node<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<B
             exprs,
             schema,
         } => {
+            ctx.allow_any_order(any_order);
             let source = execute(input, ctx)?;
             let schema = schema.clone();
             Ok(Box::new(source.map(move |batch| {
@@ -137,6 +157,10 @@ fn execute_node<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<B
                 terms: group_by,
                 sets: grouping_sets,
             };
+            let insensitive = aggregates
+                .iter()
+                .all(|a| !a.func.is_order_sensitive() && a.order_by.is_empty());
+            ctx.allow_any_order(any_order || insensitive);
             let out = aggregate::execute_aggregate(input, &grouping, aggregates, schema, ctx)?;
             Ok(Box::new(out.into_iter().map(Ok)))
         }
@@ -147,7 +171,18 @@ fn execute_node<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<B
             on,
             filter,
             schema,
-        } => join::execute_join(left, right, *kind, on, filter.as_ref(), schema, ctx),
+        } => join::execute_join(
+            left,
+            right,
+            join::JoinSpec {
+                kind: *kind,
+                on,
+                filter: filter.as_ref(),
+                any_order,
+            },
+            schema,
+            ctx,
+        ),
         LogicalPlan::Window {
             input,
             functions,
@@ -184,6 +219,7 @@ fn execute_node<'a>(plan: &'a LogicalPlan, ctx: &'a ExecContext<'a>) -> Result<B
             limit,
         } => limit_stream(execute(input, ctx)?, *offset, *limit),
         LogicalPlan::Distinct { input } => {
+            ctx.allow_any_order(any_order);
             let source = execute(input, ctx)?;
             let schema = input.schema();
             let mut seen = RowKeys::new(&schema)?;
