@@ -1,9 +1,11 @@
 //! Expected-failure lists: `tests/slt/expected/<path relative to
 //! tests/slt>.fail`, one failing record per line (the 1-based line of its
-//! `statement`/`query` line), `#` comment lines allowed. A missing list
-//! means no record is expected to fail. Both pagers share one list.
+//! `statement`/`query` line), `#` comment lines allowed. A record's line
+//! may end in `# reason` (a deliberate difference says so there), which
+//! `--bless` keeps while the record still fails. A missing list means no
+//! record is expected to fail. Both pagers share one list.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -85,14 +87,30 @@ pub fn list_path(root: &Path, relative: &Path) -> PathBuf {
 /// Parses a list's text.
 pub fn parse_list(text: &str) -> Result<BTreeSet<RecordKey>, String> {
     text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| line.split_once('#').map_or(line, |(key, _)| key).trim())
+        .filter(|line| !line.is_empty())
         .map(RecordKey::from_str)
         .collect()
 }
 
-/// Renders a list with its comment header.
-pub fn render_list(relative: &Path, keys: &BTreeSet<RecordKey>) -> String {
+/// The reasons given after the records of a list's text (`12  # why`).
+pub fn parse_reasons(text: &str) -> BTreeMap<RecordKey, String> {
+    text.lines()
+        .filter_map(|line| {
+            let (key, reason) = line.split_once('#')?;
+            let key = RecordKey::from_str(key.trim()).ok()?;
+            Some((key, reason.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// Renders a list with its comment header, each record followed by its
+/// reason from `reasons`, if any.
+pub fn render_list(
+    relative: &Path,
+    keys: &BTreeSet<RecordKey>,
+    reasons: &BTreeMap<RecordKey, String>,
+) -> String {
     let mut text = format!(
         "# Records of tests/slt/{} that fail today (line of the statement/query line).\n\
          # Regenerate with `llkv-slt --bless`; a record that starts passing must be removed.\n",
@@ -100,6 +118,10 @@ pub fn render_list(relative: &Path, keys: &BTreeSet<RecordKey>) -> String {
     );
     for key in keys {
         text.push_str(&key.to_string());
+        if let Some(reason) = reasons.get(key) {
+            text.push_str("  # ");
+            text.push_str(reason);
+        }
         text.push('\n');
     }
     text
@@ -126,7 +148,11 @@ pub fn write_list(path: &Path, relative: &Path, keys: &BTreeSet<RecordKey>) -> i
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, render_list(relative, keys))
+    let reasons = match std::fs::read_to_string(path) {
+        Ok(old) => parse_reasons(&old),
+        Err(_) => BTreeMap::new(),
+    };
+    std::fs::write(path, render_list(relative, keys, &reasons))
 }
 
 #[cfg(test)]
@@ -143,10 +169,36 @@ mod tests {
         .into_iter()
         .collect();
         let relative = Path::new("sqlite/evidence/slt_lang_aggfunc.test");
-        let text = render_list(relative, &keys);
+        let text = render_list(relative, &keys, &BTreeMap::new());
         assert!(text.starts_with("# Records of tests/slt/sqlite/evidence/slt_lang_aggfunc.test"));
         assert!(text.ends_with("\n7\n480\ninc/a.slt:3\n"), "{text}");
         assert_eq!(parse_list(&text), Ok(keys));
+    }
+
+    #[test]
+    fn reasons_follow_records_and_survive_a_rewrite() {
+        let text = "# header\n7  # deliberate: we differ\n9\n";
+        let keys = parse_list(text).expect("parses");
+        assert_eq!(
+            keys,
+            [RecordKey::Line(7), RecordKey::Line(9)]
+                .into_iter()
+                .collect()
+        );
+        let reasons = parse_reasons(text);
+        assert_eq!(reasons.len(), 1);
+        assert_eq!(reasons[&RecordKey::Line(7)], "deliberate: we differ");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let list = dir.path().join("a.test.fail");
+        std::fs::write(&list, text).expect("write");
+        // 9 now passes: its line goes, 7 keeps its reason.
+        let still: BTreeSet<RecordKey> = [RecordKey::Line(7)].into_iter().collect();
+        write_list(&list, Path::new("a.test"), &still).expect("rewrite");
+        let rewritten = std::fs::read_to_string(&list).expect("read");
+        assert!(
+            rewritten.ends_with("\n7  # deliberate: we differ\n"),
+            "{rewritten}"
+        );
     }
 
     #[test]
