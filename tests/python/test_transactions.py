@@ -164,3 +164,18 @@ def test_duckdb_dialect_aborts_the_transaction_on_error() -> None:
 def test_unknown_dialect_is_a_programming_error() -> None:
     with pytest.raises(llkv.ProgrammingError, match="sqlite or duckdb"):
         llkv.connect(dialect="oracle")  # type: ignore[arg-type]
+
+
+def test_ddl_on_a_name_another_transaction_changed_conflicts(db_path: Path) -> None:
+    # First writer wins on table names as on rows: no waiting, no lost DDL.
+    with llkv.connect(db_path) as a, llkv.connect(db_path) as b:
+        a.execute("BEGIN")
+        a.execute("CREATE TABLE t (i INTEGER)")
+        with pytest.raises(llkv.TransactionConflictError, match="table t"):
+            b.execute("CREATE TABLE t (j INTEGER)")
+        assert b.in_transaction is False
+        a.execute("COMMIT")
+        # The name is free once a ended; b sees a's table.
+        b.execute("DROP TABLE t")
+        with pytest.raises(llkv.ProgrammingError, match="no such table"):
+            a.execute("SELECT * FROM t")

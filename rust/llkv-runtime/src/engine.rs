@@ -39,6 +39,9 @@ pub struct Engine {
     store: TableStore,
     /// Row locks: (table, row id) → id of the open transaction that deleted it.
     locks: Mutex<HashMap<(TableId, u64), u64>>,
+    /// Name locks: table name (lower case) → id of the open transaction
+    /// that created, dropped or altered a table of that name.
+    name_locks: Mutex<HashMap<String, u64>>,
     /// Snapshot CSN of every open transaction, by transaction id: rows
     /// deleted before the oldest are dead and may be dropped from storage.
     snapshots: Mutex<HashMap<u64, u64>>,
@@ -66,6 +69,7 @@ impl Engine {
         Ok(Arc::new(Engine {
             store,
             locks: Mutex::new(HashMap::new()),
+            name_locks: Mutex::new(HashMap::new()),
             snapshots: Mutex::new(HashMap::new()),
             commit_lock: Mutex::new(()),
             next_txn: AtomicU64::new(1),
@@ -205,7 +209,34 @@ impl Engine {
         let id = txn.id;
         let out = self.commit_writes(txn);
         self.snapshots.lock().remove(&id);
+        self.release_names(id);
         out
+    }
+
+    /// Claims the table name `name` for `txn`'s DDL (CREATE, DROP or ALTER
+    /// of a table of that name) until it ends. The first transaction to
+    /// change a name wins, without waiting, as with rows: DDL on a name an
+    /// open transaction changed fails with a conflict.
+    pub fn claim_name(&self, txn: &Transaction, name: &str) -> Result<()> {
+        let key = name.to_ascii_lowercase();
+        let mut names = self.name_locks.lock();
+        match names.get(&key) {
+            Some(owner) if *owner != txn.id => Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "transaction conflict: table {name} is being created, dropped or altered by \
+                     a concurrent transaction; roll back and retry"
+                ),
+            )),
+            _ => {
+                names.insert(key, txn.id);
+                Ok(())
+            }
+        }
+    }
+
+    fn release_names(&self, txn: u64) {
+        self.name_locks.lock().retain(|_, owner| *owner != txn);
     }
 
     fn commit_writes(&self, txn: Transaction) -> Result<u64> {
@@ -271,6 +302,7 @@ impl Engine {
             .collect();
         self.release(txn.id, &locked);
         self.snapshots.lock().remove(&txn.id);
+        self.release_names(txn.id);
     }
 
     fn release(&self, txn: u64, rows: &[(TableId, u64)]) {

@@ -710,7 +710,10 @@ pub(crate) fn run(
             }
             count_result(removed)
         }
-        ast::Statement::CreateTable(ct) => crate::ddl::create_table(txn, ct, params),
+        ast::Statement::CreateTable(ct) => {
+            engine.claim_name(txn, &crate::binder::catalog_name(&ct.name)?)?;
+            crate::ddl::create_table(txn, ct, params)
+        }
         ast::Statement::CreateTrigger(ct) => crate::trigger::create_trigger(txn, ct),
         ast::Statement::DropTrigger(dt) => crate::trigger::drop_trigger(txn, dt),
         ast::Statement::Drop {
@@ -719,13 +722,23 @@ pub(crate) fn run(
             names,
             cascade,
             ..
-        } => crate::ddl::drop_objects(txn, object_type, *if_exists, *cascade, names),
+        } => {
+            if matches!(object_type, ast::ObjectType::Table) {
+                for name in names {
+                    engine.claim_name(txn, &crate::binder::catalog_name(name)?)?;
+                }
+            }
+            crate::ddl::drop_objects(txn, object_type, *if_exists, *cascade, names)
+        }
         ast::Statement::CreateSchema {
             schema_name,
             if_not_exists,
             ..
         } => crate::schema::create_schema(txn, schema_name, *if_not_exists),
-        ast::Statement::AlterTable(at) => crate::alter::alter_table(engine, txn, at),
+        ast::Statement::AlterTable(at) => {
+            engine.claim_name(txn, &crate::binder::catalog_name(&at.name)?)?;
+            crate::alter::alter_table(engine, txn, at)
+        }
         ast::Statement::CreateIndex(ci) => crate::ddl::create_index(txn, ci),
         ast::Statement::CreateView(cv) => crate::ddl::create_view(txn, cv, params),
         ast::Statement::Copy {
