@@ -37,6 +37,11 @@ pub trait ExternalSource: std::fmt::Debug + Send + Sync {
 }
 
 /// A relational operator tree. Every node knows its output schema.
+/// The position in a [`LogicalPlan::Scan`]'s `columns` that stands for the
+/// table's `rowid` pseudo-column (a row's stable identity, BIGINT) rather
+/// than a table column.
+pub const ROWID_COLUMN: usize = usize::MAX;
+
 #[derive(Debug, Clone)]
 pub enum LogicalPlan {
     /// Rows of a stored table visible to the running transaction.

@@ -263,13 +263,16 @@ impl Transaction {
             .catalog()
             .table_by_id(table)
             .ok_or_else(|| Error::programming(format!("no such table id {table}")))?;
-        let fields: Vec<(u32, arrow_schema::DataType)> = columns
+        // (field id, type) per column; field None for the rowid.
+        let fields: Vec<(Option<u32>, arrow_schema::DataType)> = columns
             .iter()
-            .map(|c| {
-                let col = &meta.columns[*c];
-                (col.field_id, col.sql_type.arrow_type())
+            .map(|c| match meta.columns.get(*c) {
+                Some(col) => (Some(col.field_id), col.sql_type.arrow_type()),
+                None => (None, arrow_schema::DataType::Int64),
             })
             .collect();
+        // SQLite numbers rows from 1, DuckDB from 0.
+        let rowid_base = i64::from(!self.duckdb_dialect);
         let schema = Arc::new(arrow_schema::Schema::new(
             fields
                 .iter()
@@ -300,11 +303,16 @@ impl Transaction {
             };
             let mut cols: Vec<ArrayRef> = fields
                 .iter()
-                .map(|(f, t)| {
-                    seg.columns
+                .map(|(f, t)| match f {
+                    Some(f) => seg
+                        .columns
                         .get(f)
                         .cloned()
-                        .unwrap_or_else(|| arrow_array::new_null_array(t, seg.len()))
+                        .unwrap_or_else(|| arrow_array::new_null_array(t, seg.len())),
+                    None => {
+                        let origins = seg.origins().unwrap_or(seg.row_ids.as_ref());
+                        rowids(origins, rowid_base)
+                    }
                 })
                 .collect();
             if with_row_ids {
@@ -364,8 +372,13 @@ impl Transaction {
             let columns = columns.clone();
             p.inserts.iter().filter_map(move |pb| {
                 let (batch, ids) = (&pb.rows, &pb.ids);
-                let mut cols: Vec<ArrayRef> =
-                    columns.iter().map(|c| batch.column(*c).clone()).collect();
+                let mut cols: Vec<ArrayRef> = columns
+                    .iter()
+                    .map(|c| match batch.columns().get(*c) {
+                        Some(column) => column.clone(),
+                        None => rowids(&pb.origin_column(), rowid_base),
+                    })
+                    .collect();
                 if with_row_ids {
                     cols.push(ids.clone() as ArrayRef);
                 }
@@ -544,6 +557,27 @@ impl Selection {
             }
         }
     }
+}
+
+/// The `rowid` values of rows with these origins: the origin plus `base`
+/// for a stored row (zero-copy from 0); for one not yet committed, 2^62
+/// plus its provisional number (as DuckDB numbers transaction-local rows),
+/// since its final id is assigned at commit.
+fn rowids(origins: &UInt64Array, base: i64) -> ArrayRef {
+    let pending = origins.values().iter().any(|o| o & PENDING_ROW_BIT != 0);
+    if base == 0 && !pending {
+        let values = arrow_buffer::ScalarBuffer::<i64>::from(origins.values().inner().clone());
+        return Arc::new(arrow_array::Int64Array::new(values, None));
+    }
+    Arc::new(arrow_array::Int64Array::from_iter_values(
+        origins.values().iter().map(|o| {
+            if o & PENDING_ROW_BIT != 0 {
+                (1i64 << 62) + (o & !PENDING_ROW_BIT) as i64
+            } else {
+                *o as i64 + base
+            }
+        }),
+    ))
 }
 
 /// `batch` without the rows `visible` (if any) hides; with `defer`, all

@@ -45,6 +45,7 @@ pub(crate) fn table_scope(meta: &TableMeta, label: &str) -> Scope {
                 data_type: c.sql_type.arrow_type(),
                 merged: false,
                 using_value: None,
+                hidden: false,
             })
             .collect(),
     }
@@ -474,8 +475,22 @@ fn matching_rows(
     label: &str,
     selection: Option<&ast::Expr>,
     binder: &Binder<'_>,
-) -> Result<(Vec<RecordBatch>, Scope)> {
-    let scope = table_scope(meta, label);
+) -> Result<Vec<RecordBatch>> {
+    // The WHERE clause may name the rowid: read it after the table's
+    // columns (the batches' row ids come last).
+    let mut scope = table_scope(meta, label);
+    let mut all: Vec<usize> = (0..meta.columns.len()).collect();
+    if let Some((source, data_type)) = binder.rowid_source(meta) {
+        all.push(source);
+        scope.columns.push(ScopeColumn {
+            table: Some(label.to_ascii_lowercase()),
+            name: "rowid".into(),
+            data_type,
+            merged: false,
+            using_value: None,
+            hidden: true,
+        });
+    }
     let predicate = match selection {
         Some(w) => Some(binder.bind_expr(
             w,
@@ -487,7 +502,6 @@ fn matching_rows(
         None => None,
     };
     let subs = binder.take_subqueries();
-    let all: Vec<usize> = (0..meta.columns.len()).collect();
     // An indexed-column range in the WHERE clause reads only that range.
     let path = match &predicate {
         Some(p) => llkv_runtime::access::choose_access_path(
@@ -515,7 +529,7 @@ fn matching_rows(
     }
     // Keep the subqueries for later expression evaluation by re-registering none;
     // assignments are bound after this and use their own subqueries.
-    Ok((out, scope))
+    Ok(out)
 }
 
 pub(crate) fn single_table(t: &ast::TableWithJoins) -> Result<(String, String)> {
@@ -565,7 +579,7 @@ pub(crate) fn update(
         assignments.push((idx, e));
     }
     let assign_subs = binder.take_subqueries();
-    let (rows, _) = matching_rows(txn, &meta, &label, up.selection.as_ref(), &binder)?;
+    let rows = matching_rows(txn, &meta, &label, up.selection.as_ref(), &binder)?;
     let returning = up
         .returning
         .as_ref()
@@ -672,7 +686,7 @@ pub(crate) fn delete(
     let meta = lookup_table(txn, &name)?;
     let catalog = txn.catalog_arc();
     let binder = Binder::new(&catalog, params).for_transaction(txn);
-    let (rows, _) = matching_rows(txn, &meta, &label, del.selection.as_ref(), &binder)?;
+    let rows = matching_rows(txn, &meta, &label, del.selection.as_ref(), &binder)?;
     let returning = del
         .returning
         .as_ref()

@@ -473,7 +473,7 @@ impl Binder<'_> {
                 }
                 Some(ast::JoinConstraint::Natural) => {
                     for (r, rc) in rscope.columns.iter().enumerate() {
-                        if rc.merged {
+                        if rc.merged || rc.hidden {
                             continue;
                         }
                         if let super::scope::Lookup::Found(l) = scope.lookup(None, &rc.name) {
@@ -540,6 +540,7 @@ impl Binder<'_> {
                             data_type,
                             merged: true,
                             using_value: None,
+                            hidden: false,
                         });
                     }
                 }
@@ -604,29 +605,38 @@ impl Binder<'_> {
                     .catalog
                     .table(&tname)
                     .ok_or_else(|| Error::programming(format!("no such table: {tname}")))?;
-                let names: Vec<String> = meta.columns.iter().map(|c| c.name.clone()).collect();
-                let types: Vec<_> = meta
+                let mut names: Vec<String> = meta.columns.iter().map(|c| c.name.clone()).collect();
+                let mut types: Vec<_> = meta
                     .columns
                     .iter()
                     .map(|c| c.sql_type.arrow_type())
                     .collect();
+                let mut columns: Vec<usize> = (0..names.len()).collect();
+                let rowid = self.rowid_source(meta);
+                if let Some((source, data_type)) = &rowid {
+                    columns.push(*source);
+                    names.push("rowid".into());
+                    types.push(data_type.clone());
+                }
                 let scope = Scope {
                     columns: names
                         .iter()
                         .zip(&types)
-                        .map(|(n, t)| ScopeColumn {
+                        .enumerate()
+                        .map(|(i, (n, t))| ScopeColumn {
                             table: Some(label.to_ascii_lowercase()),
                             name: n.to_ascii_lowercase(),
                             data_type: t.clone(),
                             merged: false,
                             using_value: None,
+                            hidden: i >= meta.columns.len(),
                         })
                         .collect(),
                 };
                 Ok((
                     LogicalPlan::Scan {
                         table: meta.id,
-                        columns: (0..names.len()).collect(),
+                        columns,
                         filters: vec![],
                         schema: schema_of(&names, &types),
                     },
@@ -814,6 +824,7 @@ pub(super) fn derived_scope(
                 data_type: f.data_type().clone(),
                 merged: false,
                 using_value: None,
+                hidden: false,
             })
             .collect(),
     };

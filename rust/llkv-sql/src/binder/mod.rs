@@ -64,6 +64,9 @@ pub struct Binder<'a> {
     /// (DuckDB), or only one that fits 32 bits, larger ones being
     /// expressions (SQLite).
     wide_ordinals: bool,
+    /// Whether an INTEGER PRIMARY KEY column is the table's `rowid`
+    /// (SQLite) rather than the row's own identity being it (DuckDB).
+    rowid_alias: bool,
     /// Window calls of the SELECTs being bound, innermost last.
     windows: RefCell<Vec<window::WindowScope>>,
     /// The statement's clock reading (microseconds since the epoch), taken
@@ -95,6 +98,7 @@ impl<'a> Binder<'a> {
             compounds_left_to_right: true,
             strict_grouping: false,
             wide_ordinals: false,
+            rowid_alias: true,
         }
     }
 
@@ -107,12 +111,37 @@ impl<'a> Binder<'a> {
         binder.compounds_left_to_right = !txn.duckdb_dialect;
         binder.strict_grouping = txn.duckdb_dialect;
         binder.wide_ordinals = txn.duckdb_dialect;
+        binder.rowid_alias = !txn.duckdb_dialect;
         binder
     }
 
     /// Fails unless this connection may read and write files.
     pub(crate) fn check_file_access(&self) -> Result<()> {
         crate::files::check_access(self.file_access)
+    }
+
+    /// Where a scan of `meta` reads the `rowid` pseudo-column, and its type:
+    /// nowhere when the table has a column of that name; in SQLite's dialect
+    /// an INTEGER PRIMARY KEY column, which is the rowid there; else the
+    /// row's stable identity ([`llkv_plan::ROWID_COLUMN`]: from 0 in
+    /// DuckDB's dialect, from 1 in SQLite's, kept by UPDATE).
+    pub(crate) fn rowid_source(
+        &self,
+        meta: &llkv_table::TableMeta,
+    ) -> Option<(usize, arrow_schema::DataType)> {
+        if meta.column_index("rowid").is_some() {
+            return None;
+        }
+        let keys: Vec<usize> = (0..meta.columns.len())
+            .filter(|i| meta.columns[*i].primary_key)
+            .collect();
+        if let [key] = keys[..] {
+            let data_type = meta.columns[key].sql_type.arrow_type();
+            if self.rowid_alias && data_type == arrow_schema::DataType::Int64 {
+                return Some((key, data_type));
+            }
+        }
+        Some((llkv_plan::ROWID_COLUMN, arrow_schema::DataType::Int64))
     }
 
     /// Makes the connection's registered Arrow data resolvable by name.

@@ -447,6 +447,7 @@ impl Binder<'_> {
                             data_type: ac.output_type(i),
                             merged: false,
                             using_value: None,
+                            hidden: false,
                         },
                     })
                     .collect(),
@@ -475,7 +476,7 @@ impl Binder<'_> {
                         return Err(Error::programming("no tables specified"));
                     }
                     for (i, c) in scope.columns.iter().enumerate() {
-                        if c.merged {
+                        if c.merged || c.hidden {
                             continue;
                         }
                         let i = c.using_value.unwrap_or(i);
@@ -492,9 +493,10 @@ impl Binder<'_> {
                         return Err(Error::programming(format!("no such table: {t}")));
                     }
                     for (i, c) in scope.columns.iter().enumerate() {
-                        if c.table
-                            .as_deref()
-                            .is_some_and(|x| x.eq_ignore_ascii_case(&t))
+                        if !c.hidden
+                            && c.table
+                                .as_deref()
+                                .is_some_and(|x| x.eq_ignore_ascii_case(&t))
                         {
                             exprs.push(self.star_column(i, agg.as_mut(), &scope)?);
                             names.push(c.name.clone());
@@ -573,6 +575,7 @@ impl Binder<'_> {
                             data_type: t,
                             merged: false,
                             using_value: None,
+                            hidden: false,
                         })
                         .collect(),
                 };
@@ -615,6 +618,7 @@ impl Binder<'_> {
                     data_type: w.data_type.clone(),
                     merged: false,
                     using_value: None,
+                    hidden: false,
                 });
             }
             plan = LogicalPlan::Window {

@@ -18,6 +18,9 @@ pub struct ScopeColumn {
     /// instead: the COALESCE column of a USING column of a RIGHT or FULL
     /// join (while `t1.b` stays the left side's own value).
     pub using_value: Option<usize>,
+    /// The table's `rowid` pseudo-column: found by its name, left out of
+    /// `*` and of NATURAL joins.
+    pub hidden: bool,
 }
 
 /// The columns of one query level's input, in input order.

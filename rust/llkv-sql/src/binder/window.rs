@@ -407,6 +407,7 @@ fn typing_scope(ctx: &ExprContext<'_>) -> Scope {
                     data_type: ac.output_type(i),
                     merged: false,
                     using_value: None,
+                    hidden: false,
                 })
                 .collect(),
         },
