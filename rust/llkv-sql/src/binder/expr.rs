@@ -503,6 +503,20 @@ impl Binder<'_> {
                 }
             }
             E::BinaryOp { left, op, right }
+                if super::quantified::row_constructor(left).is_some()
+                    || super::quantified::row_constructor(right).is_some() =>
+            {
+                let side = |e: &ast::Expr| {
+                    Box::new(super::quantified::row_constructor(e).unwrap_or_else(|| e.clone()))
+                };
+                let rewritten = E::BinaryOp {
+                    left: side(left),
+                    op: op.clone(),
+                    right: side(right),
+                };
+                self.bind_expr(&rewritten, ctx)?
+            }
+            E::BinaryOp { left, op, right }
                 if matches!((left.as_ref(), right.as_ref()), (E::Tuple(_), E::Tuple(_))) =>
             {
                 let rewritten = self.row_value_comparison(left, op, right)?;

@@ -46,6 +46,18 @@ impl Binder<'_> {
         from: &[ast::TableWithJoins],
         selection: Option<&ast::Expr>,
     ) -> Result<(LogicalPlan, Scope)> {
+        // Unnamed derived tables are numbered per FROM clause.
+        let outer = self.unnamed_subqueries.replace(0);
+        let bound = self.bind_from_where_numbered(from, selection);
+        self.unnamed_subqueries.set(outer);
+        bound
+    }
+
+    fn bind_from_where_numbered(
+        &self,
+        from: &[ast::TableWithJoins],
+        selection: Option<&ast::Expr>,
+    ) -> Result<(LogicalPlan, Scope)> {
         if from.is_empty() {
             let plan = LogicalPlan::Values {
                 rows: vec![vec![]],
@@ -647,10 +659,18 @@ impl Binder<'_> {
                 subquery, alias, ..
             } => {
                 let plan = self.bind_query(subquery)?;
-                let label = alias
-                    .as_ref()
-                    .map(|a| a.name.value.clone())
-                    .unwrap_or_default();
+                let label = match alias {
+                    Some(a) => a.name.value.clone(),
+                    None => {
+                        // DuckDB's names: unnamed_subquery, unnamed_subquery2, ...
+                        let n = self.unnamed_subqueries.get() + 1;
+                        self.unnamed_subqueries.set(n);
+                        match n {
+                            1 => "unnamed_subquery".to_string(),
+                            n => format!("unnamed_subquery{n}"),
+                        }
+                    }
+                };
                 Ok(derived_scope(plan, &label, alias))
             }
             ast::TableFactor::NestedJoin {

@@ -67,6 +67,9 @@ pub struct Binder<'a> {
     /// Whether an INTEGER PRIMARY KEY column is the table's `rowid`
     /// (SQLite) rather than the row's own identity being it (DuckDB).
     rowid_alias: bool,
+    /// Unnamed derived tables of the FROM clause being bound so far (they
+    /// are named `unnamed_subquery`, `unnamed_subquery2`, ... as in DuckDB).
+    unnamed_subqueries: Cell<usize>,
     /// Window calls of the SELECTs being bound, innermost last.
     windows: RefCell<Vec<window::WindowScope>>,
     /// The statement's clock reading (microseconds since the epoch), taken
@@ -99,6 +102,7 @@ impl<'a> Binder<'a> {
             strict_grouping: false,
             wide_ordinals: false,
             rowid_alias: true,
+            unnamed_subqueries: Cell::new(0),
         }
     }
 

@@ -36,7 +36,7 @@ impl Binder<'_> {
         let op = comparison_operator(op)?;
         // The left side is copied into the comparison several times: give
         // its `?`s their numbers now so that every copy reads the same one.
-        let mut left = left.clone();
+        let mut left = row_constructor(left).unwrap_or_else(|| left.clone());
         let seen = crate::named_params::number_anonymous(&mut left, self.param_index.get());
         self.param_index.set(seen);
         let items: Vec<String> = match &left {
@@ -64,6 +64,32 @@ impl Binder<'_> {
             _ => Err(Error::internal("ANY/ALL rewrite")),
         }
     }
+}
+
+/// `ROW(a, b, ...)` (a call of a function named ROW) as the row value
+/// `(a, b, ...)`; None for any other expression.
+pub(super) fn row_constructor(e: &ast::Expr) -> Option<ast::Expr> {
+    let ast::Expr::Function(f) = e else {
+        return None;
+    };
+    if !crate::binder::object_name(&f.name).eq_ignore_ascii_case("row") {
+        return None;
+    }
+    let ast::FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
+        return None;
+    }
+    let items = list
+        .args
+        .iter()
+        .map(|a| match a {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(ast::Expr::Tuple(items))
 }
 
 impl Binder<'_> {
