@@ -99,12 +99,14 @@ impl Binder<'_> {
                     let schema = plan.schema();
                     let mut keys = Vec::new();
                     for o in &order {
-                        let idx = output_position(&o.expr, &schema, self.wide_ordinals)?
-                            .ok_or_else(|| {
+                        let idx = match output_position(&o.expr, &schema, self.wide_ordinals)? {
+                            Some(idx) => idx,
+                            None => branch_position(&o.expr, &plan)?.ok_or_else(|| {
                                 Error::programming(
                                     "ORDER BY term does not match any column in the result set",
                                 )
-                            })?;
+                            })?,
+                        };
                         keys.push(sort_key(Expr::Column(idx), o));
                     }
                     LogicalPlan::Sort {
@@ -1079,4 +1081,40 @@ fn set_operation(
         all: matches!(quantifier, ast::SetQuantifier::All),
         schema: schema_of(&names, &types),
     })
+}
+
+/// The result column an ORDER BY name of a compound query stands for when
+/// it names no result column: the column of that name in one of the
+/// compound's SELECTs (DuckDB looks there too), if every SELECT that has
+/// one puts it at the same position.
+fn branch_position(term: &ast::Expr, plan: &LogicalPlan) -> Result<Option<usize>> {
+    let ast::Expr::Identifier(ident) = term else {
+        return Ok(None);
+    };
+    let mut found: Option<usize> = None;
+    let mut stack = vec![plan];
+    while let Some(node) = stack.pop() {
+        if let LogicalPlan::SetOp { left, right, .. } = node {
+            stack.push(right);
+            stack.push(left);
+            continue;
+        }
+        let schema = node.schema();
+        let Some(at) = schema
+            .fields()
+            .iter()
+            .position(|f| f.name().eq_ignore_ascii_case(&ident.value))
+        else {
+            continue;
+        };
+        if found.is_some_and(|f| f != at) {
+            return Err(Error::programming(format!(
+                "ORDER BY term {} is ambiguous: the compound's SELECTs have it at different \
+                 positions",
+                ident.value
+            )));
+        }
+        found = Some(at);
+    }
+    Ok(found)
 }
