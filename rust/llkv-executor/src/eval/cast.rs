@@ -148,7 +148,8 @@ fn cast_decimal(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
 
 /// Casts to or from DATE and TIMESTAMP: text is parsed strictly (a value
 /// that is not a date is an error, not NULL), dates and timestamps convert
-/// into each other and format as text; numbers do not convert.
+/// into each other and format as text; numbers do not convert (NULLs of
+/// any type do).
 fn cast_temporal(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     let from = array.data_type();
     let allowed = matches!(
@@ -161,6 +162,10 @@ fn cast_temporal(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
             )
     );
     if !allowed {
+        // NULL casts to any type; only a value that would convert fails.
+        if array.null_count() == array.len() {
+            return Ok(arrow_array::new_null_array(to, array.len()));
+        }
         return Err(Error::data(format!(
             "cannot cast {} to {}",
             sql_name(from),
