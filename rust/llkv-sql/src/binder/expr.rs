@@ -265,13 +265,23 @@ pub(super) fn aggregate_function(name: &str, nargs: usize) -> Option<AggregateFu
 }
 
 /// Refuses sums and averages of dates and times (they are no numbers).
-pub(super) fn check_aggregate_input(func: AggregateFunction, arg_type: &DataType) -> Result<()> {
+/// With `strict` (DuckDB's types), also of text, and averages and
+/// deviations of booleans (a boolean still sums, as a count of trues).
+pub(super) fn check_aggregate_input(
+    func: AggregateFunction,
+    arg_type: &DataType,
+    strict: bool,
+) -> Result<()> {
     use AggregateFunction as A;
     let numeric = matches!(
         func,
         A::Sum | A::Total | A::Avg | A::StddevSamp | A::StddevPop | A::VarSamp | A::VarPop
     );
-    if numeric && llkv_plan::types::is_temporal(arg_type) {
+    let refused = llkv_plan::types::is_temporal(arg_type)
+        || (strict
+            && (matches!(arg_type, DataType::Utf8 | DataType::LargeUtf8)
+                || (*arg_type == DataType::Boolean && !matches!(func, A::Sum | A::Total))));
+    if numeric && refused {
         return Err(Error::programming(format!(
             "{func:?} of {} is not defined",
             llkv_plan::types::sql_name(arg_type)
@@ -1033,7 +1043,7 @@ impl Binder<'_> {
             .as_ref()
             .map(|a| type_of(a, &input))
             .unwrap_or(DataType::Null);
-        check_aggregate_input(agg.func, &arg_type)?;
+        check_aggregate_input(agg.func, &arg_type, self.strict_grouping)?;
         agg.data_type = aggregate_type(agg.func, arg_type);
         Ok(agg)
     }
@@ -1259,6 +1269,16 @@ impl Binder<'_> {
         }
         if let Some(e) = self.bind_date_function(&name, &args, ctx)? {
             return Ok(e);
+        }
+        if self.strict_grouping && matches!(name.as_str(), "min" | "max") {
+            // DuckDB's MIN and MAX are aggregates of one argument only
+            // (GREATEST and LEAST take several).
+            return Err(Error::programming(format!(
+                "no function {name} of {} arguments: {name} is an aggregate of one; use {} for \
+                 several values",
+                args.len(),
+                if name == "min" { "LEAST" } else { "GREATEST" }
+            )));
         }
         let func = scalar_function(&name, args.len())
             .ok_or_else(|| Error::programming(format!("no such function: {name}")))?;

@@ -58,7 +58,9 @@ pub struct Binder<'a> {
     compounds_left_to_right: bool,
     /// Whether a column that is neither grouped nor aggregated is an
     /// error in an aggregate query (DuckDB, PostgreSQL) rather than a
-    /// value from one of the group's rows (SQLite).
+    /// value from one of the group's rows (SQLite); also whether aggregates
+    /// check their argument types as DuckDB's do (no SUM of text, MIN/MAX
+    /// of one argument).
     strict_grouping: bool,
     /// Whether an integer constant of any size in ORDER BY is an ordinal
     /// (DuckDB), or only one that fits 32 bits, larger ones being
