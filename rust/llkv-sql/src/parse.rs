@@ -99,6 +99,8 @@ fn parse_command_list(
                 None
             };
             out.push(Command::Pragma { name, value });
+        } else if is_create_recursive_view(p) {
+            out.push(Command::Sql(Box::new(parse_recursive_view(p)?)));
         } else if is_set_memory_limit(p) {
             // `SET memory_limit = '1GB'` (DuckDB's form) is the PRAGMA.
             p.expect_keyword(Keyword::SET)?;
@@ -117,6 +119,62 @@ fn parse_command_list(
         }
     }
     Ok(out)
+}
+
+/// True when the next tokens are `CREATE [OR REPLACE] RECURSIVE VIEW`.
+fn is_create_recursive_view(p: &Parser<'_>) -> bool {
+    use sqlparser::tokenizer::Token;
+    let word = |i: usize| match &p.peek_nth_token_ref(i).token {
+        Token::Word(w) => w.value.to_ascii_uppercase(),
+        _ => String::new(),
+    };
+    word(0) == "CREATE"
+        && ((word(1) == "RECURSIVE" && word(2) == "VIEW")
+            || (word(1) == "OR" && word(2) == "REPLACE" && word(3) == "RECURSIVE"))
+}
+
+/// `CREATE [OR REPLACE] RECURSIVE VIEW v (cols) AS query`, which sqlparser
+/// does not know, as the standard defines it: `CREATE VIEW v AS WITH
+/// RECURSIVE v (cols) AS (query) SELECT * FROM v`.
+fn parse_recursive_view(
+    p: &mut Parser<'_>,
+) -> std::result::Result<ast::Statement, sqlparser::parser::ParserError> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    p.expect_keyword(Keyword::CREATE)?;
+    let or_replace = p.parse_keywords(&[Keyword::OR, Keyword::REPLACE]);
+    p.expect_keyword(Keyword::RECURSIVE)?;
+    p.expect_keyword(Keyword::VIEW)?;
+    let name = p.parse_object_name(false)?;
+    let mut columns = Vec::new();
+    if p.consume_token(&Token::LParen) {
+        loop {
+            columns.push(p.parse_identifier()?.to_string());
+            if !p.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        p.expect_token(&Token::RParen)?;
+    }
+    p.expect_keyword(Keyword::AS)?;
+    let query = p.parse_query()?;
+    let cte = name
+        .0
+        .last()
+        .map(|part| part.to_string())
+        .unwrap_or_default();
+    let columns = if columns.is_empty() {
+        String::new()
+    } else {
+        format!("({})", columns.join(", "))
+    };
+    let text = format!(
+        "CREATE {}VIEW {name} AS WITH RECURSIVE {cte}{columns} AS ({query}) SELECT * FROM {cte}",
+        if or_replace { "OR REPLACE " } else { "" }
+    );
+    Parser::new(&LlkvGrammar::default())
+        .try_with_sql(&text)?
+        .parse_statement()
 }
 
 /// True when the next tokens are `SET memory_limit`.

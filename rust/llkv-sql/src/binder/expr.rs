@@ -950,7 +950,7 @@ impl Binder<'_> {
             return Ok(Some(Expr::Column(g)));
         }
         if let Expr::Column(_) = bound {
-            if self.strict_grouping {
+            if self.duckdb_rules {
                 let name = match e {
                     ast::Expr::CompoundIdentifier(parts) => {
                         parts.last().map(|p| p.value.clone()).unwrap_or_default()
@@ -1043,7 +1043,7 @@ impl Binder<'_> {
             .as_ref()
             .map(|a| type_of(a, &input))
             .unwrap_or(DataType::Null);
-        check_aggregate_input(agg.func, &arg_type, self.strict_grouping)?;
+        check_aggregate_input(agg.func, &arg_type, self.duckdb_rules)?;
         agg.data_type = aggregate_type(agg.func, arg_type);
         Ok(agg)
     }
@@ -1270,7 +1270,7 @@ impl Binder<'_> {
         if let Some(e) = self.bind_date_function(&name, &args, ctx)? {
             return Ok(e);
         }
-        if self.strict_grouping && matches!(name.as_str(), "min" | "max") {
+        if self.duckdb_rules && matches!(name.as_str(), "min" | "max") {
             // DuckDB's MIN and MAX are aggregates of one argument only
             // (GREATEST and LEAST take several).
             return Err(Error::programming(format!(

@@ -56,12 +56,12 @@ pub struct Binder<'a> {
     /// left to right (SQLite) rather than INTERSECT binding tighter
     /// (standard SQL, DuckDB).
     compounds_left_to_right: bool,
-    /// Whether a column that is neither grouped nor aggregated is an
-    /// error in an aggregate query (DuckDB, PostgreSQL) rather than a
-    /// value from one of the group's rows (SQLite); also whether aggregates
-    /// check their argument types as DuckDB's do (no SUM of text, MIN/MAX
-    /// of one argument).
-    strict_grouping: bool,
+    /// DuckDB's stricter rules instead of SQLite's: a column that is
+    /// neither grouped nor aggregated is an error in an aggregate query
+    /// (not a value from one of the group's rows), aggregates check their
+    /// argument types (no SUM of text, MIN/MAX of one argument), and a
+    /// recursive CTE may not have a LIMIT.
+    duckdb_rules: bool,
     /// Whether an integer constant of any size in ORDER BY is an ordinal
     /// (DuckDB), or only one that fits 32 bits, larger ones being
     /// expressions (SQLite).
@@ -101,7 +101,7 @@ impl<'a> Binder<'a> {
             file_access: false,
             decimal_literals: false,
             compounds_left_to_right: true,
-            strict_grouping: false,
+            duckdb_rules: false,
             wide_ordinals: false,
             rowid_alias: true,
             unnamed_subqueries: Cell::new(0),
@@ -115,7 +115,7 @@ impl<'a> Binder<'a> {
         binder.file_access = txn.file_access;
         binder.decimal_literals = txn.duckdb_dialect;
         binder.compounds_left_to_right = !txn.duckdb_dialect;
-        binder.strict_grouping = txn.duckdb_dialect;
+        binder.duckdb_rules = txn.duckdb_dialect;
         binder.wide_ordinals = txn.duckdb_dialect;
         binder.rowid_alias = !txn.duckdb_dialect;
         binder

@@ -88,6 +88,12 @@ impl Binder<'_> {
             )));
         }
         let (limit, offset) = self.bind_limit(query)?;
+        if limit.is_some() && self.duckdb_rules {
+            // SQLite stops the recursion at the LIMIT; DuckDB refuses it.
+            return Err(Error::programming(format!(
+                "LIMIT in recursive CTE {name} is not allowed in the duckdb dialect"
+            )));
+        }
         if offset > 0 {
             return Err(Error::not_supported(format!(
                 "OFFSET in recursive CTE {name}"

@@ -252,7 +252,7 @@ impl Binder<'_> {
                     .as_ref()
                     .map(|x| type_of(x, &types))
                     .unwrap_or(DataType::Null);
-                check_aggregate_input(a.func, &arg, self.strict_grouping)?;
+                check_aggregate_input(a.func, &arg, self.duckdb_rules)?;
                 aggregate_type(a.func, arg)
             }
         };
