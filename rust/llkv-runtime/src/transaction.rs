@@ -620,6 +620,21 @@ fn make_batch(
     .map_err(arrow_err)
 }
 
+impl Transaction {
+    /// How a scan of `table` under `filters` reads its stored rows.
+    fn filtered_path(
+        &self,
+        table: TableId,
+        columns: &[usize],
+        filters: &[llkv_plan::Expr],
+    ) -> AccessPath {
+        match self.catalog().table_by_id(table) {
+            Some(meta) => choose_access_path(self.catalog(), meta, columns, filters),
+            None => AccessPath::FullScan,
+        }
+    }
+}
+
 impl TableProvider for Transaction {
     fn interrupt(&self) -> Option<&llkv_plan::Interrupt> {
         self.interrupt.as_deref()
@@ -639,11 +654,8 @@ impl TableProvider for Transaction {
         columns: &[usize],
         filters: &[llkv_plan::Expr],
     ) -> Result<BatchIter<'_>> {
-        let path = match self.catalog().table_by_id(table) {
-            Some(meta) => choose_access_path(self.catalog(), meta, columns, filters),
-            None => AccessPath::FullScan,
-        };
-        self.scan_batches(table, columns, false, path)
+        let path = self.filtered_path(table, columns, filters);
+        self.scan_path(table, columns, false, path, true)
     }
 
     fn scan_filtered_any_order(
@@ -652,10 +664,7 @@ impl TableProvider for Transaction {
         columns: &[usize],
         filters: &[llkv_plan::Expr],
     ) -> Result<BatchIter<'_>> {
-        let path = match self.catalog().table_by_id(table) {
-            Some(meta) => choose_access_path(self.catalog(), meta, columns, filters),
-            None => AccessPath::FullScan,
-        };
+        let path = self.filtered_path(table, columns, filters);
         self.scan_path(table, columns, false, path, false)
     }
 
