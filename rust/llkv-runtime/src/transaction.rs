@@ -240,7 +240,7 @@ impl Transaction {
                     pending.and_then(|p| p.inserts.iter().find_map(|b| b.origin_of(*r)))
                 } else {
                     segs.and_then(|segs| llkv_table::store::find_segment(segs, *r))
-                        .and_then(|seg| Some(seg.origins()?.value(seg.offset_of(*r)?)))
+                        .and_then(|seg| seg.origins()?.values().get(seg.offset_of(*r)?).copied())
                 };
                 origin.unwrap_or(*r)
             })

@@ -269,12 +269,12 @@ fn check_origin_column(seg: &Segment, report: &mut impl FnMut(String)) {
     let Some(column) = seg.columns.get(&crate::segment::ORIGIN_FIELD) else {
         return;
     };
-    let Some(origins) = seg.origins() else {
+    if column.data_type() != &arrow_schema::DataType::UInt64 {
         return report(format!("the origin column is {}", column.data_type()));
-    };
-    if origins.len() != seg.len() {
-        return report(format!("the origin column has {} rows", origins.len()));
     }
+    let Some(origins) = seg.origins() else {
+        return report(format!("the origin column has {} rows", column.len()));
+    };
     if let Some((o, id)) = origins
         .values()
         .iter()

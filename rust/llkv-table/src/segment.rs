@@ -98,11 +98,14 @@ impl Segment {
     }
 
     /// Each row's origin (see [`ORIGIN_FIELD`]) when some row's differs
-    /// from its row id; None when every row is its own origin.
+    /// from its row id; None when every row is its own origin (or the
+    /// stored column is damaged: not one UInt64 per row, which
+    /// `integrity_check` reports).
     pub fn origins(&self) -> Option<&UInt64Array> {
         self.columns
             .get(&ORIGIN_FIELD)
             .and_then(|a| a.as_primitive_opt::<UInt64Type>())
+            .filter(|o| o.len() == self.len())
     }
 
     /// Number of rows (live or not).
