@@ -86,3 +86,25 @@ def test_rolled_back_update_leaves_no_trace(con: llkv.Connection) -> None:
     assert keys(con) == [1, 2, 3]
     con.execute("INSERT INTO t VALUES (4)")
     assert keys(con) == [1, 2, 3, 4]
+
+
+def test_update_of_rows_loaded_from_arrow_in_the_same_transaction(con: llkv.Connection) -> None:
+    # The loaded batch keeps its own (non-nullable) schema until commit,
+    # where it is ordered together with the UPDATE's new versions.
+    con.execute("CREATE TABLE t (k BIGINT, v BIGINT)")
+    con.execute("INSERT INTO t VALUES (0, 0)")
+    schema = pa.schema([pa.field("k", pa.int64(), nullable=False), pa.field("v", pa.int64())])
+    con.execute("BEGIN")
+    con.insert_arrow("t", pa.table({"k": [1, 2, 3], "v": [0, 0, 0]}, schema=schema))
+    con.execute("UPDATE t SET v = 1 WHERE k IN (0, 2)")
+    con.execute("INSERT INTO t VALUES (4, NULL)")
+    con.execute("UPDATE t SET v = 2 WHERE k = 1")
+    con.execute("COMMIT")
+    assert con.execute("SELECT k, v FROM t").to_pylist() == [
+        {"k": 0, "v": 1},
+        {"k": 1, "v": 2},
+        {"k": 2, "v": 1},
+        {"k": 3, "v": 0},
+        {"k": 4, "v": None},
+    ]
+    assert con.execute("PRAGMA integrity_check").column(0).to_pylist() == ["ok"]
