@@ -146,9 +146,6 @@ class Cursor:
             return
         results = ResultSet(source)
         self._results = results
-        self._description = tuple(
-            (field.name, field.type, None, None, None, None, None) for field in results.schema
-        )
         results.start()
 
     # -- PEP 249 attributes ---------------------------------------------------
@@ -160,6 +157,12 @@ class Cursor:
         One 7-item tuple per column: ``(name, type_code, None, None, None,
         None, None)`` where ``type_code`` is the column's ``pyarrow.DataType``.
         """
+        if self._description is None and self._results is not None:
+            # Built on first use: most point queries never ask.
+            self._description = tuple(
+                (field.name, field.type, None, None, None, None, None)
+                for field in self._results.schema
+            )
         return self._description
 
     @property

@@ -5,7 +5,7 @@ import decimal
 import os
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Literal, TypeAlias, final
+from typing import Any, Literal, TypeAlias, final
 
 import numpy as np
 import pyarrow as pa
@@ -201,6 +201,15 @@ class ResultStream:
     def read_next(self) -> pa.RecordBatch | None:
         """The next batch of rows (never empty, no copy), or None once all were
         read. An error ends the stream."""
+
+    @property
+    def native_rows(self) -> bool:
+        """True when :meth:`fetch_rows` can convert this result's columns
+        (NULL, BOOLEAN, BIGINT, DOUBLE, TEXT and BLOB ones)."""
+
+    def fetch_rows(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        """The next ``size`` rows (all remaining ones for None) as tuples
+        built without pyarrow; fewer at the end. Only when :attr:`native_rows`."""
 
     def close(self) -> None:
         """Stop the query and release what it holds; closing again does nothing."""

@@ -64,12 +64,27 @@ class ResultSet:
 
     ``_batch[_offset:]`` are the first rows not fetched yet; ``_rows`` caches
     tuples of some of them (``_rows[_row_index:]`` are rows ``_offset`` on).
+
+    While no batch was read into Python (``_direct`` is set), rows of plain
+    types are fetched as tuples the engine builds itself, without pyarrow:
+    the fast path for small results.
     """
 
-    __slots__ = ("_batch", "_next", "_offset", "_row_index", "_rows", "_schema", "_stream")
+    __slots__ = (
+        "_batch",
+        "_direct",
+        "_next",
+        "_offset",
+        "_row_index",
+        "_rows",
+        "_schema",
+        "_stream",
+    )
 
     _schema: pa.Schema | None
     _stream: ResultStream | None
+    #: The stream, while rows are fetched from it as tuples directly.
+    _direct: ResultStream | None
     #: Reads the next batch (None at the end).
     _next: Callable[[], pa.RecordBatch | None]
     _batch: pa.RecordBatch | None
@@ -82,10 +97,12 @@ class ResultSet:
         if isinstance(source, ResultStream):
             self._schema = None  # asked of the stream only when needed
             self._stream = source
+            self._direct = source if source.native_rows else None
             self._next = source.read_next
         else:
             self._schema = source.schema
             self._stream = None
+            self._direct = None
             self._next = _reader(iter(source.to_batches()))
         self._batch = None
         self._offset = 0
@@ -96,7 +113,7 @@ class ResultSet:
     def schema(self) -> pa.Schema:
         """The schema of the result."""
         if self._schema is None:
-            batch = self._current()
+            batch = None if self._direct is not None else self._current()
             self._schema = (
                 batch.schema if batch is not None else cast(ResultStream, self._stream).schema
             )
@@ -107,11 +124,13 @@ class ResultSet:
         if self._stream is not None:
             self._stream.close()
         self._next = _END
+        self._direct = None
         self._batch = None
         self._rows = []
 
     def _current(self) -> pa.RecordBatch | None:
         """The batch holding the next row to fetch (reading one if needed), or None at the end."""
+        self._direct = None
         while self._batch is None or self._offset >= self._batch.num_rows:
             self._batch = self._next()
             self._offset = 0
@@ -122,11 +141,16 @@ class ResultSet:
         return self._batch
 
     def start(self) -> None:
-        """Read the first batch, so that errors computing it surface now."""
-        self._current()
+        """Read the first batch, so that errors computing it surface now
+        (the engine computed a stream's first batch already)."""
+        if self._direct is None:
+            self._current()
 
     def fetchone(self) -> tuple[Any, ...] | None:
         """The next row, or None when no rows remain."""
+        if self._direct is not None:
+            rows = self._direct.fetch_rows(1)
+            return rows[0] if rows else None
         if self._row_index >= len(self._rows):
             batch = self._current()
             if batch is None:
@@ -143,6 +167,8 @@ class ResultSet:
 
     def fetchmany(self, size: int | None) -> list[tuple[Any, ...]]:
         """The next ``size`` rows (all remaining ones for None)."""
+        if self._direct is not None:
+            return self._direct.fetch_rows(size)
         out: list[tuple[Any, ...]] = []
         while size is None or len(out) < size:
             cached = len(self._rows) - self._row_index
@@ -169,6 +195,7 @@ class ResultSet:
         closed. Batches are the engine's own (zero-copy) or slices of them.
         """
         schema = self.schema
+        self._direct = None
         batch = self._batch
         head: list[pa.RecordBatch] = []
         if batch is not None and self._offset < batch.num_rows:

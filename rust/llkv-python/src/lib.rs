@@ -13,6 +13,7 @@ pub mod errors;
 mod interrupt;
 pub mod params;
 pub mod result;
+mod rows;
 pub mod stream;
 
 use pyo3::prelude::*;

@@ -7,7 +7,9 @@
 
 use arrow_array::RecordBatch;
 use parking_lot::Mutex;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 use pyo3_arrow::{PyRecordBatch, PySchema};
 
 use crate::connection::guarded;
@@ -28,8 +30,11 @@ pub struct ResultStream {
 
 /// A query with its first batch computed: what is left to read.
 pub(crate) struct Started {
-    /// A batch computed ahead (the first one, read as the query started).
+    /// A batch computed ahead (the first one, read as the query started),
+    /// or the part of a batch whose first rows were fetched as tuples.
     ahead: Option<RecordBatch>,
+    /// Rows of `ahead` already fetched as tuples.
+    fetched: usize,
     /// None once done, failed or closed.
     stream: Option<llkv::QueryStream>,
 }
@@ -41,7 +46,11 @@ impl Started {
         let ahead = stream.next().transpose()?;
         // A query without rows is done: let go of its snapshot now.
         let stream = ahead.is_some().then_some(stream);
-        Ok(Started { ahead, stream })
+        Ok(Started {
+            ahead,
+            fetched: 0,
+            stream,
+        })
     }
 }
 
@@ -59,18 +68,43 @@ impl ResultStream {
         }
     }
 
-    /// The next batch, computed with the GIL released.
-    fn compute_next(&self, py: Python<'_>) -> PyResult<Option<RecordBatch>> {
+    /// The rows not read yet of the batch computed ahead, as (batch, rows
+    /// of it already fetched); None when the engine must compute the next
+    /// batch (Some(None) at the end). Never waits for the lock with the
+    /// GIL held.
+    fn ready(&self) -> Option<Option<(RecordBatch, usize)>> {
+        self.state.try_lock().and_then(|mut state| {
+            let fetched = std::mem::take(&mut state.fetched);
+            match (state.ahead.take(), state.stream.is_none()) {
+                (Some(batch), _) => Some(Some((batch, fetched))),
+                (None, true) => Some(None),
+                (None, false) => None,
+            }
+        })
+    }
+
+    /// The next batch with rows to read, and how many of its rows were
+    /// already fetched; None at the end.
+    fn next_piece(&self, py: Python<'_>) -> PyResult<Option<(RecordBatch, usize)>> {
+        match self.ready() {
+            Some(piece) => Ok(piece),
+            None => self.compute_next(py),
+        }
+    }
+
+    /// Like [`ResultStream::next_piece`], computing the next batch with the
+    /// GIL released.
+    fn compute_next(&self, py: Python<'_>) -> PyResult<Option<(RecordBatch, usize)>> {
         let outcome = py.detach(|| {
             let mut state = self.state.lock();
             if let Some(batch) = state.ahead.take() {
-                return Ok(Some(batch));
+                return Ok(Some((batch, std::mem::take(&mut state.fetched))));
             }
             let Some(stream) = state.stream.as_mut() else {
                 return Ok(None);
             };
             self.cancel.start();
-            let next = guarded(|| stream.next().transpose());
+            let next = guarded(|| stream.next().transpose()).map(|b| b.map(|b| (b, 0)));
             if !matches!(next, Ok(Some(_))) {
                 // Done or failed: release the snapshot now.
                 let finished = state.stream.take();
@@ -97,23 +131,51 @@ impl ResultStream {
     /// handed over without a copy), or None once all were read. An error
     /// ends the stream.
     fn read_next<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        // A batch computed ahead needs no engine work (`try_lock`: never
-        // wait for a lock with the GIL held).
-        let ready = self.state.try_lock().and_then(|mut state| {
-            match (state.ahead.take(), state.stream.is_none()) {
-                (Some(batch), _) => Some(Some(batch)),
-                (None, true) => Some(None),
-                (None, false) => None,
+        match self.next_piece(py)? {
+            Some((batch, fetched)) => {
+                let rest = batch.slice(fetched, batch.num_rows() - fetched);
+                Ok(Some(PyRecordBatch::new(rest).into_pyarrow(py)?))
             }
-        });
-        let batch = match ready {
-            Some(batch) => batch,
-            None => self.compute_next(py)?,
-        };
-        match batch {
-            Some(batch) => Ok(Some(PyRecordBatch::new(batch).into_pyarrow(py)?)),
             None => Ok(None),
         }
+    }
+
+    /// True when [`ResultStream::fetch_rows`] can convert this result's
+    /// columns (NULL, BOOLEAN, BIGINT, DOUBLE, TEXT and BLOB ones).
+    #[getter]
+    fn native_rows(&self) -> bool {
+        crate::rows::converts_natively(&self.schema)
+    }
+
+    /// The next `size` rows (all remaining ones for None) as a list of
+    /// tuples converted without pyarrow; fewer at the end. Only for results
+    /// whose `native_rows` is true.
+    #[pyo3(signature = (size = None))]
+    fn fetch_rows<'py>(
+        &self,
+        py: Python<'py>,
+        size: Option<usize>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        if !crate::rows::converts_natively(&self.schema) {
+            return Err(PyTypeError::new_err(
+                "internal error: this result's rows must be fetched through pyarrow",
+            ));
+        }
+        let mut rows = Vec::new();
+        while size.is_none_or(|size| rows.len() < size) {
+            let Some((batch, fetched)) = self.next_piece(py)? else {
+                break;
+            };
+            let available = batch.num_rows() - fetched;
+            let take = size.map_or(available, |size| available.min(size - rows.len()));
+            crate::rows::append_rows(py, &batch, fetched, take, &mut rows)?;
+            if fetched + take < batch.num_rows() {
+                let mut state = self.state.lock();
+                state.ahead = Some(batch);
+                state.fetched = fetched + take;
+            }
+        }
+        PyList::new(py, rows)
     }
 
     /// Stops the query and releases what it holds; reading afterwards
@@ -122,6 +184,7 @@ impl ResultStream {
         py.detach(|| {
             let mut state = self.state.lock();
             state.ahead = None;
+            state.fetched = 0;
             let finished = state.stream.take();
             drop(state);
             let _ = guarded(|| {
