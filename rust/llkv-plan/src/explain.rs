@@ -46,6 +46,7 @@ pub fn format_expr(e: &Expr, names: &ColumnNames<'_>) -> String {
         Expr::Column(i) => names.name(*i),
         Expr::OuterColumn { depth, index, .. } => format!("outer{depth}.#{index}"),
         Expr::Literal(v) => format_value(v),
+        Expr::Param { index, .. } => format!("${}", index + 1),
         Expr::Unary { op, expr } => match op {
             UnaryOp::Neg => format!("-{}", f(expr)),
             UnaryOp::Not => format!("NOT {}", f(expr)),

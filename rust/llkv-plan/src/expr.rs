@@ -22,6 +22,16 @@ pub enum Expr {
     },
     /// A constant.
     Literal(Value),
+    /// Statement parameter `index` (0-based) of a plan kept for reuse
+    /// (`llkv-sql`'s plan cache). It stands for a constant of type
+    /// `data_type` and is replaced by a [`Expr::Literal`] with the
+    /// parameter's value before the plan runs; the executor never sees one.
+    Param {
+        /// Which parameter.
+        index: usize,
+        /// The type of the parameter's value.
+        data_type: DataType,
+    },
     /// A unary operator.
     Unary {
         /// The operator.
@@ -410,9 +420,9 @@ impl Expr {
         let t = |e: &Expr| e.data_type(column);
         match self {
             Expr::Column(i) => column(*i),
-            Expr::OuterColumn { data_type, .. } | Expr::Subquery { data_type, .. } => {
-                data_type.clone()
-            }
+            Expr::OuterColumn { data_type, .. }
+            | Expr::Subquery { data_type, .. }
+            | Expr::Param { data_type, .. } => data_type.clone(),
             Expr::Literal(v) => v.data_type(),
             Expr::Unary { op, expr } => match op {
                 UnaryOp::Neg => negate_type(&t(expr)),
@@ -458,7 +468,7 @@ impl Expr {
     pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
         f(self);
         match self {
-            Expr::Column(_) | Expr::OuterColumn { .. } | Expr::Literal(_) => {}
+            Expr::Column(_) | Expr::OuterColumn { .. } | Expr::Literal(_) | Expr::Param { .. } => {}
             Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => {
                 expr.visit(f)
             }
@@ -586,6 +596,24 @@ impl Expr {
             leaf => leaf,
         };
         f(rebuilt)
+    }
+
+    /// Replaces every [`Expr::Param`] by a literal of its value in
+    /// `params` (NULL when `params` is short; callers check the count).
+    pub fn bind_params(self, params: &[Value]) -> Expr {
+        self.transform(&mut |e| match e {
+            Expr::Param { index, .. } => {
+                Expr::Literal(params.get(index).cloned().unwrap_or(Value::Null))
+            }
+            other => other,
+        })
+    }
+
+    /// The number of [`Expr::Param`] nodes in the tree.
+    pub fn param_count(&self) -> usize {
+        let mut n = 0;
+        self.visit(&mut |e| n += usize::from(matches!(e, Expr::Param { .. })));
+        n
     }
 
     /// Column positions of the input this expression reads.

@@ -433,6 +433,106 @@ impl LogicalPlan {
             }
         }
     }
+
+    /// Calls `f` on every top-level expression slot of this node and of
+    /// all nodes below (not entering subquery plans), as
+    /// [`LogicalPlan::visit_exprs`] visits them, so that `f` may rewrite it.
+    pub fn for_each_expr_mut(&mut self, f: &mut impl FnMut(&mut Expr)) {
+        match self {
+            LogicalPlan::Scan { filters, .. } => filters.iter_mut().for_each(&mut *f),
+            LogicalPlan::Batches { .. }
+            | LogicalPlan::External { .. }
+            | LogicalPlan::WorkingTable { .. } => {}
+            LogicalPlan::Values { rows, .. } => {
+                rows.iter_mut().flatten().for_each(|e| f(e));
+            }
+            LogicalPlan::Filter { input, predicate } => {
+                f(predicate);
+                input.for_each_expr_mut(f);
+            }
+            LogicalPlan::Project { input, exprs, .. } => {
+                exprs.iter_mut().for_each(|e| f(e));
+                input.for_each_expr_mut(f);
+            }
+            LogicalPlan::Aggregate {
+                input,
+                group_by,
+                grouping_sets,
+                aggregates,
+                ..
+            } => {
+                // The grouping-id placeholder is no expression over the input.
+                let terms = group_by.len() - usize::from(!grouping_sets.is_empty());
+                group_by[..terms].iter_mut().for_each(|e| f(e));
+                aggregates
+                    .iter_mut()
+                    .flat_map(|a| {
+                        a.arg
+                            .iter_mut()
+                            .chain(&mut a.key)
+                            .chain(a.order_by.iter_mut().map(|k| &mut k.expr))
+                    })
+                    .for_each(|e| f(e));
+                input.for_each_expr_mut(f);
+            }
+            LogicalPlan::Window {
+                input, functions, ..
+            } => {
+                functions.iter_mut().for_each(|w| w.for_each_expr_mut(f));
+                input.for_each_expr_mut(f);
+            }
+            LogicalPlan::Join {
+                left,
+                right,
+                on,
+                filter,
+                ..
+            } => {
+                for (l, r) in on {
+                    f(l);
+                    f(r);
+                }
+                if let Some(e) = filter {
+                    f(e);
+                }
+                left.for_each_expr_mut(f);
+                right.for_each_expr_mut(f);
+            }
+            LogicalPlan::Sort { input, keys } => {
+                keys.iter_mut().for_each(|k| f(&mut k.expr));
+                input.for_each_expr_mut(f);
+            }
+            LogicalPlan::Limit { input, .. } | LogicalPlan::Distinct { input } => {
+                input.for_each_expr_mut(f)
+            }
+            LogicalPlan::SetOp { left, right, .. } => {
+                left.for_each_expr_mut(f);
+                right.for_each_expr_mut(f);
+            }
+            LogicalPlan::RecursiveCte {
+                anchor, recursive, ..
+            } => {
+                anchor.for_each_expr_mut(f);
+                recursive.for_each_expr_mut(f);
+            }
+        }
+    }
+
+    /// Replaces every [`Expr::Param`] of this plan by a literal of its
+    /// value in `params` (see [`Expr::bind_params`]).
+    pub fn bind_params(&mut self, params: &[crate::value::Value]) {
+        self.for_each_expr_mut(&mut |e| {
+            let taken = std::mem::replace(e, Expr::Literal(crate::value::Value::Null));
+            *e = taken.bind_params(params);
+        });
+    }
+
+    /// The number of [`Expr::Param`] nodes in this plan's expressions.
+    pub fn param_count(&self) -> usize {
+        let mut n = 0;
+        self.visit_exprs(&mut |e| n += usize::from(matches!(e, Expr::Param { .. })));
+        n
+    }
 }
 
 /// A planned SELECT with the subqueries its expressions refer to by id.

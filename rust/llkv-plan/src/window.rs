@@ -121,6 +121,26 @@ pub struct WindowExpr {
 }
 
 impl WindowExpr {
+    /// Calls `f` on every top-level expression slot of the call, as
+    /// [`WindowExpr::visit`] visits them.
+    pub fn for_each_expr_mut(&mut self, f: &mut impl FnMut(&mut Expr)) {
+        if let WindowFunction::Aggregate(a) = &mut self.func {
+            a.arg
+                .iter_mut()
+                .chain(&mut a.key)
+                .chain(a.order_by.iter_mut().map(|k| &mut k.expr))
+                .for_each(&mut *f);
+        }
+        self.args.iter_mut().for_each(&mut *f);
+        self.partition_by.iter_mut().for_each(&mut *f);
+        self.order_by.iter_mut().for_each(|k| f(&mut k.expr));
+        for b in [&mut self.frame.start, &mut self.frame.end] {
+            if let FrameBound::Preceding(e) | FrameBound::Following(e) = b {
+                f(e);
+            }
+        }
+    }
+
     /// Calls `f` on every expression of the call.
     pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
         if let WindowFunction::Aggregate(a) = &self.func {

@@ -108,6 +108,12 @@ impl Transaction {
         self.catalog.get_or_insert_with(Catalog::default)
     }
 
+    /// True when the transaction changed the catalog (ran DDL): its
+    /// [`Transaction::catalog`] is then its own copy.
+    pub fn changed_catalog(&self) -> bool {
+        self.catalog.is_some()
+    }
+
     /// True when the transaction wrote anything.
     pub fn has_writes(&self) -> bool {
         self.catalog.is_some() || !self.pending.is_empty()

@@ -20,6 +20,7 @@ mod ingest;
 pub mod limits;
 mod named_params;
 pub mod parse;
+mod plan_cache;
 pub mod pragma;
 pub mod result;
 mod returning;

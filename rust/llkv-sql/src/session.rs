@@ -72,6 +72,7 @@ impl SqlEngine {
             read_only: false,
             relations: Default::default(),
             parsed: Default::default(),
+            plans: Default::default(),
             dialect: Dialect::default(),
             aborted: false,
             interrupt: None,
@@ -100,6 +101,8 @@ pub struct Session {
     relations: llkv_plan::Relations,
     /// Recently parsed statement texts.
     parsed: crate::parse::ParseCache,
+    /// Plans of queries run before, reused with new parameters.
+    plans: crate::plan_cache::PlanCache,
     /// Whose semantics the session follows where SQLite and DuckDB differ.
     dialect: Dialect,
     /// A statement failed in the open transaction under the DuckDB
@@ -165,7 +168,54 @@ impl Session {
     /// returns the result of the last one.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
         let commands = self.parsed.commands(sql)?;
-        self.run_commands(&commands, params)
+        match self.plain_query(&commands) {
+            Some(q) => self.run_query_cached(sql, q, params),
+            None => self.run_commands(&commands, params),
+        }
+    }
+
+    /// The query of `commands` when they are a single query without data
+    /// changes that may run now (its plan can come from the plan cache).
+    fn plain_query<'c>(&self, commands: &'c [Command]) -> Option<&'c ast::Query> {
+        match commands {
+            [Command::Sql(stmt)] if !self.aborted => match stmt.as_ref() {
+                ast::Statement::Query(q) if !crate::dml_rewrite::is_data_change(q) => Some(q),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Runs query `q` (the whole of `sql`) to completion with its plan
+    /// from the plan cache.
+    fn run_query_cached(
+        &mut self,
+        sql: &str,
+        q: &ast::Query,
+        params: &[Value],
+    ) -> Result<QueryResult> {
+        self.take_due_snapshot();
+        let dialect = self.dialect;
+        let mut plans = std::mem::take(&mut self.plans);
+        let result = self.with_transaction(|_, txn| {
+            let (plan, subqueries) = plans.plan(sql, txn, q, params)?;
+            let batches = run_query(txn, &plan, &subqueries)?;
+            Ok(QueryResult {
+                schema: plan.schema(),
+                batches,
+                kind: StatementKind::Query,
+            })
+        });
+        self.plans = plans;
+        if result.is_err() && dialect == Dialect::DuckDb && self.txn.is_some() {
+            self.aborted = true;
+        }
+        result
+    }
+
+    /// How many query runs reused a plan from the plan cache so far.
+    pub fn plan_cache_hits(&self) -> u64 {
+        self.plans.hits()
     }
 
     /// Like [`Session::execute`], with parameters given by name for
@@ -183,7 +233,10 @@ impl Session {
     /// Other statements run as in [`Session::execute`].
     pub fn execute_streaming(&mut self, sql: &str, params: &[Value]) -> Result<Output> {
         let commands = self.parsed.commands(sql)?;
-        self.stream_commands(&commands, params)
+        if let Some(q) = self.plain_query(&commands) {
+            return self.stream_query(Some(sql), q, params).map(Output::Rows);
+        }
+        self.run_commands(&commands, params).map(Output::Done)
     }
 
     /// [`Session::execute_streaming`] with parameters given by name, as in
@@ -202,7 +255,7 @@ impl Session {
         if let [Command::Sql(stmt)] = commands {
             if let ast::Statement::Query(q) = stmt.as_ref() {
                 if !self.aborted && !crate::dml_rewrite::is_data_change(q) {
-                    return self.stream_query(q, params).map(Output::Rows);
+                    return self.stream_query(None, q, params).map(Output::Rows);
                 }
             }
         }
@@ -210,14 +263,25 @@ impl Session {
     }
 
     /// Binds `q` in the open (or an autocommit) transaction and starts it
-    /// on a copy of that transaction's state.
-    fn stream_query(&mut self, q: &ast::Query, params: &[Value]) -> Result<QueryStream> {
+    /// on a copy of that transaction's state. With the query's text `sql`,
+    /// the plan may come from the plan cache.
+    fn stream_query(
+        &mut self,
+        sql: Option<&str>,
+        q: &ast::Query,
+        params: &[Value],
+    ) -> Result<QueryStream> {
         self.take_due_snapshot();
         let dialect = self.dialect;
+        let mut plans = std::mem::take(&mut self.plans);
         let started = self.with_transaction(|_, txn| {
-            let (plan, subqueries) = bind_select(txn, q, params, true)?;
+            let (plan, subqueries) = match sql {
+                Some(sql) => plans.plan(sql, txn, q, params)?,
+                None => bind_select(txn, q, params, true)?,
+            };
             QueryStream::start(txn.clone(), plan, subqueries)
         });
+        self.plans = plans;
         if started.is_err() && dialect == Dialect::DuckDb && self.txn.is_some() {
             self.aborted = true;
         }
@@ -648,7 +712,7 @@ pub(crate) fn run_query(
 
 /// Binds and plans a query (without data changes) in `txn`: the plan and
 /// the plans of its subqueries.
-fn bind_select(
+pub(crate) fn bind_select(
     txn: &Transaction,
     q: &ast::Query,
     params: &[Value],

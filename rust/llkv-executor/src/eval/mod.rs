@@ -105,6 +105,10 @@ fn eval_node(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Result<
             repeat_value(&v, data_type, n)
         }
         Expr::Literal(v) => repeat_value(v, &v.data_type(), n),
+        Expr::Param { index, .. } => Err(Error::internal(format!(
+            "statement parameter {} was not bound before execution",
+            index + 1
+        ))),
         Expr::Unary { op, expr } => {
             let a = eval_node(expr, batch, ctx)?;
             match op {

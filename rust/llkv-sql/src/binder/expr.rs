@@ -481,7 +481,23 @@ impl Binder<'_> {
                 }
                 self.bind_column(Some(&parts[n - 2].value), &parts[n - 1], ctx)?
             }
-            E::Value(v) => Expr::Literal(self.bind_value(&v.value)?),
+            E::Value(v) => match &v.value {
+                ast::Value::Placeholder(p) if self.param_slots => {
+                    let (index, value) = self.param(p)?;
+                    // A NULL parameter's value is all its type says.
+                    match value {
+                        Value::Null => Expr::Literal(Value::Null),
+                        value => {
+                            self.slots_made.set(self.slots_made.get() + 1);
+                            Expr::Param {
+                                index,
+                                data_type: value.data_type(),
+                            }
+                        }
+                    }
+                }
+                other => Expr::Literal(self.bind_value(other)?),
+            },
             E::Nested(inner) => self.bind_expr(inner, ctx)?,
             E::UnaryOp { op, expr } => {
                 let inner = self.bind_expr(expr, ctx)?;
@@ -1412,7 +1428,7 @@ impl Binder<'_> {
             ast::Value::Boolean(b) => Value::Boolean(*b),
             ast::Value::Null => Value::Null,
             ast::Value::HexStringLiteral(h) => hex_blob(h)?,
-            ast::Value::Placeholder(p) => self.param(p)?,
+            ast::Value::Placeholder(p) => self.param(p)?.1,
             other => {
                 return Err(Error::not_supported(format!(
                     "literal not supported yet: {other}"
@@ -1421,7 +1437,8 @@ impl Binder<'_> {
         })
     }
 
-    fn param(&self, p: &str) -> Result<Value> {
+    /// The 0-based index and the value of placeholder `p`.
+    fn param(&self, p: &str) -> Result<(usize, Value)> {
         let index = if p == "?" {
             let i = self.param_index.get();
             self.param_index.set(i + 1);
@@ -1437,12 +1454,13 @@ impl Binder<'_> {
             )));
         };
         self.max_param.set(self.max_param.get().max(index + 1));
-        self.params.get(index).cloned().ok_or_else(|| {
+        let value = self.params.get(index).cloned().ok_or_else(|| {
             Error::programming(format!(
                 "incorrect number of bindings supplied: the statement uses parameter {}, {} supplied",
                 index + 1,
                 self.params.len()
             ))
-        })
+        })?;
+        Ok((index, value))
     }
 }

@@ -18,7 +18,7 @@ pub(crate) mod window;
 use std::cell::{Cell, RefCell};
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use llkv_plan::{Error, LogicalPlan, Result, Value};
+use llkv_plan::{Error, Expr, LogicalPlan, Result, Value};
 use llkv_table::Catalog;
 use sqlparser::ast;
 
@@ -78,6 +78,16 @@ pub struct Binder<'a> {
     /// at its first `now()`/`current_date`: one value for the whole
     /// statement.
     now: Cell<Option<i64>>,
+    /// Whether placeholders bind to [`Expr::Param`] slots (a plan to keep
+    /// and run again with other parameters) rather than to literals.
+    param_slots: bool,
+    /// Set when the plan depends on more than the catalog, the
+    /// connection's relations and the parameters' types: a parameter
+    /// value was used while binding (LIMIT ?, a frame offset), the clock
+    /// was read, or a file was opened. Such a plan is not kept.
+    uncacheable: Cell<bool>,
+    /// [`Expr::Param`] slots made so far.
+    slots_made: Cell<usize>,
 }
 
 impl<'a> Binder<'a> {
@@ -97,6 +107,9 @@ impl<'a> Binder<'a> {
             next_cte_id: Cell::new(0),
             windows: RefCell::new(Vec::new()),
             now: Cell::new(None),
+            param_slots: false,
+            uncacheable: Cell::new(false),
+            slots_made: Cell::new(0),
             relations: Default::default(),
             file_access: false,
             decimal_literals: false,
@@ -159,6 +172,44 @@ impl<'a> Binder<'a> {
     /// The registered relation called `name`, if any.
     pub(crate) fn relation(&self, name: &str) -> Option<&llkv_plan::Relation> {
         self.relations.get(&name.to_ascii_lowercase())
+    }
+
+    /// Binds placeholders to [`Expr::Param`] slots instead of literals, so
+    /// that the plan can run again with other parameter values of the same
+    /// types (after [`LogicalPlan::bind_params`]). Parameter values used
+    /// while binding are taken from the parameters given to [`Binder::new`].
+    pub fn with_param_slots(mut self) -> Self {
+        self.param_slots = true;
+        self
+    }
+
+    /// Whether the bound plan may be kept and run again with other
+    /// parameter values of the same types (see [`Binder::with_param_slots`]):
+    /// false once it depended on anything else but the catalog and the
+    /// connection's relations.
+    pub fn reusable(&self) -> bool {
+        !self.uncacheable.get() && self.now.get().is_none()
+    }
+
+    /// The number of [`Expr::Param`] slots made while binding.
+    pub fn slots_made(&self) -> usize {
+        self.slots_made.get()
+    }
+
+    /// Marks the plan being bound as not reusable (see [`Binder::reusable`]).
+    pub(crate) fn not_reusable(&self) {
+        self.uncacheable.set(true);
+    }
+
+    /// `expr` with its [`Expr::Param`] slots replaced by the parameters'
+    /// values, for a value needed while binding; the plan is then not
+    /// reusable.
+    pub(crate) fn param_values(&self, expr: Expr) -> Expr {
+        if self.param_slots && expr.param_count() > 0 {
+            self.not_reusable();
+            return expr.bind_params(self.params);
+        }
+        expr
     }
 
     /// Number of parameters the bound statement used.

@@ -157,6 +157,7 @@ impl Binder<'_> {
                 agg: None,
             },
         )?;
+        let bound = self.param_values(bound);
         let provider = NoTables;
         let ctx = ExecContext::new(&provider, &[]);
         let arr = llkv_executor::eval::evaluate(&bound, &empty_rows_batch(1), &ctx)?;

@@ -39,6 +39,8 @@ impl Binder<'_> {
             }
         };
         self.check_file_access()?;
+        // The file's schema is read now; it may differ next time.
+        self.not_reusable();
         let mut path = None;
         let mut csv = CsvOptions::default();
         for arg in &args.args {

@@ -322,7 +322,7 @@ impl Binder<'_> {
         };
         let mut bound = |b: &ast::WindowFrameBound, is_start: bool| -> Result<FrameBound> {
             let offset = |e: &ast::Expr, ctx: &mut ExprContext<'_>| -> Result<Expr> {
-                let x = self.bind_expr(e, ctx)?;
+                let x = self.param_values(self.bind_expr(e, ctx)?);
                 let negative = match &x {
                     Expr::Literal(Value::Integer(i)) => *i < 0,
                     Expr::Literal(Value::Real(f)) => *f < 0.0,
