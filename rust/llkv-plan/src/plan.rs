@@ -444,14 +444,14 @@ impl LogicalPlan {
             | LogicalPlan::External { .. }
             | LogicalPlan::WorkingTable { .. } => {}
             LogicalPlan::Values { rows, .. } => {
-                rows.iter_mut().flatten().for_each(|e| f(e));
+                rows.iter_mut().flatten().for_each(&mut *f);
             }
             LogicalPlan::Filter { input, predicate } => {
                 f(predicate);
                 input.for_each_expr_mut(f);
             }
             LogicalPlan::Project { input, exprs, .. } => {
-                exprs.iter_mut().for_each(|e| f(e));
+                exprs.iter_mut().for_each(&mut *f);
                 input.for_each_expr_mut(f);
             }
             LogicalPlan::Aggregate {
@@ -463,7 +463,7 @@ impl LogicalPlan {
             } => {
                 // The grouping-id placeholder is no expression over the input.
                 let terms = group_by.len() - usize::from(!grouping_sets.is_empty());
-                group_by[..terms].iter_mut().for_each(|e| f(e));
+                group_by[..terms].iter_mut().for_each(&mut *f);
                 aggregates
                     .iter_mut()
                     .flat_map(|a| {
@@ -472,7 +472,7 @@ impl LogicalPlan {
                             .chain(&mut a.key)
                             .chain(a.order_by.iter_mut().map(|k| &mut k.expr))
                     })
-                    .for_each(|e| f(e));
+                    .for_each(&mut *f);
                 input.for_each_expr_mut(f);
             }
             LogicalPlan::Window {
