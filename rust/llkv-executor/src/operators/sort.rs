@@ -55,6 +55,50 @@ fn take_rows(batch: &RecordBatch, order: impl Iterator<Item = usize>) -> Result<
     .map_err(arrow_err)
 }
 
+/// Which rows of `first` (a batch's first sort key) are not worse than
+/// `worst` (one value: the first key of the k-th best row so far) under
+/// `key`'s order: the only rows that may still enter the top k. None when
+/// no such filter applies (types the comparison kernels do not order as
+/// the row encoding does) or it would keep every row.
+fn contenders(
+    first: &ArrayRef,
+    worst: &ArrayRef,
+    key: &SortKey,
+) -> Result<Option<arrow_array::BooleanArray>> {
+    use arrow_schema::DataType as T;
+    let ordered = matches!(
+        first.data_type(),
+        T::Int64 | T::Float64 | T::Utf8 | T::Date32 | T::Timestamp(..)
+    );
+    if !ordered || first.data_type() != worst.data_type() {
+        return Ok(None);
+    }
+    if worst.is_null(0) {
+        // NULLs last: every row is as good as a NULL. NULLs first: only
+        // NULLs are.
+        return key
+            .nulls_first
+            .then(|| arrow_arith::boolean::is_null(first.as_ref()))
+            .transpose()
+            .map_err(arrow_err);
+    }
+    let worst = arrow_array::Scalar::new(worst.clone());
+    let better_or_equal = if key.descending {
+        arrow_ord::cmp::gt_eq(first, &worst)
+    } else {
+        arrow_ord::cmp::lt_eq(first, &worst)
+    }
+    .map_err(arrow_err)?;
+    if !key.nulls_first || first.null_count() == 0 {
+        // A NULL result (a NULL key, sorted last) drops the row.
+        return Ok(Some(better_or_equal));
+    }
+    let nulls = arrow_arith::boolean::is_null(first.as_ref()).map_err(arrow_err)?;
+    arrow_arith::boolean::or_kleene(&better_or_equal, &nulls)
+        .map(Some)
+        .map_err(arrow_err)
+}
+
 /// Runs a Sort node to completion.
 pub fn execute_sort(
     input: &LogicalPlan,
@@ -85,7 +129,9 @@ pub const MAX_TOP_K: usize = 16_384;
 /// order, as [`execute_sort`] would give first), holding at most `k` rows
 /// plus one input batch: each batch is merged with the best rows so far
 /// and cut back to `k`. Earlier rows come first in each merge, so ties
-/// keep their input order as in the full sort.
+/// keep their input order as in the full sort. Once `k` rows are kept, a
+/// batch's rows whose first key is worse than the kept rows' worst are
+/// dropped with one vectorised comparison before anything is encoded.
 pub fn execute_top_k(
     input: &LogicalPlan,
     keys: &[SortKey],
@@ -98,6 +144,20 @@ pub fn execute_top_k(
     for batch in super::execute(input, ctx)? {
         let batch = batch?;
         if batch.num_rows() == 0 || k == 0 {
+            continue;
+        }
+        let batch = match &best {
+            Some(kept) if kept.num_rows() == k => {
+                let first = evaluate(&keys[0].expr, &batch, ctx)?;
+                let worst = evaluate(&keys[0].expr, &kept.slice(k - 1, 1), ctx)?;
+                match contenders(&first, &worst, &keys[0])? {
+                    Some(mask) => crate::eval::filter_batch(&batch, &mask)?,
+                    None => batch,
+                }
+            }
+            _ => batch,
+        };
+        if batch.num_rows() == 0 {
             continue;
         }
         let candidates = match best.take() {
