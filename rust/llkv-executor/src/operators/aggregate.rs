@@ -44,6 +44,9 @@ struct GroupTable {
     index: HashMap<Box<[u8]>, usize, RandomState>,
     /// Groups of a single INTEGER key, and the group of its NULL.
     int_index: HashMap<i64, usize, RandomState>,
+    /// Groups of a single TEXT key.
+    text_index: HashMap<Box<str>, usize, RandomState>,
+    /// The group of a single INTEGER or TEXT key's NULL.
     null_group: Option<usize>,
     keys: Vec<Vec<Value>>,
     groups: Vec<GroupState>,
@@ -68,6 +71,9 @@ impl GroupTable {
         if let [key] = key_arrays {
             if key.data_type() == &DataType::Int64 {
                 return Ok(self.int_group_ids(key.as_primitive::<Int64Type>(), new_group));
+            }
+            if key.data_type() == &DataType::Utf8 {
+                return Ok(self.text_group_ids(key.as_string::<i32>(), new_group));
             }
         }
         let encoded = encode(converter, key_arrays)?;
@@ -113,6 +119,43 @@ impl GroupTable {
                     } else {
                         self.null_group = Some(id);
                         self.keys.push(vec![Value::Null]);
+                    }
+                    self.groups.push(new_group());
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        ids
+    }
+
+    /// [`GroupTable::group_ids`] for one TEXT key column: hashes the
+    /// strings themselves, without encoding rows.
+    fn text_group_ids(
+        &mut self,
+        key: &arrow_array::StringArray,
+        new_group: impl Fn() -> GroupState,
+    ) -> Vec<usize> {
+        let mut ids = Vec::with_capacity(key.len());
+        for i in 0..key.len() {
+            let text = key.is_valid(i).then(|| key.value(i));
+            let slot = match text {
+                Some(t) => self.text_index.get(t).copied(),
+                None => self.null_group,
+            };
+            let id = match slot {
+                Some(id) => id,
+                None => {
+                    let id = self.groups.len();
+                    match text {
+                        Some(t) => {
+                            self.text_index.insert(Box::from(t), id);
+                            self.keys.push(vec![Value::Text(t.into())]);
+                        }
+                        None => {
+                            self.null_group = Some(id);
+                            self.keys.push(vec![Value::Null]);
+                        }
                     }
                     self.groups.push(new_group());
                     id
@@ -200,6 +243,7 @@ pub fn execute_aggregate(
         },
         index: HashMap::default(),
         int_index: HashMap::default(),
+        text_index: HashMap::default(),
         null_group: None,
         keys: Vec::new(),
         groups: Vec::new(),

@@ -238,6 +238,7 @@ impl JoinState<'_> {
 
     /// The right rows that are candidates for `row` of the probe: a hash
     /// table's matches, or every right row (nested loop).
+    #[inline]
     fn candidates<'t>(&'t self, p: &Probe, row: usize) -> Candidates<'t> {
         match (&self.table, &p.keys) {
             (Some(table), Some(keys)) => Candidates::Listed(table.matches(keys, row)),
@@ -358,15 +359,18 @@ impl JoinState<'_> {
             &RecordBatchOptions::new().with_row_count(Some(li.len())),
         )
         .map_err(arrow_err)?;
-        let keep = match &self.filter {
-            Some(f) => {
-                let mask = evaluate_predicate(f, &combined, ctx)?;
-                (0..li.len())
-                    .map(|i| mask.is_valid(i) && mask.value(i))
-                    .collect()
+        let Some(filter) = &self.filter else {
+            // Every pair is a match: nothing to filter out.
+            for (&l, &r) in li.iter().zip(ri) {
+                left_matched[l as usize] = true;
+                self.right_matched[r as usize] = true;
             }
-            None => vec![true; li.len()],
+            return Ok(combined);
         };
+        let mask = evaluate_predicate(filter, &combined, ctx)?;
+        let keep: Vec<bool> = (0..li.len())
+            .map(|i| mask.is_valid(i) && mask.value(i))
+            .collect();
         for (k, keep) in keep.iter().enumerate() {
             if *keep {
                 left_matched[li[k] as usize] = true;

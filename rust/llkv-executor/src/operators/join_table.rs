@@ -3,9 +3,11 @@
 //! The row ids of each key sit together in one array (`rows`), and the
 //! hash map holds only where each key's run starts and how long it is: two
 //! allocations for the whole table instead of one per key. A single
-//! integer key is hashed as an `i64`; other keys as their `arrow-row`
-//! encoding, which compares equal exactly when SQL's `=` does (reals are
-//! keyed with -0.0 as 0.0).
+//! integer key is hashed as an `i64`, or, when the keys are dense (a small
+//! range such as a dimension table's ids), looked up by position in an
+//! array of runs with no hashing at all; other keys are hashed as their
+//! `arrow-row` encoding, which compares equal exactly when SQL's `=` does
+//! (reals are keyed with -0.0 as 0.0).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -32,6 +34,11 @@ pub(crate) struct JoinTable {
 
 enum KeyIndex {
     Int(HashMap<i64, Run, RandomState>),
+    /// The run of key `min + i` at position `i` (length 0: no rows).
+    Dense {
+        min: i64,
+        runs: Vec<Run>,
+    },
     Encoded(HashMap<Box<[u8]>, Run, RandomState>),
 }
 
@@ -56,7 +63,7 @@ impl JoinTable {
             let key = |i: usize| ints.is_valid(i).then(|| ints.value(i));
             let (index, rows) = group(n, key);
             return Ok(JoinTable {
-                index: KeyIndex::Int(index),
+                index: dense(&index).unwrap_or(KeyIndex::Int(index)),
                 rows,
             });
         }
@@ -79,7 +86,7 @@ impl JoinTable {
         keys: &[ArrayRef],
         key_types: &[DataType],
     ) -> Result<ProbeKeys> {
-        if let KeyIndex::Int(_) = self.index {
+        if let KeyIndex::Int(_) | KeyIndex::Dense { .. } = self.index {
             return Ok(ProbeKeys::Int(keys[0].as_primitive::<Int64Type>().clone()));
         }
         let rows = encode(&converter_for(key_types)?, keys)?;
@@ -92,6 +99,7 @@ impl JoinTable {
 
     /// The right rows whose key equals probe row `row`'s (none for a key
     /// with a NULL).
+    #[inline]
     pub(crate) fn matches(&self, probe: &ProbeKeys, row: usize) -> &[u32] {
         let run = match (&self.index, probe) {
             (KeyIndex::Int(index), ProbeKeys::Int(keys)) => {
@@ -99,6 +107,15 @@ impl JoinTable {
                     None
                 } else {
                     index.get(&keys.value(row))
+                }
+            }
+            (KeyIndex::Dense { min, runs }, ProbeKeys::Int(keys)) => {
+                if keys.is_null(row) {
+                    None
+                } else {
+                    usize::try_from(keys.value(row).wrapping_sub(*min))
+                        .ok()
+                        .and_then(|i| runs.get(i))
                 }
             }
             (KeyIndex::Encoded(index), ProbeKeys::Encoded(rows, valid)) => {
@@ -115,6 +132,26 @@ impl JoinTable {
             None => &[],
         }
     }
+}
+
+/// Keys spanning at most this many values per key (plus a constant) are
+/// indexed by position instead of hashed.
+const DENSE_SPREAD: i64 = 4;
+
+/// `index` as a [`KeyIndex::Dense`] array when its keys are dense enough
+/// that the array is not much larger than the hash map.
+fn dense(index: &HashMap<i64, Run, RandomState>) -> Option<KeyIndex> {
+    let min = *index.keys().min()?;
+    let max = *index.keys().max()?;
+    let span = max.checked_sub(min)?.checked_add(1)?;
+    if span > DENSE_SPREAD * index.len() as i64 + 1024 {
+        return None;
+    }
+    let mut runs = vec![(0, 0); span as usize];
+    for (&k, &run) in index {
+        runs[(k - min) as usize] = run;
+    }
+    Some(KeyIndex::Dense { min, runs })
 }
 
 /// Groups `0..n` by `key(i)` (None: left out): the run of each key, and the
@@ -179,6 +216,38 @@ mod tests {
         assert_eq!(table.matches(&p, 1), &[2]);
         assert!(table.matches(&p, 2).is_empty());
         assert!(table.matches(&p, 3).is_empty());
+    }
+
+    #[test]
+    fn dense_and_sparse_int_keys_match_alike() {
+        // Dense: a small range (with a hole at 12); sparse: extreme values.
+        for values in [
+            vec![Some(10), Some(11), None, Some(13), Some(10)],
+            vec![
+                Some(i64::MIN),
+                Some(0),
+                None,
+                Some(i64::MAX),
+                Some(i64::MIN),
+            ],
+        ] {
+            let keys: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(values.clone()))];
+            let table = JoinTable::build(&keys, &[DataType::Int64]).unwrap();
+            let mut probe_values = values.clone();
+            probe_values.extend([Some(12), Some(9), Some(14), Some(i64::MIN + 1), None]);
+            let probe: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(probe_values.clone()))];
+            let p = table.probe_keys(&probe, &[DataType::Int64]).unwrap();
+            for (row, probed) in probe_values.iter().enumerate() {
+                let expected: Vec<u32> = (0..values.len() as u32)
+                    .filter(|&i| probed.is_some() && values[i as usize] == *probed)
+                    .collect();
+                assert_eq!(
+                    table.matches(&p, row),
+                    expected.as_slice(),
+                    "{values:?} {row}"
+                );
+            }
+        }
     }
 
     #[test]
