@@ -88,10 +88,11 @@ class Llkv(Engine):
     def __init__(self, path: Path | None) -> None:
         self.name = "llkv-file" if path else "llkv-mem"
         self.con = llkv.connect(path, dialect="duckdb")
+        self.cur = self.con.cursor()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> Rows:
-        table = self.con.execute(sql, list(params))
-        return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
+        # Rows through the DB-API cursor, as the sqlite3 and duckdb peers do.
+        return self.cur.execute(sql, list(params)).fetchall()
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.con.execute(sql, list(params))
