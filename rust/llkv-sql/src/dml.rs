@@ -502,6 +502,13 @@ fn matching_rows(
         None => None,
     };
     let subs = binder.take_subqueries();
+    // Reading the rowid costs a pass over every stored row: only when used.
+    if !predicate
+        .as_ref()
+        .is_some_and(|p| p.columns().contains(&meta.columns.len()))
+    {
+        all.truncate(meta.columns.len());
+    }
     // An indexed-column range in the WHERE clause reads only that range.
     let path = match &predicate {
         Some(p) => llkv_runtime::access::choose_access_path(
