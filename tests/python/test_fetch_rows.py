@@ -95,7 +95,9 @@ def test_description_and_head_after_fetching(plain: llkv.Connection) -> None:
     assert description is not None
     assert [(d[0], d[1]) for d in description] == [("i64", pa.int64()), ("s", pa.string())]
     # A notebook preview reads ahead through pyarrow; fetching goes on after it.
-    assert "<table" in cur._repr_html_()
+    html = cur._repr_html_()
+    assert html is not None
+    assert "<table" in html
     assert cur.fetchall() == [(2**63 - 1, None), (None, "é ✓ \x00 ok")]
 
 
@@ -116,9 +118,7 @@ def test_repeated_point_queries_see_each_parameter_and_change(con: llkv.Connecti
     con.executemany("INSERT INTO kv VALUES (?, ?)", [(i, f"v{i}") for i in range(50)])
     cur = con.cursor()
     sql = "SELECT v FROM kv WHERE k = ?"
-    assert [cur.execute(sql, [i]).fetchone() for i in range(50)] == [
-        (f"v{i}",) for i in range(50)
-    ]
+    assert [cur.execute(sql, [i]).fetchone() for i in range(50)] == [(f"v{i}",) for i in range(50)]
     con.execute("UPDATE kv SET v = 'new' WHERE k = 7")
     assert cur.execute(sql, [7]).fetchone() == ("new",)
     # A parameter of another type, and a schema change, between runs.
