@@ -194,10 +194,7 @@ impl Session {
         q: &ast::Query,
         params: &[Value],
     ) -> Result<QueryResult> {
-        self.take_due_snapshot();
-        let dialect = self.dialect;
-        let mut plans = std::mem::take(&mut self.plans);
-        let result = self.with_transaction(|_, txn| {
+        self.with_plan_cache(|plans, txn| {
             let (plan, subqueries) = plans.plan(sql, txn, q, params)?;
             let batches = run_query(txn, &plan, &subqueries)?;
             Ok(QueryResult {
@@ -205,7 +202,19 @@ impl Session {
                 batches,
                 kind: StatementKind::Query,
             })
-        });
+        })
+    }
+
+    /// Runs a query's `f` in the open (or an autocommit) transaction with
+    /// the plan cache at hand. A failure aborts a DuckDB-dialect transaction.
+    fn with_plan_cache<T>(
+        &mut self,
+        f: impl FnOnce(&mut crate::plan_cache::PlanCache, &mut Transaction) -> Result<T>,
+    ) -> Result<T> {
+        self.take_due_snapshot();
+        let dialect = self.dialect;
+        let mut plans = std::mem::take(&mut self.plans);
+        let result = self.with_transaction(|_, txn| f(&mut plans, txn));
         self.plans = plans;
         if result.is_err() && dialect == Dialect::DuckDb && self.txn.is_some() {
             self.aborted = true;
@@ -271,21 +280,13 @@ impl Session {
         q: &ast::Query,
         params: &[Value],
     ) -> Result<QueryStream> {
-        self.take_due_snapshot();
-        let dialect = self.dialect;
-        let mut plans = std::mem::take(&mut self.plans);
-        let started = self.with_transaction(|_, txn| {
+        self.with_plan_cache(|plans, txn| {
             let (plan, subqueries) = match sql {
                 Some(sql) => plans.plan(sql, txn, q, params)?,
                 None => bind_select(txn, q, params, true)?,
             };
             QueryStream::start(txn.clone(), plan, subqueries)
-        });
-        self.plans = plans;
-        if started.is_err() && dialect == Dialect::DuckDb && self.txn.is_some() {
-            self.aborted = true;
-        }
-        started
+        })
     }
 
     fn run_commands(&mut self, commands: &[Command], params: &[Value]) -> Result<QueryResult> {
