@@ -18,14 +18,6 @@ pub mod stream;
 
 use pyo3::prelude::*;
 
-/// The engine allocates and frees many small objects per statement (plans,
-/// expressions, one-row batches); mimalloc serves them faster than the
-/// system allocator. Only Rust allocations go through it: Python keeps its
-/// own, and Arrow buffers handed to pyarrow are freed by their release
-/// callback, in Rust.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The native module. The pure-Python package `llkv` re-exports everything.
 #[pymodule]
 fn _llkv(m: &Bound<'_, PyModule>) -> PyResult<()> {
