@@ -580,11 +580,30 @@ impl Binder<'_> {
                 let l = self.bind_expr(left, ctx)?;
                 let r = self.bind_expr(right, ctx)?;
                 use ast::BinaryOperator as B;
+                let integers = || {
+                    let is_int = |t: DataType| t.is_integer() || t == DataType::Null;
+                    is_int(type_of(&l, ctx.scope)) && is_int(type_of(&r, ctx.scope))
+                };
                 let op = match op {
                     B::Plus => BinaryOp::Add,
                     B::Minus => BinaryOp::Sub,
                     B::Multiply => BinaryOp::Mul,
+                    // DuckDB's `/` divides integers as DOUBLEs (`//` is the
+                    // integer division); SQLite's truncates.
+                    B::Divide if self.duckdb_rules && integers() => {
+                        let real = |e: Expr| Expr::Cast {
+                            expr: Box::new(e),
+                            to: DataType::Float64,
+                        };
+                        return Ok(Expr::binary(BinaryOp::Div, real(l), real(r)));
+                    }
                     B::Divide => BinaryOp::Div,
+                    B::DuckIntegerDivide if integers() => BinaryOp::Div,
+                    B::DuckIntegerDivide => {
+                        return Err(Error::not_supported(
+                            "// (integer division) is supported for integers only",
+                        ))
+                    }
                     B::Modulo => BinaryOp::Mod,
                     B::StringConcat => BinaryOp::Concat,
                     B::Eq => BinaryOp::Eq,
