@@ -355,9 +355,9 @@ fn walk<'p>(
             schema,
         } => {
             let (ls, rs) = (left.schema(), right.schema());
-            // The filter of a semi or anti join reads both sides, though
-            // only the left one is output.
-            let filter_schema: SchemaRef = if kind.filters_left() {
+            // The filter of a semi, anti or mark join reads both sides,
+            // though only the left one is output.
+            let filter_schema: SchemaRef = if !kind.outputs_right() {
                 let mut fields: Vec<_> = ls.fields().iter().cloned().collect();
                 fields.extend(rs.fields().iter().cloned());
                 std::sync::Arc::new(arrow_schema::Schema::new(fields))
@@ -376,6 +376,8 @@ fn walk<'p>(
                 JoinKind::Full => "full",
                 JoinKind::Semi => "semi",
                 JoinKind::Anti => "anti",
+                JoinKind::Mark => "mark",
+                JoinKind::Single => "single",
             }
             .to_string();
             if !on.is_empty() {

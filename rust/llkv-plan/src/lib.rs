@@ -19,7 +19,7 @@ pub use expr::{BinaryOp, Expr, MathFunction, ScalarFunction, SubqueryKind, Unary
 pub use interrupt::{Interrupt, InterruptPoll};
 pub use plan::{
     AggregateExpr, AggregateFunction, ExternalSource, JoinKind, LogicalPlan, QueryPlan, Relation,
-    Relations, SetOpKind, SortKey, TableId, ROWID_COLUMN,
+    Relations, SetOpKind, SortKey, TableId, MARK_COLUMN, ROWID_COLUMN,
 };
 pub use value::Value;
 pub use window::{FrameBound, FrameExclude, FrameUnits, WindowExpr, WindowFrame, WindowFunction};

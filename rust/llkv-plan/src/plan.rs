@@ -214,12 +214,31 @@ pub enum JoinKind {
     /// Left anti join: the left rows without a match; the output has only
     /// the left columns (`NOT EXISTS`, DuckDB's `ANTI JOIN`).
     Anti,
+    /// Mark join: every left row once, followed by a BOOLEAN column
+    /// [`MARK_COLUMN`] holding the three-valued OR of the join condition
+    /// over all right rows (true if one matches, NULL if none matches but
+    /// one gives NULL, false otherwise; false for an empty right side):
+    /// what `x IN (subquery)` answers. DuckDB's `JOIN BY (TYPE mark)`.
+    Mark,
+    /// Single join: a left outer join in which a left row matching a
+    /// second right row is an error, as a scalar subquery returning two
+    /// rows is. DuckDB's `JOIN BY (TYPE single)`.
+    Single,
 }
+
+/// Name of the column a mark join adds.
+pub const MARK_COLUMN: &str = "__mark_join_marker";
 
 impl JoinKind {
     /// True for semi and anti joins, whose output is the left input's rows.
     pub fn filters_left(self) -> bool {
         matches!(self, JoinKind::Semi | JoinKind::Anti)
+    }
+
+    /// True when the output holds the right input's columns (all kinds
+    /// but semi, anti and mark joins).
+    pub fn outputs_right(self) -> bool {
+        !matches!(self, JoinKind::Semi | JoinKind::Anti | JoinKind::Mark)
     }
 }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use arrow_schema::{Schema, SchemaRef};
 
 use crate::expr::Expr;
-use crate::plan::{AggregateExpr, LogicalPlan, SortKey};
+use crate::plan::{AggregateExpr, JoinKind, LogicalPlan, SortKey};
 
 /// For each column of a node's old output, its position in the new output
 /// (`None`: dropped).
@@ -189,7 +189,11 @@ fn prune(plan: LogicalPlan, required: &BTreeSet<usize>) -> (LogicalPlan, Mapping
                     need_right.insert(i - left_width);
                 }
             };
-            required.iter().for_each(|i| need(*i));
+            // A mark join's marker (at `left_width`) is made, not read.
+            required
+                .iter()
+                .filter(|i| kind != JoinKind::Mark || **i < left_width)
+                .for_each(|i| need(*i));
             filter.iter().flat_map(|f| f.columns()).for_each(&mut need);
             for (l, r) in &on {
                 need_left.extend(l.columns());
@@ -209,7 +213,12 @@ fn prune(plan: LogicalPlan, required: &BTreeSet<usize>) -> (LogicalPlan, Mapping
                 .map(|(l, r)| (remap(l, &lmap), remap(r, &rmap)))
                 .collect();
             let filter = filter.map(|f| remap(f, &pair_map));
-            let out_map: Mapping = if kind.filters_left() { lmap } else { pair_map };
+            let out_map: Mapping = match kind {
+                k if k.filters_left() => lmap,
+                // The marker follows the left columns, and is always kept.
+                JoinKind::Mark => lmap.iter().copied().chain([Some(new_left_width)]).collect(),
+                _ => pair_map,
+            };
             let keep: Vec<usize> = (0..out_map.len())
                 .filter(|i| out_map[*i].is_some())
                 .collect();
@@ -411,7 +420,6 @@ mod tests {
 
     use super::*;
     use crate::expr::BinaryOp;
-    use crate::plan::JoinKind;
 
     fn scan(table: u32, names: &[&str]) -> LogicalPlan {
         let fields: Vec<Field> = names

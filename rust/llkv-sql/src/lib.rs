@@ -17,6 +17,7 @@ mod foreign_key;
 mod frame_exclude;
 mod grammar;
 mod ingest;
+mod join_by;
 pub mod limits;
 mod named_params;
 pub mod parse;

@@ -38,7 +38,9 @@ pub(crate) fn parse_commands(sql: &str) -> Result<Vec<Command>> {
             .tokenize_with_location()?;
         let mut parser = Parser::new(dialect)
             .with_recursion_limit(PARSER_RECURSION_LIMIT)
-            .with_tokens_with_locations(crate::frame_exclude::fold_frame_excludes(tokens));
+            .with_tokens_with_locations(crate::frame_exclude::fold_frame_excludes(
+                crate::join_by::rewrite_join_by(tokens)?,
+            ));
         parse_command_list(&mut parser)
     };
     let mut commands = match parse(&LlkvGrammar::default()) {

@@ -4,12 +4,14 @@
 //! and anti joins output each left row at most once: the rows with (or
 //! without) a match.
 
-use arrow_array::{new_null_array, Array, ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
+use arrow_array::{
+    new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, UInt32Array,
+};
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Schema, SchemaRef};
 use llkv_plan::types::common_type;
-use llkv_plan::{BinaryOp, Expr, JoinKind, LogicalPlan, Result};
+use llkv_plan::{BinaryOp, Error, Expr, JoinKind, LogicalPlan, Result};
 
 use super::build_side::BuildSide;
 use super::execute;
@@ -37,6 +39,21 @@ struct JoinState<'a> {
     /// schema, except for semi and anti joins.
     pair_schema: SchemaRef,
     left_width: usize,
+    /// What a mark join needs besides (only for [`JoinKind::Mark`]).
+    mark: Option<MarkCondition>,
+}
+
+/// The whole condition of a mark join, whose marker is the three-valued OR
+/// of the condition over all right rows: unlike the other kinds it must
+/// tell a NULL outcome from false, so the hash table only narrows the
+/// right rows to evaluate it on.
+struct MarkCondition {
+    /// The key equalities and the filter, over the combined row; None for
+    /// no condition (every pair matches).
+    condition: Option<Expr>,
+    /// Right rows with a NULL key part: their equality is NULL, not false,
+    /// so they are evaluated for every left row.
+    null_key_rows: Vec<u32>,
 }
 
 /// What a join node asks for besides its inputs.
@@ -98,6 +115,19 @@ pub fn execute_join<'a>(
         }
     }
     let on = hashed;
+    let mut mark = (kind == JoinKind::Mark).then(|| {
+        let keys = on.iter().map(|(l, r)| {
+            let r = r.clone().transform(&mut |e| match e {
+                Expr::Column(i) => Expr::Column(i + left_width),
+                other => other,
+            });
+            Expr::binary(BinaryOp::Eq, l.clone(), r)
+        });
+        MarkCondition {
+            condition: Expr::conjunction(keys.chain(residual.iter().cloned()).collect()),
+            null_key_rows: Vec::new(),
+        }
+    });
     let filter = Expr::conjunction(residual);
     let mut right_keys = Vec::with_capacity(on.len());
     for (_, r) in on.iter().copied() {
@@ -112,9 +142,14 @@ pub fn execute_join<'a>(
             .map(|(k, t)| conform(k.clone(), t))
             .collect::<Result<Vec<_>>>()?;
         let table = JoinTable::build(&keys, &key_types)?;
+        if let Some(mark) = mark.as_mut() {
+            mark.null_key_rows = (0..right_batch.num_rows() as u32)
+                .filter(|i| keys.iter().any(|k| k.is_null(*i as usize)))
+                .collect();
+        }
         Some(table)
     };
-    let pair_schema = if kind.filters_left() {
+    let pair_schema = if !kind.outputs_right() {
         let mut fields: Vec<_> = left_schema.fields().iter().cloned().collect();
         fields.extend(right_schema.fields().iter().cloned());
         Arc::new(Schema::new(fields))
@@ -132,6 +167,7 @@ pub fn execute_join<'a>(
         kind,
         schema: schema.clone(),
         left_width,
+        mark,
     };
     ctx.allow_any_order(any_order);
     let mut left_stream = execute(left, ctx)?;
@@ -251,6 +287,10 @@ impl JoinState<'_> {
         if p.done {
             return Ok(None);
         }
+        if let Some(mark) = &self.mark {
+            p.done = true;
+            return self.mark_batch(mark, p, ctx).map(Some);
+        }
         // A semi or anti join only needs to know which left rows match: it
         // keeps no pairs and skips the candidates of rows already matched.
         let left_only = self.kind.filters_left();
@@ -301,7 +341,10 @@ impl JoinState<'_> {
         if self.kind.filters_left() {
             return self.left_rows(&p.left, &p.matched).map(Some);
         }
-        if !matches!(self.kind, JoinKind::Left | JoinKind::Full) {
+        if !matches!(
+            self.kind,
+            JoinKind::Left | JoinKind::Full | JoinKind::Single
+        ) {
             return Ok(None);
         }
         let missing: Vec<u32> = (0..p.left.num_rows() as u32)
@@ -362,8 +405,7 @@ impl JoinState<'_> {
         let Some(filter) = &self.filter else {
             // Every pair is a match: nothing to filter out.
             for (&l, &r) in li.iter().zip(ri) {
-                left_matched[l as usize] = true;
-                self.right_matched[r as usize] = true;
+                self.record_match(left_matched, l, r)?;
             }
             return Ok(combined);
         };
@@ -373,12 +415,115 @@ impl JoinState<'_> {
             .collect();
         for (k, keep) in keep.iter().enumerate() {
             if *keep {
-                left_matched[li[k] as usize] = true;
-                self.right_matched[ri[k] as usize] = true;
+                self.record_match(left_matched, li[k], ri[k])?;
             }
         }
         let mask = arrow_array::BooleanArray::from(keep);
         crate::eval::filter_batch(&combined, &mask)
+    }
+
+    /// Notes that left row `l` matched right row `r`; a single join's
+    /// left row may match once only.
+    #[inline]
+    fn record_match(&mut self, left_matched: &mut [bool], l: u32, r: u32) -> Result<()> {
+        let seen = std::mem::replace(&mut left_matched[l as usize], true);
+        if seen && self.kind == JoinKind::Single {
+            return Err(Error::data(
+                "more than one row matched a row of a single join \
+                 (as a scalar subquery returning more than one row)",
+            ));
+        }
+        self.right_matched[r as usize] = true;
+        Ok(())
+    }
+
+    /// A mark join's output for one left batch: its rows, each with the
+    /// three-valued OR of the condition over the right rows (see
+    /// [`JoinKind::Mark`]). With a hash table, a left row whose key has no
+    /// NULL part is tested against its key's rows and the right rows with a
+    /// NULL key part only: for every other row some key part differs, so
+    /// the condition is false. A left key with a NULL part is tested
+    /// against every right row.
+    fn mark_batch(
+        &self,
+        mark: &MarkCondition,
+        p: &Probe,
+        ctx: &ExecContext<'_>,
+    ) -> Result<RecordBatch> {
+        let n = p.left.num_rows();
+        let mut marker: Vec<Option<bool>> = vec![Some(false); n];
+        let mut li: Vec<u32> = Vec::new();
+        let mut ri: Vec<u32> = Vec::new();
+        let all: Vec<u32> = match (&self.table, &p.keys) {
+            (Some(_), Some(keys)) if (0..n).all(|row| !keys.is_null(row)) => Vec::new(),
+            _ => (0..self.right.num_rows() as u32).collect(),
+        };
+        for row in 0..n {
+            let (listed, extra): (&[u32], &[u32]) = match (&self.table, &p.keys) {
+                (Some(table), Some(keys)) if !keys.is_null(row) => {
+                    (table.matches(keys, row), &mark.null_key_rows)
+                }
+                _ => (&all, &[]),
+            };
+            for &r in listed.iter().chain(extra) {
+                li.push(row as u32);
+                ri.push(r);
+                if li.len() >= PAIR_BLOCK {
+                    self.fold_marks(mark, &p.left, &li, &ri, &mut marker, ctx)?;
+                    li.clear();
+                    ri.clear();
+                }
+            }
+        }
+        self.fold_marks(mark, &p.left, &li, &ri, &mut marker, ctx)?;
+        let mut cols = p.left.columns().to_vec();
+        cols.push(Arc::new(BooleanArray::from(marker)));
+        self.batch(cols, n)
+    }
+
+    /// Folds the condition's outcome on the pairs `(li[k], ri[k])` into
+    /// their left rows' markers: true wins, then NULL, then false.
+    fn fold_marks(
+        &self,
+        mark: &MarkCondition,
+        left: &RecordBatch,
+        li: &[u32],
+        ri: &[u32],
+        marker: &mut [Option<bool>],
+        ctx: &ExecContext<'_>,
+    ) -> Result<()> {
+        if li.is_empty() {
+            return Ok(());
+        }
+        let Some(condition) = &mark.condition else {
+            for &l in li {
+                marker[l as usize] = Some(true);
+            }
+            return Ok(());
+        };
+        ctx.check_interrupt()?;
+        let lidx = UInt32Array::from(li.to_vec());
+        let ridx = UInt32Array::from(ri.to_vec());
+        let mut cols = take_all(left.columns(), &lidx)?;
+        cols.extend(self.right.take(&ridx)?);
+        let pairs = RecordBatch::try_new_with_options(
+            self.pair_schema.clone(),
+            cols,
+            &RecordBatchOptions::new().with_row_count(Some(li.len())),
+        )
+        .map_err(arrow_err)?;
+        let outcome = evaluate_predicate(condition, &pairs, ctx)?;
+        for (k, &l) in li.iter().enumerate() {
+            let m = &mut marker[l as usize];
+            if outcome.is_null(k) {
+                if *m == Some(false) {
+                    *m = None;
+                }
+            } else if outcome.value(k) {
+                *m = Some(true);
+            }
+        }
+        Ok(())
     }
 
     fn unmatched_right(self) -> Result<RecordBatch> {

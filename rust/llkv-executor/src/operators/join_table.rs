@@ -53,6 +53,16 @@ fn single_int(key_types: &[DataType]) -> bool {
     matches!(key_types, [DataType::Int64])
 }
 
+impl ProbeKeys {
+    /// True when probe row `row`'s key has a NULL part (it matches no key).
+    pub(crate) fn is_null(&self, row: usize) -> bool {
+        match self {
+            ProbeKeys::Int(keys) => keys.is_null(row),
+            ProbeKeys::Encoded(_, valid) => !valid[row],
+        }
+    }
+}
+
 impl JoinTable {
     /// Groups rows by `keys` (already of `key_types`); rows with a NULL in
     /// any key column are left out, since they match nothing.

@@ -6,13 +6,14 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Schema};
-use llkv_plan::{BinaryOp, Error, Expr, JoinKind, LogicalPlan, Result, SubqueryKind};
+use llkv_plan::{BinaryOp, Error, Expr, JoinKind, LogicalPlan, Result, SubqueryKind, MARK_COLUMN};
 use sqlparser::ast;
 
 use super::decorrelate;
 use super::expr::ExprContext;
 use super::scope::{Scope, ScopeColumn};
 use super::{object_name, schema_of, Binder};
+use crate::join_by::MarkedJoin;
 
 /// Rewrites column positions through `map`.
 pub fn remap(e: Expr, map: &dyn Fn(usize) -> usize) -> Expr {
@@ -423,8 +424,14 @@ impl Binder<'_> {
     pub fn bind_table_with_joins(&self, twj: &ast::TableWithJoins) -> Result<(LogicalPlan, Scope)> {
         let (mut plan, mut scope) = self.bind_table_factor(&twj.relation)?;
         for join in &twj.joins {
-            let (right, rscope) = self.bind_table_factor(&join.relation)?;
+            let marked = crate::join_by::marked_join(&join.relation);
+            let (right, rscope) = match &marked {
+                Some((_, inner)) => self.bind_table_with_joins(inner)?,
+                None => self.bind_table_factor(&join.relation)?,
+            };
             use ast::JoinOperator as J;
+            // `l RIGHT SEMI JOIN r` is `r SEMI JOIN l` (and so for anti).
+            let swap = matches!(join.join_operator, J::RightSemi(_) | J::RightAnti(_));
             let (kind, constraint) = match &join.join_operator {
                 J::Join(c) | J::Inner(c) => (JoinKind::Inner, Some(c)),
                 J::Left(c) | J::LeftOuter(c) => (JoinKind::Left, Some(c)),
@@ -433,10 +440,22 @@ impl Binder<'_> {
                 J::CrossJoin(c) => (JoinKind::Inner, Some(c)),
                 J::Semi(c) | J::LeftSemi(c) => (JoinKind::Semi, Some(c)),
                 J::Anti(c) | J::LeftAnti(c) => (JoinKind::Anti, Some(c)),
+                J::RightSemi(c) => (JoinKind::Semi, Some(c)),
+                J::RightAnti(c) => (JoinKind::Anti, Some(c)),
                 other => {
                     return Err(Error::not_supported(format!(
                         "join kind not supported: {other:?}"
                     )))
+                }
+            };
+            let kind = match (marked.map(|m| m.0), kind) {
+                (None, kind) => kind,
+                (Some(MarkedJoin::Mark), JoinKind::Inner) => JoinKind::Mark,
+                (Some(MarkedJoin::Single), JoinKind::Inner) => JoinKind::Single,
+                (Some(_), _) => {
+                    return Err(Error::programming(
+                        "a JOIN BY (TYPE mark|single) right side must follow a plain JOIN",
+                    ))
                 }
             };
             let mut joined = scope.join(&rscope);
@@ -523,11 +542,36 @@ impl Binder<'_> {
                 }
                 filters.push(c);
             }
-            // A semi or anti join outputs the left rows only.
-            let schema = if kind.filters_left() {
-                plan.schema()
-            } else {
-                concat_schema(&plan, &right)
+            if swap {
+                let rw = right.schema().fields().len();
+                let swapped = |i: usize| if i < lw { i + rw } else { i - lw };
+                let schema = right.schema();
+                plan = LogicalPlan::Join {
+                    left: Box::new(right),
+                    right: Box::new(plan),
+                    kind,
+                    on: on.into_iter().map(|(l, r)| (r, l)).collect(),
+                    filter: Expr::conjunction(filters).map(|f| remap(f, &swapped)),
+                    schema,
+                };
+                scope = rscope;
+                continue;
+            }
+            // A semi or anti join outputs the left rows only, a mark join
+            // adds its marker to them.
+            let schema = match kind {
+                k if k.filters_left() => plan.schema(),
+                JoinKind::Mark => {
+                    let mut fields: Vec<arrow_schema::FieldRef> =
+                        plan.schema().fields().iter().cloned().collect();
+                    fields.push(Arc::new(arrow_schema::Field::new(
+                        MARK_COLUMN,
+                        arrow_schema::DataType::Boolean,
+                        true,
+                    )));
+                    Arc::new(Schema::new(fields))
+                }
+                _ => concat_schema(&plan, &right),
             };
             plan = LogicalPlan::Join {
                 left: Box::new(plan),
@@ -537,7 +581,16 @@ impl Binder<'_> {
                 filter: Expr::conjunction(filters),
                 schema,
             };
-            if !kind.filters_left() {
+            if kind == JoinKind::Mark {
+                scope.columns.push(ScopeColumn {
+                    table: None,
+                    name: MARK_COLUMN.to_owned(),
+                    data_type: arrow_schema::DataType::Boolean,
+                    merged: false,
+                    using_value: None,
+                    hidden: false,
+                });
+            } else if kind.outputs_right() {
                 // A merged column is the left one; where an outer join can
                 // leave the left side NULL, COALESCE(left, right).
                 if matches!(kind, JoinKind::Right | JoinKind::Full) && !merged.is_empty() {
@@ -734,7 +787,12 @@ fn push_filters(plan: LogicalPlan, filters: Vec<Expr>) -> LogicalPlan {
                 } else if left_only
                     && matches!(
                         kind,
-                        JoinKind::Inner | JoinKind::Left | JoinKind::Semi | JoinKind::Anti
+                        JoinKind::Inner
+                            | JoinKind::Left
+                            | JoinKind::Semi
+                            | JoinKind::Anti
+                            | JoinKind::Mark
+                            | JoinKind::Single
                     )
                 {
                     to_left.push(c);
