@@ -46,6 +46,15 @@ fn physical_name(
             kind: JoinKind::Anti,
             ..
         } if !on.is_empty() => "HashAntiJoin (build right)".into(),
+        LogicalPlan::Join {
+            on,
+            kind: JoinKind::Mark,
+            ..
+        } if !on.is_empty() => "HashMarkJoin (build right)".into(),
+        LogicalPlan::Join {
+            kind: JoinKind::Mark,
+            ..
+        } => "NestedLoopMarkJoin".into(),
         LogicalPlan::Join { on, .. } if !on.is_empty() => "HashJoin (build right)".into(),
         LogicalPlan::Join { .. } => "NestedLoopJoin".into(),
         LogicalPlan::Window { .. } => "Window (sort per partition)".into(),
