@@ -144,7 +144,8 @@ pub fn array_from_values(data_type: &DataType, values: &[Value]) -> Result<Array
         }
         other => {
             return Err(Error::not_supported(format!(
-                "values of type {other} are not supported yet"
+                "values of type {} are not supported yet",
+                llkv_plan::types::sql_name(other)
             )))
         }
     })

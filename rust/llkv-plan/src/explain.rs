@@ -109,6 +109,15 @@ pub fn format_expr(e: &Expr, names: &ColumnNames<'_>) -> String {
             format!("{func:?}").to_lowercase(),
             join(args.iter().map(f))
         ),
+        Expr::Struct { names, fields } => format!(
+            "struct_pack({})",
+            join(
+                names
+                    .iter()
+                    .zip(fields)
+                    .map(|(name, e)| format!("{name} := {}", f(e)))
+            )
+        ),
         Expr::Subquery { id, kind, .. } => match kind {
             SubqueryKind::Scalar => format!("(subquery {id})"),
             SubqueryKind::Exists { negated } => {

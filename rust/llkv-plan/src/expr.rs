@@ -102,6 +102,14 @@ pub enum Expr {
         /// Its arguments.
         args: Vec<Expr>,
     },
+    /// A STRUCT value built from named fields: a table name used as a
+    /// value (`SELECT t FROM t`) is the struct of its columns.
+    Struct {
+        /// The field names, in order.
+        names: Vec<String>,
+        /// The field values.
+        fields: Vec<Expr>,
+    },
     /// A subquery used as a value.
     Subquery {
         /// Index into the statement's subquery table.
@@ -445,6 +453,13 @@ impl Expr {
                 let types: Vec<DataType> = args.iter().map(t).collect();
                 function_type(*func, &types)
             }
+            Expr::Struct { names, fields } => DataType::Struct(
+                names
+                    .iter()
+                    .zip(fields)
+                    .map(|(name, e)| arrow_schema::Field::new(name, t(e), true))
+                    .collect(),
+            ),
         }
     }
 
@@ -502,7 +517,7 @@ impl Expr {
                 expr.visit(f);
                 pattern.visit(f);
             }
-            Expr::Function { args, .. } => {
+            Expr::Function { args, .. } | Expr::Struct { fields: args, .. } => {
                 for a in args {
                     a.visit(f);
                 }
@@ -575,6 +590,10 @@ impl Expr {
             Expr::Function { func, args } => Expr::Function {
                 func,
                 args: args.into_iter().map(|e| e.transform(f)).collect(),
+            },
+            Expr::Struct { names, fields } => Expr::Struct {
+                names,
+                fields: fields.into_iter().map(|e| e.transform(f)).collect(),
             },
             Expr::Subquery {
                 id,

@@ -78,9 +78,28 @@ pub fn scalar_at(array: &dyn Array, row: usize) -> Result<Scalar, UnsupportedTyp
         DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, _) => Scalar::Date(
             format_timestamp(array.as_primitive::<TimestampMicrosecondType>().value(row)),
         ),
+        DataType::Struct(_) => Scalar::Text(struct_text(array.as_struct(), row)?),
         other => return Err(UnsupportedType(other.to_string())),
     };
     Ok(scalar)
+}
+
+/// A STRUCT cell in DuckDB's text form: `{'a': 1, 'b': 'x'}` (text and
+/// dates quoted, a quote escaped as `\'`).
+fn struct_text(array: &arrow_array::StructArray, row: usize) -> Result<String, UnsupportedType> {
+    let mut parts = Vec::with_capacity(array.num_columns());
+    for (field, column) in array.fields().iter().zip(array.columns()) {
+        let value = match scalar_at(column.as_ref(), row)? {
+            Scalar::Text(s) if !matches!(column.data_type(), DataType::Struct(_)) => {
+                format!("'{}'", s.replace('\'', "\\'"))
+            }
+            Scalar::Date(s) => format!("'{s}'"),
+            Scalar::Text(s) => s,
+            other => crate::format::render_duckdb(&other),
+        };
+        parts.push(format!("'{}': {value}", field.name()));
+    }
+    Ok(format!("{{{}}}", parts.join(", ")))
 }
 
 /// Formats days since 1970-01-01 as `YYYY-MM-DD` (proleptic Gregorian,

@@ -13,6 +13,41 @@ use llkv_plan::{BinaryOp, Error, Result, Value};
 use super::{arrow_err, cast_array};
 use crate::scalar::{is_null_at, text_as_number, value_at};
 
+/// `=`, `<>` and IS [NOT] DISTINCT FROM on STRUCT values, as DuckDB
+/// defines them: field by field, with NULL fields equal to each other
+/// (exactly the row encoding's equality); a NULL struct makes `=` and `<>`
+/// NULL. Ordering comparisons of structs are not supported.
+fn compare_nested(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<BooleanArray> {
+    let equality = matches!(
+        op,
+        BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::IsDistinctFrom | BinaryOp::IsNotDistinctFrom
+    );
+    if !equality || l.data_type() != r.data_type() {
+        return Err(Error::not_supported(format!(
+            "comparing {} with {} by {op:?} is not supported",
+            sql_name(l.data_type()),
+            sql_name(r.data_type())
+        )));
+    }
+    let converter = crate::operators::rows::converter_for(&[l.data_type().clone()])?;
+    let (lr, rr) = (
+        crate::operators::rows::encode(&converter, std::slice::from_ref(l))?,
+        crate::operators::rows::encode(&converter, std::slice::from_ref(r))?,
+    );
+    Ok((0..l.len())
+        .map(|i| {
+            let same = lr.row(i) == rr.row(i);
+            let known = !l.is_null(i) && !r.is_null(i);
+            match op {
+                BinaryOp::Eq => known.then_some(same),
+                BinaryOp::NotEq => known.then_some(!same),
+                BinaryOp::IsNotDistinctFrom => Some(same),
+                _ => Some(!same),
+            }
+        })
+        .collect())
+}
+
 fn is_integral(t: &DataType) -> bool {
     matches!(
         t,
@@ -39,6 +74,9 @@ pub fn compare_arrays(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<Boolea
             ),
             _ => BooleanArray::new_null(l.len()),
         });
+    }
+    if lt.is_nested() || rt.is_nested() {
+        return compare_nested(op, l, r);
     }
     let (a, b) = if lt == rt {
         (l.clone(), r.clone())

@@ -101,6 +101,11 @@ fn eval_node(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Result<
                 .columns()
                 .get(*index)
                 .ok_or_else(|| Error::internal("outer column out of range"))?;
+            if data_type.is_nested() {
+                // No `Value` form: repeat the row's slice.
+                let rows = arrow_array::UInt32Array::from(vec![row as u32; n]);
+                return arrow_select::take::take(col.as_ref(), &rows, None).map_err(arrow_err);
+            }
             let v = crate::scalar::value_at(col.as_ref(), row);
             repeat_value(&v, data_type, n)
         }
@@ -111,6 +116,7 @@ fn eval_node(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Result<
         ))),
         Expr::Unary { op, expr } => {
             let a = eval_node(expr, batch, ctx)?;
+            refuse_nested(&[&a], "an operator")?;
             match op {
                 UnaryOp::Neg => arith::negate(&a),
                 UnaryOp::Not => {
@@ -177,6 +183,7 @@ fn eval_node(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Result<
         } => {
             let a = eval_node(expr, batch, ctx)?;
             let p = eval_node(pattern, batch, ctx)?;
+            refuse_nested(&[&a, &p], "LIKE")?;
             let m = like::evaluate_like(&a, &p, *escape, *case_insensitive, *glob)?;
             negate_if(m, *negated)
         }
@@ -185,6 +192,7 @@ fn eval_node(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Result<
                 .iter()
                 .map(|a| eval_node(a, batch, ctx))
                 .collect::<Result<Vec<_>>>()?;
+            refuse_nested(&arrays.iter().collect::<Vec<_>>(), "a function")?;
             functions::evaluate_function(*func, &arrays, n)
         }
         Expr::Subquery {
@@ -193,7 +201,42 @@ fn eval_node(expr: &Expr, batch: &RecordBatch, ctx: &ExecContext<'_>) -> Result<
             correlated,
             data_type,
         } => subquery::evaluate_subquery(*id, kind, *correlated, data_type, batch, ctx),
+        Expr::Struct { names, fields } => {
+            let arrays = fields
+                .iter()
+                .map(|e| eval_node(e, batch, ctx))
+                .collect::<Result<Vec<_>>>()?;
+            struct_array(names, arrays, n)
+        }
     }
+}
+
+/// Refuses STRUCT operands, which operators and functions (computed on
+/// [`Value`]s, which have no STRUCT form) would otherwise read as NULL.
+pub(crate) fn refuse_nested(arrays: &[&ArrayRef], what: &str) -> Result<()> {
+    match arrays.iter().find(|a| a.data_type().is_nested()) {
+        Some(a) => Err(Error::not_supported(format!(
+            "{what} on a value of type {} is not supported",
+            llkv_plan::types::sql_name(a.data_type())
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A STRUCT column of the named `arrays`, `n` rows long.
+fn struct_array(names: &[String], arrays: Vec<ArrayRef>, n: usize) -> Result<ArrayRef> {
+    if arrays.is_empty() {
+        return Ok(Arc::new(arrow_array::StructArray::new_empty_fields(
+            n, None,
+        )));
+    }
+    let fields: arrow_schema::Fields = names
+        .iter()
+        .zip(&arrays)
+        .map(|(name, a)| arrow_schema::Field::new(name, a.data_type().clone(), true))
+        .collect();
+    let array = arrow_array::StructArray::try_new(fields, arrays, None).map_err(arrow_err)?;
+    Ok(Arc::new(array))
 }
 
 fn evaluate_binary(
@@ -217,6 +260,11 @@ fn evaluate_binary(
         }
         _ => (eval_node(left, batch, ctx)?, eval_node(right, batch, ctx)?),
     };
+    if !op.is_comparison() && !matches!(op, BinaryOp::IsDistinctFrom | BinaryOp::IsNotDistinctFrom)
+    {
+        // Comparisons take structs (see `compare_arrays`).
+        refuse_nested(&[&l, &r], "an operator")?;
+    }
     match op {
         BinaryOp::And | BinaryOp::Or => {
             let lb = to_boolean(&l)?;

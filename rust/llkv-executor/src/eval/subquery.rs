@@ -70,6 +70,9 @@ pub fn evaluate_subquery(
     ctx: &ExecContext<'_>,
 ) -> Result<ArrayRef> {
     let n = batch.num_rows();
+    if matches!(kind, SubqueryKind::Scalar) && data_type.is_nested() {
+        return nested_scalar(id, correlated, data_type, batch, ctx);
+    }
     let probe = match kind {
         SubqueryKind::In { expr, .. } => Some(evaluate(expr, batch, ctx)?),
         _ => None,
@@ -116,6 +119,42 @@ pub fn evaluate_subquery(
     conform(arr, data_type)
 }
 
+/// A scalar subquery whose value has no [`llkv_plan::Value`] form (a
+/// STRUCT): its first row (NULL when it has none) as an array slice, once
+/// for every outer row when correlated.
+fn nested_scalar(
+    id: usize,
+    correlated: bool,
+    data_type: &DataType,
+    batch: &RecordBatch,
+    ctx: &ExecContext<'_>,
+) -> Result<ArrayRef> {
+    let n = batch.num_rows();
+    let first = |column: &ArrayRef| -> ArrayRef {
+        if column.is_empty() {
+            new_null_array(data_type, 1)
+        } else {
+            column.slice(0, 1)
+        }
+    };
+    if !correlated {
+        let one = first(&rows_for(id, false, ctx, false)?.column);
+        let zeros = arrow_array::UInt32Array::from(vec![0u32; n]);
+        return arrow_select::take::take(one.as_ref(), &zeros, None).map_err(arrow_err);
+    }
+    let mut pieces = Vec::with_capacity(n);
+    for i in 0..n {
+        pieces.push(ctx.with_outer_row(batch, i, || {
+            Ok(first(&rows_for(id, true, ctx, false)?.column))
+        })?);
+    }
+    if pieces.is_empty() {
+        return Ok(new_null_array(data_type, 0));
+    }
+    let refs: Vec<&dyn Array> = pieces.iter().map(|c| c.as_ref()).collect();
+    arrow_select::concat::concat(&refs).map_err(arrow_err)
+}
+
 fn scalar_of(column: &ArrayRef) -> Result<llkv_plan::Value> {
     Ok(if column.is_empty() {
         llkv_plan::Value::Null
@@ -133,8 +172,13 @@ fn in_rows(probe: &ArrayRef, rows: &ArrayRef, negated: bool) -> Result<ArrayRef>
     }
     let rows_have_null = has_nulls(rows.as_ref());
     for j in 0..rows.len() {
-        let item = value_at(rows.as_ref(), j);
-        let item_arr = repeat_value(&item, rows.data_type(), n)?;
+        let item_arr = if rows.data_type().is_nested() {
+            // No `Value` form: repeat the row itself.
+            let at = arrow_array::UInt32Array::from(vec![j as u32; n]);
+            arrow_select::take::take(rows.as_ref(), &at, None).map_err(arrow_err)?
+        } else {
+            repeat_value(&value_at(rows.as_ref(), j), rows.data_type(), n)?
+        };
         let eq = compare_arrays(BinaryOp::Eq, probe, &item_arr)?;
         for (i, f) in found.iter_mut().enumerate() {
             if *f != Some(true) && eq.is_valid(i) && eq.value(i) {

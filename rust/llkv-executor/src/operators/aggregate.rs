@@ -291,6 +291,7 @@ pub fn execute_aggregate(
                 Some(e) => Some(evaluate(e, &batch, ctx)?),
                 None => None,
             };
+            refuse_nested_argument(agg, arg.as_ref())?;
             let key = match &agg.key {
                 Some(e) => Some(evaluate(e, &batch, ctx)?),
                 None => None,
@@ -475,4 +476,23 @@ fn typed_update(
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// Refuses a STRUCT argument, which accumulators (working on [`Value`]s,
+/// which have no STRUCT form) would read as NULL; only a plain COUNT,
+/// which looks at NULLs only, takes one.
+fn refuse_nested_argument(agg: &AggregateExpr, arg: Option<&ArrayRef>) -> Result<()> {
+    match arg {
+        Some(a)
+            if a.data_type().is_nested()
+                && (agg.distinct || agg.func != AggregateFunction::Count) =>
+        {
+            Err(Error::not_supported(format!(
+                "{:?} of a value of type {} is not supported",
+                agg.func,
+                llkv_plan::types::sql_name(a.data_type())
+            )))
+        }
+        _ => Ok(()),
+    }
 }

@@ -183,7 +183,11 @@ fn arg(
     batch: &RecordBatch,
     ctx: &ExecContext<'_>,
 ) -> Result<Option<ArrayRef>> {
-    w.args.get(i).map(|e| evaluate(e, batch, ctx)).transpose()
+    let a = w.args.get(i).map(|e| evaluate(e, batch, ctx)).transpose()?;
+    if let Some(a) = &a {
+        crate::eval::refuse_nested(&[a], "a window function")?;
+    }
+    Ok(a)
 }
 
 /// One value per input row (in input order) for call `w`.
@@ -391,6 +395,9 @@ fn aggregate(
         .as_ref()
         .map(|e| evaluate(e, batch, ctx))
         .transpose()?;
+    if let Some(v) = &values {
+        crate::eval::refuse_nested(&[v], "a window function")?;
+    }
     let order = &frames.layout.order;
     let keys = agg
         .key

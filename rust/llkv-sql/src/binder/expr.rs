@@ -1397,6 +1397,50 @@ impl Binder<'_> {
         }
     }
 
+    /// A table name (or alias) used as a value, where no column has that
+    /// name: the STRUCT of the table's columns, as DuckDB reads
+    /// `SELECT t FROM t`. Searches the query's own tables, then those of
+    /// enclosing queries (a correlated reference).
+    fn table_as_struct(&self, name: &str, ctx: &ExprContext<'_>) -> Option<Expr> {
+        let of_table = |scope: &Scope| -> Vec<usize> {
+            (0..scope.columns.len())
+                .filter(|i| {
+                    let c = &scope.columns[*i];
+                    !c.hidden
+                        && c.table
+                            .as_deref()
+                            .is_some_and(|t| t.eq_ignore_ascii_case(name))
+                })
+                .collect()
+        };
+        let build = |scope: &Scope, cols: Vec<usize>, field: &dyn Fn(usize) -> Expr| Expr::Struct {
+            names: cols
+                .iter()
+                .map(|i| scope.columns[*i].name.clone())
+                .collect(),
+            fields: cols.into_iter().map(field).collect(),
+        };
+        let own = of_table(ctx.scope);
+        if !own.is_empty() {
+            return Some(build(ctx.scope, own, &Expr::Column));
+        }
+        let outer = self.outer.borrow();
+        for (depth, scope) in outer.iter().rev().enumerate() {
+            let cols = of_table(scope);
+            if cols.is_empty() {
+                continue;
+            }
+            self.mark_correlated(depth);
+            let field = |index: usize| Expr::OuterColumn {
+                depth,
+                index,
+                data_type: scope.columns[index].data_type.clone(),
+            };
+            return Some(build(scope, cols, &field));
+        }
+        None
+    }
+
     fn bind_column(
         &self,
         table: Option<&str>,
@@ -1426,6 +1470,17 @@ impl Binder<'_> {
                     return Err(Error::programming(format!("ambiguous column name: {name}")))
                 }
                 Lookup::Missing => {}
+            }
+        }
+        drop(outer);
+        if table.is_none() {
+            if let Some(row) = self.table_as_struct(name, ctx) {
+                if ctx.agg.is_some() {
+                    return Err(Error::not_supported(format!(
+                        "using the table {name} as a value in a grouped query is not supported"
+                    )));
+                }
+                return Ok(row);
             }
         }
         if table.is_none() && id.quote_style == Some('"') {
