@@ -384,6 +384,21 @@ impl JoinState<'_> {
         crate::eval::filter_batch(&batch, &mask)
     }
 
+    /// The candidate pairs `(li[k], ri[k])` as rows of the left then the
+    /// right columns.
+    fn pair_batch(&self, left: &RecordBatch, li: &[u32], ri: &[u32]) -> Result<RecordBatch> {
+        let lidx = UInt32Array::from(li.to_vec());
+        let ridx = UInt32Array::from(ri.to_vec());
+        let mut cols = take_all(left.columns(), &lidx)?;
+        cols.extend(self.right.take(&ridx)?);
+        RecordBatch::try_new_with_options(
+            self.pair_schema.clone(),
+            cols,
+            &RecordBatchOptions::new().with_row_count(Some(li.len())),
+        )
+        .map_err(arrow_err)
+    }
+
     fn emit_pairs(
         &mut self,
         left: &RecordBatch,
@@ -392,16 +407,7 @@ impl JoinState<'_> {
         left_matched: &mut [bool],
         ctx: &ExecContext<'_>,
     ) -> Result<RecordBatch> {
-        let lidx = UInt32Array::from(li.to_vec());
-        let ridx = UInt32Array::from(ri.to_vec());
-        let mut cols = take_all(left.columns(), &lidx)?;
-        cols.extend(self.right.take(&ridx)?);
-        let combined = RecordBatch::try_new_with_options(
-            self.pair_schema.clone(),
-            cols,
-            &RecordBatchOptions::new().with_row_count(Some(li.len())),
-        )
-        .map_err(arrow_err)?;
+        let combined = self.pair_batch(left, li, ri)?;
         let Some(filter) = &self.filter else {
             // Every pair is a match: nothing to filter out.
             for (&l, &r) in li.iter().zip(ri) {
@@ -502,16 +508,7 @@ impl JoinState<'_> {
             return Ok(());
         };
         ctx.check_interrupt()?;
-        let lidx = UInt32Array::from(li.to_vec());
-        let ridx = UInt32Array::from(ri.to_vec());
-        let mut cols = take_all(left.columns(), &lidx)?;
-        cols.extend(self.right.take(&ridx)?);
-        let pairs = RecordBatch::try_new_with_options(
-            self.pair_schema.clone(),
-            cols,
-            &RecordBatchOptions::new().with_row_count(Some(li.len())),
-        )
-        .map_err(arrow_err)?;
+        let pairs = self.pair_batch(left, li, ri)?;
         let outcome = evaluate_predicate(condition, &pairs, ctx)?;
         for (k, &l) in li.iter().enumerate() {
             let m = &mut marker[l as usize];
