@@ -315,7 +315,12 @@ impl Binder<'_> {
                 common_type(&ts)
             })
             .collect();
-        let names: Vec<String> = (1..=width).map(|i| format!("column{i}")).collect();
+        // SQLite names the columns column1, column2, ...; DuckDB col0, col1, ...
+        let names: Vec<String> = if self.duckdb_rules {
+            (0..width).map(|i| format!("col{i}")).collect()
+        } else {
+            (1..=width).map(|i| format!("column{i}")).collect()
+        };
         Ok(LogicalPlan::Values {
             rows,
             schema: schema_of(&names, &types),
