@@ -2,7 +2,9 @@
 //! with streamed left batches), or a block nested loop when there are none.
 //! The residual filter decides matches, so outer joins stay correct. Semi
 //! and anti joins output each left row at most once: the rows with (or
-//! without) a match.
+//! without) a match. A mark join outputs every left row once with its
+//! three-valued marker; a single join is a left join that fails when a row
+//! matches twice.
 
 use arrow_array::{
     new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, UInt32Array,
@@ -36,7 +38,7 @@ struct JoinState<'a> {
     kind: JoinKind,
     schema: SchemaRef,
     /// Schema of a candidate pair (left then right columns): the output
-    /// schema, except for semi and anti joins.
+    /// schema, except for semi, anti and mark joins.
     pair_schema: SchemaRef,
     left_width: usize,
     /// What a mark join needs besides (only for [`JoinKind::Mark`]).

@@ -543,6 +543,12 @@ impl Binder<'_> {
                 filters.push(c);
             }
             if swap {
+                if filters.iter().any(contains_subquery) {
+                    // Its outer references would point at the unswapped row.
+                    return Err(Error::not_supported(
+                        "a subquery in the condition of a RIGHT SEMI or RIGHT ANTI join",
+                    ));
+                }
                 let rw = right.schema().fields().len();
                 let swapped = |i: usize| if i < lw { i + rw } else { i - lw };
                 let schema = right.schema();
