@@ -619,8 +619,15 @@ pub(crate) fn update(
         );
     }
     drop(ctx);
-    let keys = txn.catalog().unique_keys(&meta);
     let assigned: Vec<usize> = assignments.iter().map(|(i, _)| *i).collect();
+    // A key none of whose columns is assigned keeps every row's value,
+    // which was unique before the statement: only the others can collide.
+    let keys: Vec<_> = txn
+        .catalog()
+        .unique_keys(&meta)
+        .into_iter()
+        .filter(|k| k.columns.iter().any(|c| assigned.contains(c)))
+        .collect();
     let (before, after) = triggers_for(txn, &meta, TriggerEvent::Update);
     if !before.is_empty() || !after.is_empty() {
         for (old, new) in rows.iter().zip(&new_batches) {
