@@ -140,6 +140,62 @@ pub fn compare_arrays(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<Boolea
     out.map_err(arrow_err)
 }
 
+/// `column op constant` for an ordering or equality comparison of an
+/// INTEGER or DOUBLE column with a numeric constant, compared against an
+/// Arrow scalar (no array of the repeated constant, no -0.0 rewrite of the
+/// column); None when the pair needs [`compare_arrays`]'s conversions.
+/// With `flipped`, the constant stood on the left (`constant op column`).
+pub fn compare_with_constant(
+    op: BinaryOp,
+    column: &ArrayRef,
+    constant: &Value,
+    flipped: bool,
+) -> Option<Result<BooleanArray>> {
+    use arrow_array::{Float64Array, Int64Array, Scalar};
+    use arrow_ord::cmp;
+    let op = if flipped {
+        match op {
+            BinaryOp::Lt => BinaryOp::Gt,
+            BinaryOp::LtEq => BinaryOp::GtEq,
+            BinaryOp::Gt => BinaryOp::Lt,
+            BinaryOp::GtEq => BinaryOp::LtEq,
+            other => other,
+        }
+    } else {
+        op
+    };
+    let run = |c: &dyn arrow_array::Datum| {
+        let out = match op {
+            BinaryOp::Eq => cmp::eq(column, c),
+            BinaryOp::NotEq => cmp::neq(column, c),
+            BinaryOp::Lt => cmp::lt(column, c),
+            BinaryOp::LtEq => cmp::lt_eq(column, c),
+            BinaryOp::Gt => cmp::gt(column, c),
+            BinaryOp::GtEq => cmp::gt_eq(column, c),
+            _ => return None,
+        };
+        Some(out.map_err(arrow_err))
+    };
+    match (column.data_type(), constant) {
+        (DataType::Int64, Value::Integer(i)) => run(&Scalar::new(Int64Array::from(vec![*i]))),
+        // Arrow orders floats totally, which agrees with SQL for every
+        // constant but zero (-0.0 < 0.0) and NaN.
+        (DataType::Float64, Value::Real(_) | Value::Integer(_) | Value::Decimal(_)) => {
+            let c = match constant {
+                Value::Real(f) => *f,
+                Value::Integer(i) => *i as f64,
+                Value::Decimal(d) => d.to_f64(),
+                _ => return None,
+            };
+            if c == 0.0 || c.is_nan() {
+                return None;
+            }
+            run(&Scalar::new(Float64Array::from(vec![c])))
+        }
+        _ => None,
+    }
+}
+
 /// The DECIMAL type two operands compare exactly in when one is a DECIMAL
 /// and the other a DECIMAL or an integer: the larger scale, full precision.
 /// None otherwise (a float meets a DECIMAL as a float) or when lining up

@@ -246,17 +246,29 @@ fn evaluate_binary(
     batch: &RecordBatch,
     ctx: &ExecContext<'_>,
 ) -> Result<ArrayRef> {
-    // A DECIMAL constant meeting a float (`x > 0.5` in the duckdb
-    // dialect) is computed with as a float: convert it once, not per row.
+    // A comparison with a constant compares against a scalar when it can;
+    // a DECIMAL constant meeting a float (`x > 0.5` in the duckdb dialect)
+    // is computed with as a float: convert it once, not per row.
     let (l, r) = match (left, right) {
-        (Expr::Literal(Value::Decimal(d)), other) => {
-            let r = eval_node(other, batch, ctx)?;
-            (decimal_constant_against(d, &r)?, r)
-        }
-        (other, Expr::Literal(Value::Decimal(d))) => {
-            let l = eval_node(other, batch, ctx)?;
-            let r = decimal_constant_against(d, &l)?;
-            (l, r)
+        (Expr::Literal(c), other) | (other, Expr::Literal(c))
+            if op.is_comparison() || matches!(c, Value::Decimal(_)) =>
+        {
+            let flipped = std::ptr::eq(other, right);
+            let column = eval_node(other, batch, ctx)?;
+            if op.is_comparison() {
+                if let Some(out) = compare::compare_with_constant(op, &column, c, flipped) {
+                    return Ok(Arc::new(out?));
+                }
+            }
+            let constant = match c {
+                Value::Decimal(d) => decimal_constant_against(d, &column)?,
+                _ => eval_node(if flipped { left } else { right }, batch, ctx)?,
+            };
+            if flipped {
+                (constant, column)
+            } else {
+                (column, constant)
+            }
         }
         _ => (eval_node(left, batch, ctx)?, eval_node(right, batch, ctx)?),
     };

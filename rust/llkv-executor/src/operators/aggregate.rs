@@ -7,22 +7,19 @@ use ahash::RandomState;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Decimal128Type, Float64Type, Int64Type};
+use arrow_array::types::Int64Type;
 use arrow_array::{new_null_array, Array, ArrayRef, Int64Array, RecordBatch, RecordBatchOptions};
 use arrow_row::RowConverter;
 use arrow_schema::{DataType, SchemaRef};
-use llkv_plan::decimal::MAX_PRECISION;
 use llkv_plan::{AggregateExpr, AggregateFunction, Error, Expr, LogicalPlan, Result, Value};
 
-use super::accumulator::{Acc, Accumulator};
+use super::accumulator::Accumulator;
+use super::aggregate_update::{count_distinct_update, typed_update, GroupIds, GroupState};
 use super::execute;
 use super::rows::{converter_for, encode};
 use crate::context::ExecContext;
 use crate::eval::{arrow_err, conform, evaluate};
 use crate::scalar::{array_from_values, value_at};
-
-/// The accumulators of one group, one per aggregate call.
-type GroupState = Vec<Accumulator>;
 
 /// What an Aggregate node groups by: its terms and, for GROUPING SETS,
 /// the sets (the last term is then the grouping-id placeholder).
@@ -48,9 +45,22 @@ struct GroupTable {
     text_index: HashMap<Box<str>, usize, RandomState>,
     /// The group of a single INTEGER or TEXT key's NULL.
     null_group: Option<usize>,
+    /// Groups of a single INTEGER key by position (`key - dense_base`),
+    /// while the keys seen span a small range; `int_index` holds them too.
+    dense: Option<DenseInts>,
     keys: Vec<Vec<Value>>,
     groups: Vec<GroupState>,
 }
+
+/// A direct-mapped index of small-range integer keys: slot `key - base`
+/// holds the key's group plus one (0: no group yet).
+struct DenseInts {
+    base: i64,
+    slots: Vec<u32>,
+}
+
+/// Most slots a [`DenseInts`] index may have.
+const DENSE_SLOTS: i64 = 1 << 16;
 
 impl GroupTable {
     /// The group of each row of `key_arrays`, creating new groups.
@@ -59,21 +69,26 @@ impl GroupTable {
         key_arrays: &[ArrayRef],
         rows: usize,
         new_group: impl Fn() -> GroupState,
-    ) -> Result<Vec<usize>> {
+    ) -> Result<GroupIds> {
         let Some(converter) = &self.converter else {
             // No key columns: one group.
             if self.groups.is_empty() {
                 self.groups.push(new_group());
                 self.keys.push(vec![]);
             }
-            return Ok(vec![0; rows]);
+            return Ok(GroupIds::Single(rows));
         };
         if let [key] = key_arrays {
             if key.data_type() == &DataType::Int64 {
-                return Ok(self.int_group_ids(key.as_primitive::<Int64Type>(), new_group));
+                let key = key.as_primitive::<Int64Type>();
+                if let Some(ids) = self.dense_int_group_ids(key, &new_group) {
+                    return Ok(GroupIds::Each(ids));
+                }
+                return Ok(GroupIds::Each(self.int_group_ids(key, new_group)));
             }
             if key.data_type() == &DataType::Utf8 {
-                return Ok(self.text_group_ids(key.as_string::<i32>(), new_group));
+                let key = key.as_string::<i32>();
+                return Ok(GroupIds::Each(self.text_group_ids(key, new_group)));
             }
         }
         let encoded = encode(converter, key_arrays)?;
@@ -92,7 +107,85 @@ impl GroupTable {
             };
             ids.push(id);
         }
-        Ok(ids)
+        Ok(GroupIds::Each(ids))
+    }
+
+    /// [`GroupTable::group_ids`] for one INTEGER key column whose values
+    /// (and those of the batches before it) lie in a range of at most
+    /// [`DENSE_SLOTS`]: looks groups up by position instead of hashing.
+    /// None, for good, once a batch's keys fall outside such a range.
+    fn dense_int_group_ids(
+        &mut self,
+        key: &arrow_array::Int64Array,
+        new_group: &impl Fn() -> GroupState,
+    ) -> Option<Vec<usize>> {
+        let dense = self.dense.as_mut()?;
+        if key.is_empty() {
+            return Some(Vec::new());
+        }
+        // The range of the batch's slots, NULLs' included (whatever they
+        // hold only widens it).
+        let values = key.values();
+        let (lo, hi) = values
+            .iter()
+            .fold((i64::MAX, i64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        let (lo, hi) = if dense.slots.is_empty() {
+            (lo, hi)
+        } else {
+            let old_hi = dense.base + dense.slots.len() as i64 - 1;
+            (lo.min(dense.base), hi.max(old_hi))
+        };
+        if hi.checked_sub(lo).is_none_or(|span| span >= DENSE_SLOTS) {
+            self.dense = None;
+            return None;
+        }
+        if dense.slots.is_empty() || lo < dense.base || hi - lo + 1 > dense.slots.len() as i64 {
+            let mut slots = vec![0u32; (hi - lo + 1) as usize];
+            let shift = (dense.base - lo).max(0) as usize;
+            slots[shift..shift + dense.slots.len()].copy_from_slice(&dense.slots);
+            dense.base = lo;
+            dense.slots = slots;
+        }
+        let (base, mut slots) = (dense.base, std::mem::take(&mut dense.slots));
+        // Known keys in one tight pass (a missing group reads as
+        // usize::MAX), then the NULLs and the new keys in row order.
+        let known = slots.as_slice();
+        let mut ids: Vec<usize> = values
+            .iter()
+            .map(|v| (known[(v - base) as usize] as usize).wrapping_sub(1))
+            .collect();
+        let unresolved = key.null_count() > 0 || ids.contains(&usize::MAX);
+        if unresolved {
+            for (i, id) in ids.iter_mut().enumerate() {
+                if key.is_null(i) {
+                    *id = match self.null_group {
+                        Some(g) => g,
+                        None => {
+                            let g = self.groups.len();
+                            self.null_group = Some(g);
+                            self.keys.push(vec![Value::Null]);
+                            self.groups.push(new_group());
+                            g
+                        }
+                    };
+                } else if *id == usize::MAX {
+                    let v = values[i];
+                    let slot = &mut slots[(v - base) as usize];
+                    if *slot == 0 {
+                        let g = self.groups.len();
+                        *slot = g as u32 + 1;
+                        self.int_index.insert(v, g);
+                        self.keys.push(vec![Value::Integer(v)]);
+                        self.groups.push(new_group());
+                    }
+                    *id = *slot as usize - 1;
+                }
+            }
+        }
+        if let Some(dense) = self.dense.as_mut() {
+            dense.slots = slots;
+        }
+        Some(ids)
     }
 
     /// [`GroupTable::group_ids`] for one INTEGER key column: hashes the
@@ -245,6 +338,10 @@ pub fn execute_aggregate(
         int_index: HashMap::default(),
         text_index: HashMap::default(),
         null_group: None,
+        dense: Some(DenseInts {
+            base: 0,
+            slots: Vec::new(),
+        }),
         keys: Vec::new(),
         groups: Vec::new(),
     };
@@ -301,16 +398,16 @@ pub fn execute_aggregate(
                 .iter()
                 .map(|k| evaluate(&k.expr, &batch, ctx))
                 .collect::<Result<Vec<_>>>()?;
-            if !agg.distinct && typed_update(agg, arg.as_ref(), &ids_per_set, groups, k)? {
-                continue;
-            }
-            if agg.distinct
-                && agg.order_by.is_empty()
-                && count_distinct_update(agg, arg.as_ref(), &ids_per_set, groups, k)
+            if typed_update(agg, arg.as_ref(), &ids_per_set, groups, k)?
+                || count_distinct_update(agg, arg.as_ref(), &ids_per_set, groups, k)
             {
                 continue;
             }
-            for (i, g) in ids_per_set.iter().flat_map(|ids| ids.iter().enumerate()) {
+            let mut rows = Vec::new();
+            for ids in &ids_per_set {
+                ids.for_each(|i, g| rows.push((i, g)));
+            }
+            for (i, g) in rows {
                 let v = match &arg {
                     Some(a) => value_at(a.as_ref(), i),
                     None => Value::Integer(1),
@@ -320,7 +417,7 @@ pub fn execute_aggregate(
                     None => Value::Null,
                 };
                 let sort = sort.iter().map(|a| value_at(a.as_ref(), i)).collect();
-                groups[*g][k].add(agg, v, key, sort)?;
+                groups[g][k].add(agg, v, key, sort)?;
             }
         }
     }
@@ -347,135 +444,6 @@ pub fn execute_aggregate(
     )
     .map_err(arrow_err)?;
     Ok(vec![batch])
-}
-
-/// Adds a batch to COUNT(DISTINCT x) states straight from an integer or
-/// text array (keys as `value_key` makes them, without a `Value` per row);
-/// false for other calls and types.
-fn count_distinct_update(
-    agg: &AggregateExpr,
-    arg: Option<&ArrayRef>,
-    ids_per_set: &[Vec<usize>],
-    groups: &mut [GroupState],
-    k: usize,
-) -> bool {
-    use super::accumulator::ValueKey;
-    let (AggregateFunction::Count, Some(a)) = (agg.func, arg) else {
-        return false;
-    };
-    let rows = || ids_per_set.iter().flat_map(|ids| ids.iter().enumerate());
-    match a.data_type() {
-        DataType::Int64 => {
-            let ints = a.as_primitive::<Int64Type>();
-            for (i, g) in rows() {
-                if ints.is_valid(i) {
-                    groups[*g][k].count_distinct(ValueKey::Int(ints.value(i)));
-                }
-            }
-        }
-        DataType::Utf8 => {
-            let texts = a.as_string::<i32>();
-            for (i, g) in rows() {
-                if texts.is_valid(i) {
-                    groups[*g][k].count_distinct_text(texts.value(i));
-                }
-            }
-        }
-        _ => return false,
-    }
-    true
-}
-
-/// Adds a batch to COUNT, SUM and AVG states straight from typed arrays,
-/// without a `Value` per row; false when `agg` has no such path (then the
-/// caller adds row by row). Not for DISTINCT.
-fn typed_update(
-    agg: &AggregateExpr,
-    arg: Option<&ArrayRef>,
-    ids_per_set: &[Vec<usize>],
-    groups: &mut [GroupState],
-    k: usize,
-) -> Result<bool> {
-    let rows = || ids_per_set.iter().flat_map(|ids| ids.iter().enumerate());
-    let Some(a) = arg else {
-        if agg.func == AggregateFunction::CountStar {
-            for (_, g) in rows() {
-                if let Acc::Count(c) = groups[*g][k].state_mut() {
-                    *c += 1;
-                }
-            }
-            return Ok(true);
-        }
-        return Ok(false);
-    };
-    let func = agg.func;
-    match (func, a.data_type()) {
-        (AggregateFunction::Count | AggregateFunction::CountStar, _) => {
-            for (i, g) in rows() {
-                if !crate::scalar::is_null_at(a.as_ref(), i) {
-                    if let Acc::Count(c) = groups[*g][k].state_mut() {
-                        *c += 1;
-                    }
-                }
-            }
-        }
-        (AggregateFunction::Sum, DataType::Int64) => {
-            let ints = a.as_primitive::<Int64Type>();
-            for (i, g) in rows() {
-                if ints.is_valid(i) {
-                    if let Acc::SumInt(s) = groups[*g][k].state_mut() {
-                        *s = Some(
-                            s.unwrap_or(0)
-                                .checked_add(ints.value(i))
-                                .ok_or_else(|| Error::data("integer overflow"))?,
-                        );
-                    }
-                }
-            }
-        }
-        (AggregateFunction::Sum, DataType::Float64) if agg.data_type == DataType::Float64 => {
-            let reals = a.as_primitive::<Float64Type>();
-            for (i, g) in rows() {
-                if reals.is_valid(i) {
-                    if let Acc::SumFloat(s) = groups[*g][k].state_mut() {
-                        *s = Some(s.unwrap_or(0.0) + reals.value(i));
-                    }
-                }
-            }
-        }
-        (AggregateFunction::Avg, DataType::Float64 | DataType::Int64) => {
-            let reals = crate::eval::cast_array(a, &DataType::Float64)?;
-            let reals = reals.as_primitive::<Float64Type>();
-            for (i, g) in rows() {
-                if reals.is_valid(i) {
-                    if let Acc::Avg(s, c) = groups[*g][k].state_mut() {
-                        *s += reals.value(i);
-                        *c += 1;
-                    }
-                }
-            }
-        }
-        // Argument and sum share the scale: add the unscaled values.
-        (AggregateFunction::Sum, DataType::Decimal128(_, scale))
-            if agg.data_type == DataType::Decimal128(MAX_PRECISION, *scale) =>
-        {
-            let units = a.as_primitive::<Decimal128Type>();
-            for (i, g) in rows() {
-                if units.is_valid(i) {
-                    if let Acc::SumDecimal(s, _) = groups[*g][k].state_mut() {
-                        *s = Some(
-                            s.unwrap_or(0)
-                                .checked_add(units.value(i))
-                                .filter(|t| llkv_plan::decimal::fits(*t, MAX_PRECISION))
-                                .ok_or_else(|| Error::data("numeric overflow in SUM"))?,
-                        );
-                    }
-                }
-            }
-        }
-        _ => return Ok(false),
-    }
-    Ok(true)
 }
 
 /// Refuses a STRUCT argument, which accumulators (working on [`Value`]s,
