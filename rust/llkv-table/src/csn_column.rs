@@ -69,6 +69,28 @@ impl CsnColumn {
         self.blocks.iter().flat_map(|b| b.iter().copied())
     }
 
+    /// Calls `f(index, value)` for each non-zero value, in order, skipping
+    /// runs of zeros a few words at a time.
+    pub fn for_each_non_zero(&self, mut f: impl FnMut(usize, u64)) {
+        const RUN: usize = 16;
+        if self.non_zero == 0 {
+            return;
+        }
+        for (b, block) in self.blocks.iter().enumerate() {
+            for (r, run) in block.chunks(RUN).enumerate() {
+                if run.iter().fold(0, |acc, v| acc | v) == 0 {
+                    continue;
+                }
+                let base = b * BLOCK + r * RUN;
+                for (j, v) in run.iter().enumerate() {
+                    if *v != 0 {
+                        f(base + j, *v);
+                    }
+                }
+            }
+        }
+    }
+
     /// The values in order, as a vector.
     pub fn to_vec(&self) -> Vec<u64> {
         let mut out = Vec::with_capacity(self.len);
@@ -99,6 +121,14 @@ mod tests {
         assert_eq!(original.to_vec(), values);
         assert_eq!((changed.get(5000), changed.get(5001)), (9, 0));
         assert_eq!(changed.iter().count(), 10_000);
+        let mut seen = Vec::new();
+        changed.for_each_non_zero(|i, v| seen.push((i, v)));
+        let expected: Vec<(usize, u64)> = changed
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| *v != 0)
+            .collect();
+        assert_eq!(seen, expected);
         // The untouched first block is still shared.
         assert!(Arc::ptr_eq(&original.blocks[0], &changed.blocks[0]));
         assert!(!Arc::ptr_eq(&original.blocks[1], &changed.blocks[1]));

@@ -138,13 +138,20 @@ impl Segment {
             return None;
         }
         let mut mask = arrow_buffer::BooleanBufferBuilder::new(self.len());
-        if self.max_created <= csn && !any_deleted {
+        if self.max_created <= csn {
             mask.append_n(self.len(), true);
         } else {
+            // Rows created after the snapshot, compared 64 at a time.
             let created = self.created.values();
-            for (c, d) in created.iter().zip(self.deleted.iter()) {
-                mask.append(*c <= csn && (d == 0 || d > csn));
-            }
+            let bits = arrow_buffer::BooleanBuffer::collect_bool(self.len(), |i| created[i] <= csn);
+            mask.append_buffer(&bits);
+        }
+        if any_deleted {
+            self.deleted.for_each_non_zero(|i, d| {
+                if d <= csn {
+                    mask.set_bit(i, false);
+                }
+            });
         }
         for i in own {
             mask.set_bit(i, false);
