@@ -178,6 +178,35 @@ pub fn compare_with_constant(
     };
     match (column.data_type(), constant) {
         (DataType::Int64, Value::Integer(i)) => run(&Scalar::new(Int64Array::from(vec![*i]))),
+        (DataType::Date32, Value::Date(d)) => {
+            run(&Scalar::new(arrow_array::Date32Array::from(vec![*d])))
+        }
+        // A DATE column against an instant (`DATE '1994-01-01' + INTERVAL
+        // '1' YEAR` is a TIMESTAMP): the day boundary it falls on or in.
+        (DataType::Date32, Value::Timestamp(t)) => {
+            let per_day = llkv_plan::temporal::MICROS_PER_DAY;
+            let (day, into) = (t.div_euclid(per_day), t.rem_euclid(per_day));
+            let day = i32::try_from(day).ok()?;
+            let (op, day) = match (op, into) {
+                (_, 0) => (op, day),
+                // The instant lies inside `day`, after its midnight.
+                (BinaryOp::Lt | BinaryOp::LtEq, _) => (BinaryOp::LtEq, day),
+                (BinaryOp::Gt | BinaryOp::GtEq, _) => (BinaryOp::Gt, day),
+                _ => return None,
+            };
+            compare_with_constant(op, column, &Value::Date(day), false)
+        }
+        (DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None), Value::Timestamp(t)) => {
+            run(&Scalar::new(arrow_array::TimestampMicrosecondArray::from(
+                vec![*t],
+            )))
+        }
+        // Text against text compares bytewise (BINARY collation), as Arrow does.
+        (DataType::Utf8, Value::Text(t)) => {
+            run(&Scalar::new(arrow_array::StringArray::from(vec![
+                t.as_ref()
+            ])))
+        }
         // Arrow orders floats totally, which agrees with SQL for every
         // constant but zero (-0.0 < 0.0) and NaN.
         (DataType::Float64, Value::Real(_) | Value::Integer(_) | Value::Decimal(_)) => {

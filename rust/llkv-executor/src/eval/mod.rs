@@ -41,6 +41,19 @@ fn is_constant(expr: &Expr) -> bool {
     constant && !expr.is_volatile()
 }
 
+/// True for `column op constant` with a comparison operator: cheap, and
+/// unable to fail on a row where another comparison would not, so a filter
+/// may test it on rows an earlier conjunct already rejected.
+pub(crate) fn is_column_comparison(expr: &Expr) -> bool {
+    match expr {
+        Expr::Binary { op, left, right } if op.is_comparison() => matches!(
+            (left.as_ref(), right.as_ref()),
+            (Expr::Column(_), c) | (c, Expr::Column(_)) if is_constant(c)
+        ),
+        _ => false,
+    }
+}
+
 /// A constant expression computed once (on one row) and repeated `n`
 /// times, instead of computed row by row: `0.06 - 0.01` in a filter.
 fn constant(expr: &Expr, n: usize, ctx: &ExecContext<'_>) -> Result<ArrayRef> {
@@ -249,21 +262,37 @@ fn evaluate_binary(
     // A comparison with a constant compares against a scalar when it can;
     // a DECIMAL constant meeting a float (`x > 0.5` in the duckdb dialect)
     // is computed with as a float: convert it once, not per row.
+    if op.is_comparison() && batch.num_rows() > 1 {
+        let folded = match (left, right) {
+            (c, other) | (other, c) if !matches!(other, Expr::Literal(_)) && is_constant(c) => {
+                Some((other, c))
+            }
+            _ => None,
+        };
+        if let Some((other, c)) = folded {
+            let flipped = std::ptr::eq(other, right);
+            let value = match c {
+                Expr::Literal(v) => v.clone(),
+                _ => crate::scalar::value_at(constant(c, 1, ctx)?.as_ref(), 0),
+            };
+            let column = eval_node(other, batch, ctx)?;
+            if let Some(out) = compare::compare_with_constant(op, &column, &value, flipped) {
+                return Ok(Arc::new(out?));
+            }
+            let repeated = constant(c, batch.num_rows(), ctx)?;
+            let (l, r) = if flipped {
+                (repeated, column)
+            } else {
+                (column, repeated)
+            };
+            return Ok(Arc::new(compare_arrays(op, &l, &r)?));
+        }
+    }
     let (l, r) = match (left, right) {
-        (Expr::Literal(c), other) | (other, Expr::Literal(c))
-            if op.is_comparison() || matches!(c, Value::Decimal(_)) =>
-        {
+        (Expr::Literal(Value::Decimal(d)), other) | (other, Expr::Literal(Value::Decimal(d))) => {
             let flipped = std::ptr::eq(other, right);
             let column = eval_node(other, batch, ctx)?;
-            if op.is_comparison() {
-                if let Some(out) = compare::compare_with_constant(op, &column, c, flipped) {
-                    return Ok(Arc::new(out?));
-                }
-            }
-            let constant = match c {
-                Value::Decimal(d) => decimal_constant_against(d, &column)?,
-                _ => eval_node(if flipped { left } else { right }, batch, ctx)?,
-            };
+            let constant = decimal_constant_against(d, &column)?;
             if flipped {
                 (constant, column)
             } else {

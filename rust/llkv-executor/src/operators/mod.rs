@@ -339,15 +339,32 @@ fn apply_filters(
     filters: &[Expr],
     ctx: &ExecContext<'_>,
 ) -> Result<RecordBatch> {
+    // Masks of consecutive column comparisons are combined and applied in
+    // one copy of the batch; other conjuncts see only the rows kept so far.
     let mut batch = batch;
-    for f in filters {
+    let mut mask: Option<arrow_array::BooleanArray> = None;
+    for (i, f) in filters.iter().enumerate() {
         if batch.num_rows() == 0 {
             break;
         }
-        let mask = evaluate_predicate(f, &batch, ctx)?;
-        batch = filter_batch(&batch, &mask)?;
+        let this = evaluate_predicate(f, &batch, ctx)?;
+        let combined = match mask.take() {
+            Some(m) => arrow_arith::boolean::and(&m, &this).map_err(arrow_err)?,
+            None => this,
+        };
+        if filters
+            .get(i + 1)
+            .is_some_and(crate::eval::is_column_comparison)
+        {
+            mask = Some(combined);
+        } else {
+            batch = filter_batch(&batch, &combined)?;
+        }
     }
-    Ok(batch)
+    match mask {
+        Some(m) => filter_batch(&batch, &m),
+        None => Ok(batch),
+    }
 }
 
 /// Evaluates projection expressions over a batch into the output schema.
