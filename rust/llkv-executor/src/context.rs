@@ -56,6 +56,13 @@ pub trait TableProvider {
         "SeqScan".to_string()
     }
 
+    /// About how many rows `table` holds (for choosing a join's build
+    /// side); None when unknown.
+    fn estimated_rows(&self, table: TableId) -> Option<usize> {
+        let _ = table;
+        None
+    }
+
     /// The cancellation state statements over this provider check.
     fn interrupt(&self) -> Option<&llkv_plan::Interrupt> {
         None

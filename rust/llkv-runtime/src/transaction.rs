@@ -650,6 +650,19 @@ impl TableProvider for Transaction {
         self.memory_limit
     }
 
+    fn estimated_rows(&self, table: TableId) -> Option<usize> {
+        let stored: usize = self
+            .view
+            .tables
+            .get(&table)
+            .map_or(0, |segs| segs.iter().map(|s| s.len()).sum());
+        let pending: usize = self
+            .pending
+            .get(&table)
+            .map_or(0, |p| p.inserts.iter().map(|b| b.rows.num_rows()).sum());
+        Some(stored + pending)
+    }
+
     fn scan(&self, table: TableId, columns: &[usize]) -> Result<BatchIter<'_>> {
         self.scan_batches(table, columns, false, AccessPath::FullScan)
     }

@@ -49,9 +49,9 @@ pub fn arithmetic(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<ArrayRef> 
             let a = a.as_primitive::<Float64Type>();
             let b = b.as_primitive::<Float64Type>();
             let out: Float64Array = match op {
-                BinaryOp::Add => zip_f64(a, b, |x, y| Some(x + y)),
-                BinaryOp::Sub => zip_f64(a, b, |x, y| Some(x - y)),
-                BinaryOp::Mul => zip_f64(a, b, |x, y| Some(x * y)),
+                BinaryOp::Add => without_nan(arrow_arith::numeric::add(a, b))?,
+                BinaryOp::Sub => without_nan(arrow_arith::numeric::sub(a, b))?,
+                BinaryOp::Mul => without_nan(arrow_arith::numeric::mul(a, b))?,
                 BinaryOp::Div => zip_f64(a, b, |x, y| if y == 0.0 { None } else { Some(x / y) }),
                 BinaryOp::Mod => zip_f64(a, b, |x, y| {
                     // SQLite's % works on integers even for real operands.
@@ -169,6 +169,25 @@ fn date_arithmetic(op: BinaryOp, l: &ArrayRef, r: &ArrayRef, t: &DataType) -> Re
         out.push(v);
     }
     crate::scalar::array_from_values(t, &out)
+}
+
+/// A kernel's DOUBLE result with NaN (`inf - inf`, `0 * inf`) read as
+/// NULL, as SQLite reads it.
+fn without_nan(
+    result: std::result::Result<ArrayRef, arrow_schema::ArrowError>,
+) -> Result<Float64Array> {
+    let out = result.map_err(arrow_err)?;
+    let out = out.as_primitive::<Float64Type>().clone();
+    if !out.values().iter().fold(false, |nan, v| nan | v.is_nan()) {
+        return Ok(out);
+    }
+    let valid = arrow_buffer::BooleanBuffer::collect_bool(out.len(), |i| {
+        out.is_valid(i) && !out.value(i).is_nan()
+    });
+    Ok(Float64Array::new(
+        out.values().clone(),
+        Some(arrow_buffer::NullBuffer::new(valid)),
+    ))
 }
 
 fn zip_f64(

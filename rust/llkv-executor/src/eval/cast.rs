@@ -57,11 +57,7 @@ pub fn cast_array(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
         }
         (DataType::Int64, DataType::Float64) => {
             let i = array.as_primitive::<Int64Type>();
-            Ok(Arc::new(
-                i.iter()
-                    .map(|v| v.map(|x| x as f64))
-                    .collect::<Float64Array>(),
-            ))
+            Ok(Arc::new(i.unary::<_, Float64Type>(|x| x as f64)))
         }
         (_, DataType::Boolean) => Ok(Arc::new(to_boolean(array)?)),
         (

@@ -25,13 +25,13 @@ use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate};
 /// output batch.
 const PAIR_BLOCK: usize = 64 * 1024;
 
-struct JoinState<'a> {
+struct JoinState {
     right: BuildSide,
     table: Option<JoinTable>,
     right_matched: Vec<bool>,
     key_types: Vec<DataType>,
     /// Equality pairs answered by the hash table.
-    on: Vec<&'a (Expr, Expr)>,
+    on: Vec<(Expr, Expr)>,
     /// The join filter plus equalities that cannot be hashed (see
     /// [`hashable`]), over the combined row.
     filter: Option<Expr>,
@@ -59,13 +59,13 @@ struct MarkCondition {
 }
 
 /// What a join node asks for besides its inputs.
-pub struct JoinSpec<'a> {
+pub struct JoinSpec {
     /// The join kind.
     pub kind: JoinKind,
     /// Equality pairs (left expression, right expression).
-    pub on: &'a [(Expr, Expr)],
+    pub on: Vec<(Expr, Expr)>,
     /// The remaining join condition, over the combined row.
-    pub filter: Option<&'a Expr>,
+    pub filter: Option<Expr>,
     /// The consumer ignores the order of the output rows, so the inputs
     /// may come in any order too.
     pub any_order: bool,
@@ -75,10 +75,13 @@ pub struct JoinSpec<'a> {
 pub fn execute_join<'a>(
     left: &'a LogicalPlan,
     right: &'a LogicalPlan,
-    spec: JoinSpec<'a>,
+    spec: JoinSpec,
     schema: &SchemaRef,
     ctx: &'a ExecContext<'a>,
 ) -> Result<BatchIter<'a>> {
+    if let Some(swapped) = super::join_order::swap_sides(left, right, &spec, schema, ctx) {
+        return swapped;
+    }
     let JoinSpec {
         kind,
         on,
@@ -95,7 +98,7 @@ pub fn execute_join<'a>(
     let left_width = left_schema.fields().len();
     let mut hashed = Vec::with_capacity(on.len());
     let mut key_types = Vec::with_capacity(on.len());
-    let mut residual: Vec<Expr> = filter.into_iter().cloned().collect();
+    let mut residual: Vec<Expr> = filter.into_iter().collect();
     for pair in on {
         let lt = pair
             .0
@@ -132,7 +135,7 @@ pub fn execute_join<'a>(
     });
     let filter = Expr::conjunction(residual);
     let mut right_keys = Vec::with_capacity(on.len());
-    for (_, r) in on.iter().copied() {
+    for (_, r) in &on {
         right_keys.push(right_batch.evaluate(r, ctx)?);
     }
     let table = if on.is_empty() {
@@ -255,7 +258,7 @@ fn join_key_type(l: &DataType, r: &DataType) -> DataType {
     }
 }
 
-impl JoinState<'_> {
+impl JoinState {
     /// Starts joining one left batch.
     fn start_probe(&self, left: RecordBatch, ctx: &ExecContext<'_>) -> Result<Probe> {
         let keys = match &self.table {

@@ -7,6 +7,7 @@ mod aggregate;
 mod aggregate_update;
 mod build_side;
 mod join;
+mod join_order;
 mod join_table;
 mod recursive;
 pub(crate) mod rows;
@@ -177,8 +178,8 @@ fn execute_node<'a>(
             right,
             join::JoinSpec {
                 kind: *kind,
-                on,
-                filter: filter.as_ref(),
+                on: on.clone(),
+                filter: filter.clone(),
                 any_order,
             },
             schema,
