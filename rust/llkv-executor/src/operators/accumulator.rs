@@ -359,6 +359,60 @@ impl Accumulator {
         &mut self.acc
     }
 
+    /// Whether [`Accumulator::merge`] can combine two states of `agg`
+    /// (computed over different rows) into the state of all their rows.
+    pub(super) fn mergeable(agg: &AggregateExpr) -> bool {
+        use AggregateFunction as A;
+        !agg.distinct
+            && agg.order_by.is_empty()
+            && agg.key.is_none()
+            && matches!(
+                agg.func,
+                A::CountStar | A::Count | A::Sum | A::Total | A::Avg | A::Min | A::Max
+            )
+    }
+
+    /// Adds the rows `other` has seen to this state (see
+    /// [`Accumulator::mergeable`]).
+    pub(super) fn merge(&mut self, agg: &AggregateExpr, other: &Accumulator) -> Result<()> {
+        let add_int = |a: Option<i64>, b: Option<i64>| match (a, b) {
+            (Some(x), Some(y)) => x
+                .checked_add(y)
+                .map(Some)
+                .ok_or_else(|| Error::data("integer overflow")),
+            (x, y) => Ok(x.or(y)),
+        };
+        self.acc = match (&self.acc, &other.acc) {
+            (Acc::Count(a), Acc::Count(b)) => Acc::Count(a + b),
+            (Acc::SumInt(a), Acc::SumInt(b)) => Acc::SumInt(add_int(*a, *b)?),
+            (Acc::SumFloat(a), Acc::SumFloat(b)) => Acc::SumFloat(match (a, b) {
+                (Some(x), Some(y)) => Some(x + y),
+                (x, y) => x.or(*y),
+            }),
+            (Acc::SumDecimal(a, scale), Acc::SumDecimal(b, _)) => {
+                let sum = match (a, b) {
+                    (Some(x), Some(y)) => Some(
+                        x.checked_add(*y)
+                            .filter(|t| fits(*t, MAX_PRECISION))
+                            .ok_or_else(|| Error::data("numeric overflow in SUM"))?,
+                    ),
+                    (x, y) => x.or(*y),
+                };
+                Acc::SumDecimal(sum, *scale)
+            }
+            (Acc::Avg(s, c), Acc::Avg(t, d)) => Acc::Avg(s + t, c + d),
+            (Acc::Extreme(a), Acc::Extreme(b)) => Acc::Extreme(match (a, b) {
+                (Some(x), Some(y)) => {
+                    let max = agg.func == AggregateFunction::Max;
+                    Some(if improves(max, y, x) { y } else { x }.clone())
+                }
+                (x, y) => x.clone().or_else(|| y.clone()),
+            }),
+            _ => return Err(Error::internal("merging unlike aggregate states")),
+        };
+        Ok(())
+    }
+
     /// The aggregate of the rows added so far.
     pub(crate) fn finish(&self, agg: &AggregateExpr) -> Result<Value> {
         let Some(rows) = &self.ordered else {

@@ -36,7 +36,7 @@ type SetTag = Option<(i64, usize)>;
 
 /// Groups found so far, keyed by their encoded key columns (or, for one
 /// integer key, by the integer itself).
-struct GroupTable {
+pub(super) struct GroupTable {
     converter: Option<RowConverter>,
     index: HashMap<Box<[u8]>, usize, RandomState>,
     /// Groups of a single INTEGER key, and the group of its NULL.
@@ -48,8 +48,8 @@ struct GroupTable {
     /// Groups of a single INTEGER key by position (`key - dense_base`),
     /// while the keys seen span a small range; `int_index` holds them too.
     dense: Option<DenseInts>,
-    keys: Vec<Vec<Value>>,
-    groups: Vec<GroupState>,
+    pub(super) keys: Vec<Vec<Value>>,
+    pub(super) groups: Vec<GroupState>,
 }
 
 /// A direct-mapped index of small-range integer keys: slot `key - base`
@@ -63,8 +63,29 @@ struct DenseInts {
 const DENSE_SLOTS: i64 = 1 << 16;
 
 impl GroupTable {
+    /// An empty table for keys of `encoded_types`.
+    pub(super) fn new(encoded_types: &[DataType]) -> Result<GroupTable> {
+        Ok(GroupTable {
+            converter: if encoded_types.is_empty() {
+                None
+            } else {
+                Some(converter_for(encoded_types)?)
+            },
+            index: HashMap::default(),
+            int_index: HashMap::default(),
+            text_index: HashMap::default(),
+            null_group: None,
+            dense: Some(DenseInts {
+                base: 0,
+                slots: Vec::new(),
+            }),
+            keys: Vec::new(),
+            groups: Vec::new(),
+        })
+    }
+
     /// The group of each row of `key_arrays`, creating new groups.
-    fn group_ids(
+    pub(super) fn group_ids(
         &mut self,
         key_arrays: &[ArrayRef],
         rows: usize,
@@ -141,8 +162,10 @@ impl GroupTable {
         }
         if dense.slots.is_empty() || lo < dense.base || hi - lo + 1 > dense.slots.len() as i64 {
             let mut slots = vec![0u32; (hi - lo + 1) as usize];
-            let shift = (dense.base - lo).max(0) as usize;
-            slots[shift..shift + dense.slots.len()].copy_from_slice(&dense.slots);
+            if !dense.slots.is_empty() {
+                let shift = (dense.base - lo) as usize;
+                slots[shift..shift + dense.slots.len()].copy_from_slice(&dense.slots);
+            }
             dense.base = lo;
             dense.slots = slots;
         }
@@ -328,23 +351,7 @@ pub fn execute_aggregate(
     if has_sets {
         encoded_types.push(DataType::Int64);
     }
-    let mut table = GroupTable {
-        converter: if encoded_types.is_empty() {
-            None
-        } else {
-            Some(converter_for(&encoded_types)?)
-        },
-        index: HashMap::default(),
-        int_index: HashMap::default(),
-        text_index: HashMap::default(),
-        null_group: None,
-        dense: Some(DenseInts {
-            base: 0,
-            slots: Vec::new(),
-        }),
-        keys: Vec::new(),
-        groups: Vec::new(),
-    };
+    let mut table = GroupTable::new(&encoded_types)?;
     let new_group = || -> GroupState { aggregates.iter().map(Accumulator::new).collect() };
     // A set without terms has its one group even over no rows.
     for (set, id) in &sets {
@@ -357,7 +364,28 @@ pub fn execute_aggregate(
             table.group_ids(&arrays, 1, new_group)?;
         }
     }
-    for batch in execute(input, ctx)? {
+    let source = execute(input, ctx)?;
+    // Grouping by no key or one integer costs less per row than a wave's
+    // hand-off to the threads; keys that are hashed or encoded pay for it.
+    let costly_keys = match key_types.as_slice() {
+        [] => false,
+        [only] => only != &DataType::Int64,
+        _ => true,
+    };
+    if costly_keys
+        && !has_sets
+        && aggregates.iter().all(Accumulator::mergeable)
+        && rayon::current_num_threads() > 1
+    {
+        let plan = super::aggregate_parallel::Plan {
+            terms,
+            key_types: &key_types,
+            aggregates,
+        };
+        plan.run(source, &mut table, &new_group, ctx)?;
+        return finish(table, &key_types, aggregates, schema, key_count);
+    }
+    for batch in source {
         let batch = batch?;
         let n = batch.num_rows();
         if n == 0 {
@@ -421,6 +449,18 @@ pub fn execute_aggregate(
             }
         }
     }
+    finish(table, &key_types, aggregates, schema, key_count)
+}
+
+/// The output batch of an aggregation: each group's key, then its
+/// aggregates.
+fn finish(
+    table: GroupTable,
+    key_types: &[DataType],
+    aggregates: &[AggregateExpr],
+    schema: &SchemaRef,
+    key_count: usize,
+) -> Result<Vec<RecordBatch>> {
     let GroupTable { keys, groups, .. } = table;
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for (i, t) in key_types.iter().enumerate() {
@@ -449,7 +489,7 @@ pub fn execute_aggregate(
 /// Refuses a STRUCT argument, which accumulators (working on [`Value`]s,
 /// which have no STRUCT form) would read as NULL; only a plain COUNT,
 /// which looks at NULLs only, takes one.
-fn refuse_nested_argument(agg: &AggregateExpr, arg: Option<&ArrayRef>) -> Result<()> {
+pub(super) fn refuse_nested_argument(agg: &AggregateExpr, arg: Option<&ArrayRef>) -> Result<()> {
     match arg {
         Some(a)
             if a.data_type().is_nested()

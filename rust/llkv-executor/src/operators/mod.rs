@@ -4,6 +4,7 @@
 
 mod accumulator;
 mod aggregate;
+mod aggregate_parallel;
 mod aggregate_update;
 mod build_side;
 mod join;
