@@ -76,6 +76,9 @@ section "peer benchmark smoke run (benchmarks/peers.py --quick; no timing thresh
 # (sqlite3 and polars always; DuckDB and DataFusion when present).
 "$PYTHON" benchmarks/peers.py --quick
 
+section "peak-memory benchmark smoke run (benchmarks/peak_rss.py, 10,000 rows)"
+"$PYTHON" benchmarks/peak_rss.py --rows 10000 --engines llkv-mem,sqlite-mem
+
 section "fuzz smoke run (libFuzzer, 25 s per target, fixed seed)"
 # A fixed seed makes the run try the same inputs each time (a slower machine
 # tries a prefix of them), so the gate does not turn red on a new find; the

@@ -153,43 +153,15 @@ fn update_set(
             })
         }
         (F::Min | F::Max, DataType::Int64) => {
-            let max = agg.func == F::Max;
             let ints = a.as_primitive::<Int64Type>();
-            dense(
-                groups,
-                k,
-                ids,
-                extreme_int_of,
-                put_extreme_int,
-                |best, ids| {
-                    fold_primitive(ids, ints, best, |b, v| {
-                        if b.is_none_or(|b| if max { v > b } else { v < b }) {
-                            *b = Some(v);
-                        }
-                    });
-                    Ok(())
-                },
-            )
+            let (get, put) = (extreme_int_of, put_extreme_int);
+            fold_extreme(agg.func == F::Max, ints, ids, groups, k, get, put)
         }
+        // As the row path compares: NaN neither beats nor is beaten.
         (F::Min | F::Max, DataType::Float64) => {
-            // As the row path compares: NaN neither beats nor is beaten.
-            let max = agg.func == F::Max;
             let reals = a.as_primitive::<Float64Type>();
-            dense(
-                groups,
-                k,
-                ids,
-                extreme_float_of,
-                put_extreme_float,
-                |best, ids| {
-                    fold_primitive(ids, reals, best, |b, v| {
-                        if b.is_none_or(|b| if max { v > b } else { v < b }) {
-                            *b = Some(v);
-                        }
-                    });
-                    Ok(())
-                },
-            )
+            let (get, put) = (extreme_float_of, put_extreme_float);
+            fold_extreme(agg.func == F::Max, reals, ids, groups, k, get, put)
         }
         // Argument and sum share the scale: add the unscaled values.
         (F::Sum, DataType::Decimal128(_, scale))
@@ -220,6 +192,30 @@ fn update_set(
         }
         _ => Ok(false),
     }
+}
+
+/// MIN (or, with `max`, MAX) of `values` into the groups' states, read
+/// and written by `get` and `put`.
+fn fold_extreme<P: ArrowPrimitiveType>(
+    max: bool,
+    values: &PrimitiveArray<P>,
+    ids: &GroupIds,
+    groups: &mut [GroupState],
+    k: usize,
+    get: impl Fn(&Acc) -> Option<Option<P::Native>>,
+    put: impl Fn(&mut Acc, Option<P::Native>),
+) -> Result<bool>
+where
+    P::Native: PartialOrd,
+{
+    dense(groups, k, ids, get, put, |best, ids| {
+        fold_primitive(ids, values, best, |b, v| {
+            if b.is_none_or(|b| if max { v > b } else { v < b }) {
+                *b = Some(v);
+            }
+        });
+        Ok(())
+    })
 }
 
 /// Runs `f` over call `k`'s states of the groups `ids` names, read out of
