@@ -195,3 +195,50 @@ def test_numpy_scalars_are_parameters(con: llkv.Connection) -> None:
     assert table.to_pylist() == [{"i": 7, "f": 0.5, "b": True, "t": "integer"}]
     with pytest.raises(llkv.NotSupportedError, match="unsupported type"):
         con.execute("SELECT ?", [np.array([1, 2])])  # type: ignore[list-item]
+
+
+def test_multi_row_insert_parameters_match_the_general_path(con: llkv.Connection) -> None:
+    """A bare VALUES list of parameters is bound straight into columns; it
+    must store what the same rows through `SELECT * FROM (VALUES ...)` do,
+    and a wrong parameter count fails without storing anything."""
+    import datetime
+    from decimal import Decimal
+
+    ddl = "(i BIGINT, x DOUBLE, s TEXT, b BLOB, d DATE, ts TIMESTAMP, n DECIMAL(6,2), f BOOLEAN)"
+    con.execute(f"CREATE TABLE direct {ddl}")
+    con.execute(f"CREATE TABLE general {ddl}")
+    rows = [
+        [
+            1,
+            0.5,
+            "a",
+            b"\x00\x01",
+            datetime.date(2024, 2, 29),
+            datetime.datetime(2024, 1, 2, 3, 4, 5, 6),
+            Decimal("12.50"),
+            True,
+        ],
+        [None, 2, None, None, None, None, None, None],
+        [
+            -7,
+            -1.25,
+            "",
+            b"",
+            datetime.date(1969, 12, 31),
+            datetime.datetime(1970, 1, 1),
+            Decimal("-0.01"),
+            False,
+        ],
+    ]
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+    params = [v for row in rows for v in row]
+    con.execute(f"INSERT INTO direct VALUES {values}", params)
+    con.execute(f"INSERT INTO general SELECT * FROM (VALUES {values})", params)
+    direct = con.execute("SELECT * FROM direct ORDER BY rowid")
+    assert direct.equals(con.execute("SELECT * FROM general ORDER BY rowid"))
+    assert direct.column("x").to_pylist() == [0.5, 2.0, -1.25]
+    assert direct.column("n").to_pylist() == [Decimal("12.50"), None, Decimal("-0.01")]
+
+    with pytest.raises(llkv.ProgrammingError):
+        con.execute(f"INSERT INTO direct VALUES {values}", params[:-1])
+    assert con.execute("SELECT count(*) AS n FROM direct").to_pylist() == [{"n": 3}]

@@ -74,36 +74,42 @@ fn timestamp_micros(array: &dyn Array, unit: TimeUnit, i: usize) -> i64 {
 
 /// Builds an array of type `data_type` from values, converting each value
 /// to that type as SQLite would.
-pub fn array_from_values(data_type: &DataType, values: &[Value]) -> Result<ArrayRef> {
+pub fn array_from_values<V: std::borrow::Borrow<Value>>(
+    data_type: &DataType,
+    values: &[V],
+) -> Result<ArrayRef> {
     Ok(match data_type {
         DataType::Null => new_null_array(&DataType::Null, values.len()),
         DataType::Int64 => {
             let mut b = Int64Builder::with_capacity(values.len());
             for v in values {
-                b.append_option(value_to_i64(v));
+                b.append_option(value_to_i64(v.borrow()));
             }
             Arc::new(b.finish())
         }
         DataType::Float64 => {
             let mut b = Float64Builder::with_capacity(values.len());
             for v in values {
-                b.append_option(value_to_f64(v));
+                b.append_option(value_to_f64(v.borrow()));
             }
             Arc::new(b.finish())
         }
         DataType::Boolean => {
             let mut b = BooleanBuilder::with_capacity(values.len());
             for v in values {
-                b.append_option(value_to_bool(v));
+                b.append_option(value_to_bool(v.borrow()));
             }
             Arc::new(b.finish())
         }
         DataType::Utf8 => {
             let mut b = StringBuilder::with_capacity(values.len(), values.len() * 8);
             for v in values {
-                match value_to_text(v) {
-                    Some(s) => b.append_value(s),
-                    None => b.append_null(),
+                match v.borrow() {
+                    Value::Text(s) => b.append_value(s),
+                    other => match value_to_text(other) {
+                        Some(s) => b.append_value(s),
+                        None => b.append_null(),
+                    },
                 }
             }
             Arc::new(b.finish())
@@ -111,7 +117,7 @@ pub fn array_from_values(data_type: &DataType, values: &[Value]) -> Result<Array
         DataType::Binary => {
             let mut b = arrow_array::builder::BinaryBuilder::with_capacity(values.len(), 0);
             for v in values {
-                match value_to_blob(v) {
+                match value_to_blob(v.borrow()) {
                     Some(bytes) => b.append_value(bytes),
                     None => b.append_null(),
                 }
@@ -121,20 +127,20 @@ pub fn array_from_values(data_type: &DataType, values: &[Value]) -> Result<Array
         DataType::Date32 => Arc::new(
             values
                 .iter()
-                .map(value_to_date)
+                .map(|v| value_to_date(v.borrow()))
                 .collect::<arrow_array::Date32Array>(),
         ),
         DataType::Timestamp(TimeUnit::Microsecond, tz) => Arc::new(
             values
                 .iter()
-                .map(value_to_timestamp)
+                .map(|v| value_to_timestamp(v.borrow()))
                 .collect::<arrow_array::TimestampMicrosecondArray>()
                 .with_timezone_opt(tz.clone()),
         ),
         DataType::Decimal128(precision, scale) => {
             let mut out = Vec::with_capacity(values.len());
             for v in values {
-                out.push(value_to_decimal(v, *precision, *scale)?);
+                out.push(value_to_decimal(v.borrow(), *precision, *scale)?);
             }
             Arc::new(
                 arrow_array::Decimal128Array::from(out)

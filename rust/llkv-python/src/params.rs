@@ -34,7 +34,7 @@ pub fn to_params(params: Option<&Bound<'_, PyAny>>) -> PyResult<Params> {
                         type_name(&key)
                     ))
                 })?;
-                let value = to_value(&value, &format!(":{name}"))?;
+                let value = to_value(&value, &Position::Name(&name))?;
                 named.push((name, value));
             }
             Ok(Params::Named(named))
@@ -79,14 +79,29 @@ fn to_values(params: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<llkv::Value>> {
     let mut values = Vec::with_capacity(len);
     for index in 0..len {
         let item = sequence.get_item(index)?;
-        values.push(to_value(&item, &(index + 1).to_string())?);
+        values.push(to_value(&item, &Position::Index(index + 1))?);
     }
     Ok(values)
 }
 
-/// Converts one parameter; `position` names it in error messages (a 1-based
-/// position or `:name`).
-fn to_value(obj: &Bound<'_, PyAny>, position: &str) -> PyResult<llkv::Value> {
+/// Where a parameter was given, for error messages: a 1-based position or
+/// a name (shown as `:name`). Formatted only when an error needs it.
+enum Position<'a> {
+    Index(usize),
+    Name(&'a str),
+}
+
+impl std::fmt::Display for Position<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Position::Index(i) => write!(f, "{i}"),
+            Position::Name(n) => write!(f, ":{n}"),
+        }
+    }
+}
+
+/// Converts one parameter; `position` names it in error messages.
+fn to_value(obj: &Bound<'_, PyAny>, position: &Position<'_>) -> PyResult<llkv::Value> {
     if obj.is_none() {
         return Ok(llkv::Value::Null);
     }
@@ -193,7 +208,7 @@ fn temporal_value(obj: &Bound<'_, PyAny>) -> PyResult<Option<llkv::Value>> {
 /// `decimal.Decimal` → DECIMAL with exactly its digits (`Decimal("1.50")`
 /// is DECIMAL(3,2)); NaN, infinities and more than 38 digits are a
 /// `DataError`. `None` for other objects.
-fn decimal_value(obj: &Bound<'_, PyAny>, position: &str) -> PyResult<Option<llkv::Value>> {
+fn decimal_value(obj: &Bound<'_, PyAny>, position: &Position<'_>) -> PyResult<Option<llkv::Value>> {
     let decimal = obj.py().import("decimal")?.getattr("Decimal")?;
     if !obj.is_instance(&decimal)? {
         return Ok(None);

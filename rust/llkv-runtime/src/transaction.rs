@@ -8,7 +8,7 @@ use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, UInt32Array, UInt6
 use llkv_executor::eval::{arrow_err, filter_batch};
 use llkv_executor::{BatchIter, TableProvider};
 use llkv_plan::{Error, Result, TableId};
-use llkv_table::{Catalog, RangeBound, ReadView};
+use llkv_table::{Catalog, RangeBound, ReadView, ValueRange};
 
 use crate::access::{choose_access_path, AccessPath};
 
@@ -27,9 +27,33 @@ pub struct PendingBatch {
     /// versions do: stored or provisional row ids); None when each row is
     /// its own origin.
     pub origins: Option<Arc<UInt64Array>>,
+    /// The value range of each column asked for so far (a key check's zone
+    /// map), by column.
+    ranges: Arc<parking_lot::Mutex<HashMap<usize, Option<ValueRange>>>>,
 }
 
 impl PendingBatch {
+    fn new(rows: RecordBatch, ids: Arc<UInt64Array>, origins: Option<Arc<UInt64Array>>) -> Self {
+        PendingBatch {
+            rows,
+            ids,
+            origins,
+            ranges: Default::default(),
+        }
+    }
+
+    /// The value range of column `column`, computed once.
+    fn range_of(&self, column: usize) -> Option<ValueRange> {
+        self.ranges
+            .lock()
+            .entry(column)
+            .or_insert_with(|| {
+                let c = self.rows.columns().get(column)?;
+                ValueRange::of(c.as_ref())
+            })
+            .clone()
+    }
+
     /// The origin of each row (its own id where it has no other).
     fn origin_column(&self) -> Arc<UInt64Array> {
         self.origins.clone().unwrap_or_else(|| self.ids.clone())
@@ -301,6 +325,8 @@ impl Transaction {
             .flat_map(|s| s.iter());
         let stored_schema = schema.clone();
         let csn = self.view.csn;
+        let selection = Arc::new(selection);
+        let pending_selection = selection.clone();
         let stored = segments.flat_map(move |seg| -> BatchIter<'_> {
             let positions = match selection.positions(seg) {
                 Ok(Some(p)) if p.is_empty() => return Box::new(std::iter::empty()),
@@ -376,8 +402,12 @@ impl Transaction {
         let inserted = pending.into_iter().flat_map(move |p| {
             let schema = schema.clone();
             let columns = columns.clone();
+            let selection = pending_selection.clone();
             p.inserts.iter().filter_map(move |pb| {
                 let (batch, ids) = (&pb.rows, &pb.ids);
+                if !selection.may_select(pb) {
+                    return None;
+                }
                 let mut cols: Vec<ArrayRef> = columns
                     .iter()
                     .map(|c| match batch.columns().get(*c) {
@@ -428,19 +458,11 @@ impl Transaction {
             .table_by_id(table)
             .ok_or_else(|| Error::programming(format!("no such table id {table}")))?;
         let key_type = meta.columns[key_column].sql_type.arrow_type();
-        let points: Option<Vec<RangeBound>> = (0..values.len())
-            .filter(|i| values.is_valid(*i))
-            .map(|i| {
-                let v = llkv_executor::scalar::value_at(values.as_ref(), i);
-                crate::access::bound_value(&v, &key_type).map(|value| RangeBound {
-                    value,
-                    inclusive: true,
-                })
-            })
-            .collect();
-        let selection = match points {
+        let selection = match key_points(values, &key_type)? {
             Some(points) => Selection::Points {
                 field: meta.columns[key_column].field_id,
+                column: key_column,
+                range: ValueRange::of(points.as_ref()),
                 points,
             },
             None => Selection::All,
@@ -469,11 +491,7 @@ impl Transaction {
         self.next_pending_row += n;
         let ids = Arc::new(UInt64Array::from_iter_values(start..start + n));
         let inserts = &mut self.pending.entry(table).or_default().inserts;
-        inserts.push(PendingBatch {
-            rows: batch,
-            ids,
-            origins: origins.map(Arc::new),
-        });
+        inserts.push(PendingBatch::new(batch, ids, origins.map(Arc::new)));
         coalesce_tail(inserts);
     }
 }
@@ -509,7 +527,7 @@ fn coalesce_tail(inserts: &mut Vec<PendingBatch>) {
         let origins = (older.origins.is_some() || newer.origins.is_some())
             .then(|| cat(&older.origin_column(), &newer.origin_column()));
         inserts.truncate(n - 2);
-        inserts.push(PendingBatch { rows, ids, origins });
+        inserts.push(PendingBatch::new(rows, ids, origins));
     }
 }
 
@@ -528,9 +546,52 @@ enum Selection {
         lower: Option<RangeBound>,
         upper: Option<RangeBound>,
     },
-    /// Those whose `field` equals one of `points`, in segments much larger
-    /// than the number of points; all rows of smaller segments.
-    Points { field: u32, points: Vec<RangeBound> },
+    /// Those whose `field` (table column `column`) equals one of `points`
+    /// (non-NULL, of the column's type), in segments much larger than the
+    /// number of points; all rows of smaller segments whose value range
+    /// overlaps the points'.
+    Points {
+        field: u32,
+        column: usize,
+        points: ArrayRef,
+        range: Option<ValueRange>,
+    },
+}
+
+/// The non-NULL `values` as probe points for a key column of type
+/// `key_type`: the values themselves when of that type (integer or text),
+/// else each converted as an index bound; None when some value cannot
+/// probe the sorted runs (the scan then reads every row).
+fn key_points(values: &ArrayRef, key_type: &arrow_schema::DataType) -> Result<Option<ArrayRef>> {
+    use arrow_schema::DataType;
+    if values.data_type() == key_type && matches!(key_type, DataType::Int64 | DataType::Utf8) {
+        return match values.nulls().filter(|n| n.null_count() > 0) {
+            None => Ok(Some(values.clone())),
+            Some(valid) => {
+                let valid = arrow_array::BooleanArray::new(valid.inner().clone(), None);
+                arrow_select::filter::filter(values, &valid)
+                    .map(Some)
+                    .map_err(arrow_err)
+            }
+        };
+    }
+    let bounds: Option<Vec<ArrayRef>> = (0..values.len())
+        .filter(|i| values.is_valid(*i))
+        .map(|i| {
+            let v = llkv_executor::scalar::value_at(values.as_ref(), i);
+            crate::access::bound_value(&v, key_type)
+        })
+        .collect();
+    let Some(bounds) = bounds else {
+        return Ok(None);
+    };
+    if bounds.is_empty() {
+        return Ok(Some(arrow_array::new_empty_array(key_type)));
+    }
+    let refs: Vec<&dyn Array> = bounds.iter().map(|b| b.as_ref()).collect();
+    arrow_select::concat::concat(&refs)
+        .map(Some)
+        .map_err(arrow_err)
 }
 
 impl Selection {
@@ -545,22 +606,38 @@ impl Selection {
             } => seg
                 .index_range(*field, lower.as_ref(), upper.as_ref())
                 .map(Some),
-            Selection::Points { field, points } => {
+            Selection::Points {
+                field,
+                points,
+                range,
+                ..
+            } => {
                 if points.is_empty() {
                     return Ok(Some(Vec::new()));
                 }
                 // A probe is a binary search; reading the segment is a pass.
-                if points.len().saturating_mul(16) >= seg.len() {
-                    return Ok(None);
+                if points.len().saturating_mul(16) < seg.len() {
+                    return seg.index_points(*field, points.as_ref()).map(Some);
                 }
-                let mut out = Vec::new();
-                for point in points {
-                    out.extend(seg.index_range(*field, Some(point), Some(point))?);
-                }
-                out.sort_unstable();
-                out.dedup();
-                Ok(Some(out))
+                let column = seg.columns.get(field);
+                let disjoint = range.as_ref().zip(column).is_some_and(|(range, c)| {
+                    ValueRange::of(c.as_ref()).is_some_and(|r| r.disjoint(range))
+                });
+                Ok(disjoint.then(Vec::new))
             }
+        }
+    }
+
+    /// False when no row of `batch` (this transaction's inserts) can be
+    /// selected.
+    fn may_select(&self, batch: &PendingBatch) -> bool {
+        match self {
+            Selection::Points {
+                column,
+                range: Some(range),
+                ..
+            } => batch.range_of(*column).is_none_or(|r| !r.disjoint(range)),
+            _ => true,
         }
     }
 }

@@ -116,7 +116,13 @@ pub(crate) fn insert(
     };
     let catalog = txn.catalog_arc();
     let binder = Binder::new(&catalog, params).for_transaction(txn);
-    let plan = binder.bind_query(source)?;
+    let plan = match literal_values(source) {
+        Some(values) => match binder.bind_literal_rows(values)? {
+            Some(plan) => plan,
+            None => binder.bind_query(source)?,
+        },
+        None => binder.bind_query(source)?,
+    };
     let subs = binder.take_subqueries();
     let label = ins
         .table_alias
@@ -240,6 +246,19 @@ pub(crate) fn insert(
     }
     crate::foreign_key::parent_rows_changed(engine, txn, &meta, &replaced, None)?;
     written_result(txn, &meta, returning.as_ref(), &written)
+}
+
+/// The rows of a source that is a bare `VALUES` list (no WITH, ORDER BY,
+/// LIMIT or set operation).
+fn literal_values(source: &ast::Query) -> Option<&ast::Values> {
+    let bare = source.with.is_none()
+        && source.order_by.is_none()
+        && source.limit_clause.is_none()
+        && source.fetch.is_none();
+    match source.body.as_ref() {
+        ast::SetExpr::Values(v) if bare => Some(v),
+        _ => None,
+    }
 }
 
 /// A DML statement's result: the RETURNING rows, or the count of rows

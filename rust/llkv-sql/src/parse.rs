@@ -245,7 +245,7 @@ pub fn split_statements(sql: &str) -> Result<Vec<String>> {
 /// stale; long texts (bulk literal INSERTs) are not kept.
 #[derive(Default)]
 pub(crate) struct ParseCache {
-    entries: std::collections::HashMap<String, std::sync::Arc<Vec<Command>>>,
+    entries: std::collections::HashMap<String, std::sync::Arc<Vec<Command>>, ahash::RandomState>,
     /// Total length of the texts kept.
     bytes: usize,
 }

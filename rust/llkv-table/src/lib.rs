@@ -17,6 +17,6 @@ pub use catalog::{
 };
 pub use error::{Result, TableError};
 pub use segment::{Segment, ORIGIN_FIELD};
-pub use segment_index::RangeBound;
+pub use segment_index::{RangeBound, ValueRange};
 pub use store::{Commit, CommitError, ReadView, Synchronous, TableStore, ORIGIN_SELF};
 pub use types::SqlType;

@@ -97,6 +97,44 @@ impl Segment {
         Ok(out)
     }
 
+    /// Positions of the rows (live or not) whose `field` value equals one
+    /// of `points` (an array of the column's type; its NULLs match
+    /// nothing), ascending: one walk of the sorted run in the points'
+    /// order, each binary search starting where the last one ended.
+    pub fn index_points(&self, field: FieldId, points: &dyn Array) -> Result<Vec<u32>> {
+        let Some(column) = self.columns.get(&field) else {
+            return Ok(Vec::new());
+        };
+        let sorted = self.sorted_run(field, column)?;
+        let positions = sorted.values();
+        let nulls = column.null_count();
+        if nulls == positions.len() || points.len() == points.null_count() {
+            return Ok(Vec::new());
+        }
+        let order = arrow_ord::sort::sort_to_indices(points, None, None).map_err(index_err)?;
+        let order = &order.values()[points.null_count()..]; // NULLs sort first
+        let cmp =
+            make_comparator(column.as_ref(), points, SortOptions::default()).map_err(index_err)?;
+        let (lowest, highest) = (order[0] as usize, order[order.len() - 1] as usize);
+        if cmp(positions[positions.len() - 1] as usize, lowest) == Ordering::Less
+            || cmp(positions[nulls] as usize, highest) == Ordering::Greater
+        {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        let mut lo = nulls;
+        for &p in order {
+            let p = p as usize;
+            let rest = &positions[lo..];
+            let start = lo + rest.partition_point(|&r| cmp(r as usize, p) == Ordering::Less);
+            let equal = positions[start..].partition_point(|&r| cmp(r as usize, p).is_eq());
+            out.extend_from_slice(&positions[start..start + equal]);
+            lo = start + equal;
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
     fn sorted_run(&self, field: FieldId, column: &ArrayRef) -> Result<Arc<UInt32Array>> {
         let mut runs = self.sorted.runs.lock();
         if let Some(run) = runs.get(&field) {
@@ -123,6 +161,68 @@ impl Segment {
     /// Drops the sorted runs (REINDEX); they are rebuilt on next use.
     pub fn clear_sorted_runs(&self) {
         self.sorted.runs.lock().clear();
+    }
+}
+
+/// The least and greatest non-NULL value of an array, for types where
+/// that is cheap to find and compare: a zone map that proves two arrays
+/// share no value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueRange {
+    /// No non-NULL value.
+    Empty,
+    /// BIGINT values from the first to the second.
+    Int(i64, i64),
+    /// Text values from the first to the second (byte order).
+    Text(Arc<str>, Arc<str>),
+}
+
+impl ValueRange {
+    /// The range of `array`'s values; None for a type without one here.
+    pub fn of(array: &dyn Array) -> Option<ValueRange> {
+        use arrow_array::cast::AsArray;
+        use arrow_array::types::Int64Type;
+        use arrow_schema::DataType;
+        fn range<T: PartialOrd + Copy>(mut values: impl Iterator<Item = T>) -> Option<(T, T)> {
+            let first = values.next()?;
+            Some(values.fold((first, first), |(lo, hi), v| {
+                (if v < lo { v } else { lo }, if v > hi { v } else { hi })
+            }))
+        }
+        Some(match array.data_type() {
+            DataType::Int64 => {
+                let a = array.as_primitive::<Int64Type>();
+                let found = if a.null_count() == 0 {
+                    let v = a.values();
+                    v.iter()
+                        .min()
+                        .zip(v.iter().max())
+                        .map(|(lo, hi)| (*lo, *hi))
+                } else {
+                    range(a.iter().flatten())
+                };
+                found.map_or(ValueRange::Empty, |(lo, hi)| ValueRange::Int(lo, hi))
+            }
+            DataType::Utf8 => match range(array.as_string::<i32>().iter().flatten()) {
+                Some((lo, hi)) => ValueRange::Text(Arc::from(lo), Arc::from(hi)),
+                None => ValueRange::Empty,
+            },
+            _ => return None,
+        })
+    }
+
+    /// True when no value in `self` can equal one in `other`.
+    pub fn disjoint(&self, other: &ValueRange) -> bool {
+        match (self, other) {
+            (ValueRange::Empty, _) | (_, ValueRange::Empty) => true,
+            (ValueRange::Int(a_lo, a_hi), ValueRange::Int(b_lo, b_hi)) => {
+                a_hi < b_lo || b_hi < a_lo
+            }
+            (ValueRange::Text(a_lo, a_hi), ValueRange::Text(b_lo, b_hi)) => {
+                a_hi < b_lo || b_hi < a_lo
+            }
+            _ => false,
+        }
     }
 }
 
@@ -173,6 +273,48 @@ mod tests {
             .unwrap();
         assert!(none.is_empty());
         assert!(seg.index_range(8, None, None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn points_match_equal_values_only() {
+        let seg = segment(Arc::new(Int64Array::from(vec![
+            Some(5),
+            None,
+            Some(1),
+            Some(5),
+            Some(9),
+            Some(3),
+        ])));
+        let points = Int64Array::from(vec![Some(9), None, Some(5), Some(4), Some(5)]);
+        assert_eq!(seg.index_points(7, &points).unwrap(), vec![0, 3, 4]);
+        let outside = Int64Array::from(vec![10, 12, -3]);
+        assert!(seg.index_points(7, &outside).unwrap().is_empty());
+        let nulls = Int64Array::from(vec![None, None]);
+        assert!(seg.index_points(7, &nulls).unwrap().is_empty());
+        assert!(seg.index_points(8, &points).unwrap().is_empty());
+    }
+
+    #[test]
+    fn disjoint_ranges() {
+        let value_ranges_disjoint =
+            |a: &dyn Array, b: &dyn Array| match (ValueRange::of(a), ValueRange::of(b)) {
+                (Some(a), Some(b)) => a.disjoint(&b),
+                _ => false,
+            };
+        let a = Int64Array::from(vec![Some(3), None, Some(7)]);
+        assert_eq!(ValueRange::of(&a), Some(ValueRange::Int(3, 7)));
+        assert!(value_ranges_disjoint(&a, &Int64Array::from(vec![8, 10])));
+        assert!(!value_ranges_disjoint(&a, &Int64Array::from(vec![1, 5])));
+        assert!(!value_ranges_disjoint(&a, &Int64Array::from(vec![7])));
+        assert!(value_ranges_disjoint(
+            &a,
+            &Int64Array::from(vec![None, None])
+        ));
+        let s = StringArray::from(vec!["b", "d"]);
+        assert!(value_ranges_disjoint(&s, &StringArray::from(vec!["e"])));
+        assert!(!value_ranges_disjoint(&s, &StringArray::from(vec!["c"])));
+        let f = arrow_array::Float64Array::from(vec![1.0]);
+        assert!(!value_ranges_disjoint(&f, &f));
     }
 
     #[test]

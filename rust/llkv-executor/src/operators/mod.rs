@@ -14,6 +14,7 @@ mod recursive;
 pub(crate) mod rows;
 mod setop;
 mod sort;
+mod values;
 mod window;
 
 use std::sync::Arc;
@@ -26,6 +27,8 @@ use crate::context::{BatchIter, ExecContext};
 use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate, filter_batch};
 
 pub use rows::RowKeys;
+pub use values::literal_column;
+use values::values_batch;
 
 /// Starts executing `plan`, returning its output stream (measured per
 /// node when the context profiles). The connection's interrupt is checked
@@ -397,42 +400,6 @@ pub fn empty_rows_batch(rows: usize) -> RecordBatch {
         &RecordBatchOptions::new().with_row_count(Some(rows)),
     )
     .unwrap_or_else(|_| RecordBatch::new_empty(Arc::new(Schema::empty())))
-}
-
-fn values_batch(
-    rows: &[Vec<Expr>],
-    schema: &SchemaRef,
-    ctx: &ExecContext<'_>,
-) -> Result<RecordBatch> {
-    if rows.is_empty() {
-        return Ok(RecordBatch::new_empty(schema.clone()));
-    }
-    let one = empty_rows_batch(1);
-    let mut columns: Vec<Vec<ArrayRef>> =
-        vec![Vec::with_capacity(rows.len()); schema.fields().len()];
-    for row in rows {
-        for (i, e) in row.iter().enumerate() {
-            if let Some(col) = columns.get_mut(i) {
-                col.push(conform(
-                    evaluate(e, &one, ctx)?,
-                    schema.field(i).data_type(),
-                )?);
-            }
-        }
-    }
-    let arrays = columns
-        .into_iter()
-        .map(|parts| {
-            let refs: Vec<&dyn arrow_array::Array> = parts.iter().map(|a| a.as_ref()).collect();
-            arrow_select::concat::concat(&refs).map_err(arrow_err)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    RecordBatch::try_new_with_options(
-        schema.clone(),
-        arrays,
-        &RecordBatchOptions::new().with_row_count(Some(rows.len())),
-    )
-    .map_err(arrow_err)
 }
 
 fn limit_stream<'a>(

@@ -453,6 +453,11 @@ pub fn contains_window(e: &ast::Expr) -> bool {
 impl Binder<'_> {
     /// Binds `e` in `ctx`.
     pub fn bind_expr(&self, e: &ast::Expr, ctx: &mut ExprContext<'_>) -> Result<Expr> {
+        // A literal or placeholder outside an aggregate (every term of a
+        // multi-row INSERT) needs none of the general binding's checks.
+        if let (ast::Expr::Value(v), None) = (e, &ctx.agg) {
+            return self.bind_leaf(&v.value);
+        }
         self.check_depth()?;
         self.depth.set(self.depth.get() + 1);
         let out = self.bind_expr_inner(e, ctx);
@@ -481,23 +486,7 @@ impl Binder<'_> {
                 }
                 self.bind_column(Some(&parts[n - 2].value), &parts[n - 1], ctx)?
             }
-            E::Value(v) => match &v.value {
-                ast::Value::Placeholder(p) if self.param_slots => {
-                    let (index, value) = self.param(p)?;
-                    // A NULL parameter's value is all its type says.
-                    match value {
-                        Value::Null => Expr::Literal(Value::Null),
-                        value => {
-                            self.slots_made.set(self.slots_made.get() + 1);
-                            Expr::Param {
-                                index,
-                                data_type: value.data_type(),
-                            }
-                        }
-                    }
-                }
-                other => Expr::Literal(self.bind_value(other)?),
-            },
+            E::Value(v) => self.bind_leaf(&v.value)?,
             E::Nested(inner) => self.bind_expr(inner, ctx)?,
             E::UnaryOp { op, expr } => {
                 let inner = self.bind_expr(expr, ctx)?;
@@ -1508,6 +1497,28 @@ impl Binder<'_> {
                     "literal not supported yet: {other}"
                 )))
             }
+        })
+    }
+
+    /// A literal, or a placeholder: its value, or a slot for it when
+    /// binding a plan to cache.
+    fn bind_leaf(&self, v: &ast::Value) -> Result<Expr> {
+        Ok(match v {
+            ast::Value::Placeholder(p) if self.param_slots => {
+                let (index, value) = self.param(p)?;
+                // A NULL parameter's value is all its type says.
+                match value {
+                    Value::Null => Expr::Literal(Value::Null),
+                    value => {
+                        self.slots_made.set(self.slots_made.get() + 1);
+                        Expr::Param {
+                            index,
+                            data_type: value.data_type(),
+                        }
+                    }
+                }
+            }
+            other => Expr::Literal(self.bind_value(other)?),
         })
     }
 

@@ -6,6 +6,7 @@ mod decorrelate;
 mod expr;
 mod from;
 mod grouping_sets;
+mod literal_rows;
 mod quantified;
 pub(crate) mod query;
 mod recursive;

@@ -315,16 +315,20 @@ impl Binder<'_> {
                 common_type(&ts)
             })
             .collect();
-        // SQLite names the columns column1, column2, ...; DuckDB col0, col1, ...
-        let names: Vec<String> = if self.duckdb_rules {
+        Ok(LogicalPlan::Values {
+            rows,
+            schema: schema_of(&self.values_column_names(width), &types),
+        })
+    }
+
+    /// The column names of `width` VALUES terms: SQLite's column1,
+    /// column2, ...; DuckDB's col0, col1, ...
+    pub(super) fn values_column_names(&self, width: usize) -> Vec<String> {
+        if self.duckdb_rules {
             (0..width).map(|i| format!("col{i}")).collect()
         } else {
             (1..=width).map(|i| format!("column{i}")).collect()
-        };
-        Ok(LogicalPlan::Values {
-            rows,
-            schema: schema_of(&names, &types),
-        })
+        }
     }
 
     /// Binds a SELECT with its ORDER BY. Returns the plan (whose trailing
