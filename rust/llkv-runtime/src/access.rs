@@ -231,7 +231,7 @@ mod tests {
                 unique: false,
             },
         );
-        catalog.tables.insert("t".to_owned(), meta.clone());
+        catalog.tables.insert("t".to_owned(), meta.clone().into());
         (catalog, meta)
     }
 

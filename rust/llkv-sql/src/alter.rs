@@ -112,7 +112,9 @@ fn column_position(meta: &TableMeta, column: &str) -> Result<usize> {
 fn store_meta(txn: &mut Transaction, old_name: &str, meta: TableMeta) {
     let catalog = txn.catalog_mut();
     catalog.tables.remove(&old_name.to_ascii_lowercase());
-    catalog.tables.insert(meta.name.to_ascii_lowercase(), meta);
+    catalog
+        .tables
+        .insert(meta.name.to_ascii_lowercase(), meta.into());
 }
 
 fn add_column(
@@ -361,9 +363,12 @@ fn rename_table(txn: &mut Transaction, meta: &TableMeta, to: &str) -> Result<()>
         }
     }
     for table in catalog.tables.values_mut() {
-        for fk in &mut table.foreign_keys {
-            if fk.parent.eq_ignore_ascii_case(&meta.name) {
-                fk.parent = to.to_owned();
+        let refers = |fk: &llkv_table::ForeignKeyMeta| fk.parent.eq_ignore_ascii_case(&meta.name);
+        if table.foreign_keys.iter().any(refers) {
+            for fk in &mut std::sync::Arc::make_mut(table).foreign_keys {
+                if refers(fk) {
+                    fk.parent = to.to_owned();
+                }
             }
         }
     }

@@ -156,7 +156,7 @@ pub(crate) fn create_table(
     }
     let catalog = txn.catalog_mut();
     catalog.next_table_id = id + 1;
-    catalog.tables.insert(key, meta.clone());
+    catalog.tables.insert(key, meta.clone().into());
     if let Some(batches) = as_query {
         let schema = table_arrow_schema(&meta);
         for b in batches {

@@ -124,7 +124,7 @@ fn referencing(txn: &Transaction, parent: &TableMeta) -> Vec<(TableMeta, Foreign
             t.foreign_keys
                 .iter()
                 .filter(|fk| fk.parent.eq_ignore_ascii_case(&parent.name))
-                .map(move |fk| (t.clone(), fk.clone()))
+                .map(move |fk| (t.as_ref().clone(), fk.clone()))
         })
         .collect()
 }

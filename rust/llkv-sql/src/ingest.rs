@@ -112,7 +112,7 @@ fn create_from_schema(txn: &mut Transaction, table: &str, schema: &Schema) -> Re
     catalog.next_table_id = id + 1;
     catalog.tables.insert(
         table.to_ascii_lowercase(),
-        TableMeta {
+        std::sync::Arc::new(TableMeta {
             id,
             name: table.to_owned(),
             next_field_id: columns.len() as u32,
@@ -122,7 +122,7 @@ fn create_from_schema(txn: &mut Transaction, table: &str, schema: &Schema) -> Re
             unique_constraints: vec![],
             checks: vec![],
             foreign_keys: vec![],
-        },
+        }),
     );
     Ok(())
 }

@@ -320,7 +320,7 @@ impl Session {
             None => txn.catalog().clone(),
         };
         let tables: Vec<&TableMeta> = match name {
-            None => catalog.tables.values().collect(),
+            None => catalog.tables.values().map(|t| &**t).collect(),
             Some(name) => {
                 let name = crate::binder::catalog_name(name)?;
                 let table = match catalog.indexes.get(&name.to_ascii_lowercase()) {

@@ -2,6 +2,7 @@
 //! one root record in the pager and replaced atomically at commit.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -219,8 +220,9 @@ pub struct TriggerMeta {
 /// The whole catalog.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Catalog {
-    /// Tables by lower-case name.
-    pub tables: BTreeMap<String, TableMeta>,
+    /// Tables by lower-case name, each shared between catalog versions
+    /// until changed (a commit copies the map, not every table).
+    pub tables: BTreeMap<String, Arc<TableMeta>>,
     /// Views by lower-case name.
     pub views: BTreeMap<String, ViewMeta>,
     /// Indexes by lower-case name.
@@ -243,12 +245,12 @@ pub struct Catalog {
 impl Catalog {
     /// Looks a table up by name, case-insensitively.
     pub fn table(&self, name: &str) -> Option<&TableMeta> {
-        self.tables.get(&name.to_ascii_lowercase())
+        self.tables.get(&name.to_ascii_lowercase()).map(|t| &**t)
     }
 
     /// Looks a table up by id.
     pub fn table_by_id(&self, id: TableId) -> Option<&TableMeta> {
-        self.tables.values().find(|t| t.id == id)
+        self.tables.values().find(|t| t.id == id).map(|t| &**t)
     }
 
     /// The triggers on `table` for `event` at `timing`, in name order.

@@ -117,7 +117,7 @@ struct Layout {
     /// Schema version that record holds.
     schema_version: u64,
     /// Each table's manifest pages, in row-id order.
-    pages: HashMap<TableId, Vec<Arc<Page>>>,
+    pages: HashMap<TableId, Arc<Vec<Arc<Page>>>>,
 }
 
 /// One stored manifest page.
@@ -236,6 +236,7 @@ impl TableStore {
     pub fn commit(&self, change: Commit) -> std::result::Result<u64, CommitError> {
         let _guard = self.commit_lock.lock();
         let current = self.read_view();
+        let catalog_changed = change.catalog.is_some();
         let mut catalog = match change.catalog {
             Some(c) => {
                 if current.catalog.schema_version != change.base_schema_version {
@@ -245,7 +246,7 @@ impl TableStore {
                 // Row-id counters belong to the store, not to the transaction's copy.
                 for t in c.tables.values_mut() {
                     if let Some(cur) = current.catalog.table_by_id(t.id) {
-                        t.next_row_id = cur.next_row_id;
+                        Arc::make_mut(t).next_row_id = cur.next_row_id;
                     }
                 }
                 c.schema_version = current.catalog.schema_version + 1;
@@ -255,23 +256,25 @@ impl TableStore {
         };
         let csn = current.csn + 1;
         catalog.last_csn = csn;
-        let mut tables: HashMap<TableId, Vec<Arc<Segment>>> = HashMap::new();
+        // Tables this commit does not touch keep their segment lists (shared
+        // with the current view); a touched one is copied on first write.
+        let mut tables: HashMap<TableId, Segments> = (*current.tables).clone();
         let mut freed: Vec<u64> = Vec::new();
-        let live_ids: HashSet<TableId> = catalog.tables.values().map(|t| t.id).collect();
-        for (id, segs) in current.tables.iter() {
-            if live_ids.contains(id) {
-                tables.insert(*id, segs.as_ref().clone());
-            } else {
-                for s in segs.iter() {
-                    freed.extend(segment_keys(&s.meta));
+        if catalog_changed {
+            let live_ids: HashSet<TableId> = catalog.tables.values().map(|t| t.id).collect();
+            tables.retain(|id, segs| {
+                if !live_ids.contains(id) {
+                    freed.extend(segs.iter().flat_map(|s| segment_keys(&s.meta)));
                 }
-            }
+                live_ids.contains(id)
+            });
         }
         let mut dirty: HashMap<TableId, Dirty> = HashMap::new();
         for (table, row_ids) in &change.deletes {
             let Some(segs) = tables.get_mut(table) else {
                 continue;
             };
+            let segs = Arc::make_mut(segs);
             for row_id in row_ids {
                 let Some(si) = find_segment_index(segs, *row_id) else {
                     continue;
@@ -304,9 +307,10 @@ impl TableStore {
             if rows == 0 {
                 continue;
             }
-            let segs = tables.entry(table).or_default();
+            let segs = Arc::make_mut(tables.entry(table).or_default());
             let origins = change.origins.get(&table).map(Vec::as_slice);
             let segment = build_segment(meta, &batches, origins, csn)?;
+            let meta = Arc::make_mut(meta);
             meta.next_row_id += rows as u64;
             segs.push(Arc::new(segment));
             merge_tail(segs, &mut freed);
@@ -319,16 +323,21 @@ impl TableStore {
         // compacted) in full, dirty ones by their delete chunk.
         let mut batch = WriteBatch::default();
         for segs in tables.values_mut() {
-            for seg in segs.iter_mut() {
+            if segs.iter().all(|seg| seg.meta.row_id_key != 0) {
+                continue;
+            }
+            for seg in Arc::make_mut(segs).iter_mut() {
                 if seg.meta.row_id_key == 0 {
                     stage_segment(&self.store, &mut batch, Arc::make_mut(seg))?;
                 }
             }
         }
         for (table, segments) in &dirty {
-            let segs = tables
-                .get_mut(table)
-                .ok_or(TableError::UnknownTable(*table))?;
+            let segs = Arc::make_mut(
+                tables
+                    .get_mut(table)
+                    .ok_or(TableError::UnknownTable(*table))?,
+            );
             for (i, offsets) in segments {
                 let seg = Arc::make_mut(&mut segs[*i]);
                 if let Some(delta) = seg.deleted_pairs_at(offsets, csn) {
@@ -337,13 +346,16 @@ impl TableStore {
             }
         }
         let mut layout = self.layout.lock();
-        let (new_layout, root) =
-            self.stage_catalog(&layout, &catalog, &tables, &mut batch, &mut freed)?;
+        let (new_layout, root) = self.stage_catalog(
+            &layout,
+            &catalog,
+            (&current.tables, &tables),
+            &mut batch,
+            &mut freed,
+        )?;
         self.persist(batch, root, freed)?;
         *layout = new_layout;
         drop(layout);
-        let tables: HashMap<TableId, Segments> =
-            tables.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
         *self.view.write() = ReadView {
             catalog: Arc::new(catalog),
             csn,
@@ -379,14 +391,14 @@ impl TableStore {
         &self,
         old: &Layout,
         catalog: &Catalog,
-        tables: &HashMap<TableId, Vec<Arc<Segment>>>,
+        (before, tables): (&HashMap<TableId, Segments>, &HashMap<TableId, Segments>),
         batch: &mut WriteBatch,
         freed: &mut Vec<u64>,
     ) -> Result<(Layout, Vec<u8>)> {
         let mut layout = Layout {
             schema_key: old.schema_key,
             schema_version: old.schema_version,
-            pages: HashMap::new(),
+            pages: HashMap::with_capacity(catalog.tables.len()),
         };
         if old.schema_key == 0 || old.schema_version != catalog.schema_version {
             layout.schema_key = self.store.stage_record(batch, catalog.to_bytes())?;
@@ -399,24 +411,31 @@ impl TableStore {
             tables: Vec::with_capacity(catalog.tables.len()),
         };
         for t in catalog.tables.values() {
-            let segs = tables.get(&t.id).map(Vec::as_slice).unwrap_or_default();
-            let old_pages = old.pages.get(&t.id).map(Vec::as_slice).unwrap_or_default();
-            let mut pages = Vec::with_capacity(segs.len().div_ceil(PAGE_SEGMENTS));
-            for (i, group) in segs.chunks(PAGE_SEGMENTS).enumerate() {
-                let metas = group.iter().map(|s| &s.meta);
-                match old_pages.get(i) {
-                    Some(page) if page.segments.iter().eq(metas.clone()) => {
-                        pages.push(page.clone());
-                    }
-                    _ => {
-                        let key = self
-                            .store
-                            .stage_record(batch, manifest::encode_page(metas))?;
-                        let segments = group.iter().map(|s| s.meta.clone()).collect();
-                        pages.push(Arc::new(Page { key, segments }));
-                    }
+            let segs = tables.get(&t.id);
+            let unchanged = match (segs, before.get(&t.id)) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            };
+            let pages = match old.pages.get(&t.id) {
+                Some(pages) if unchanged => pages.clone(),
+                old_pages => {
+                    let pages = self.stage_pages(
+                        segs.map(|s| s.as_slice()).unwrap_or_default(),
+                        old_pages.map(|p| p.as_slice()).unwrap_or_default(),
+                        batch,
+                    )?;
+                    // A page not kept is garbage (pages never move between tables).
+                    let kept: HashSet<u64> = pages.iter().map(|p| p.key).collect();
+                    freed.extend(
+                        old_pages
+                            .into_iter()
+                            .flat_map(|p| p.iter())
+                            .map(|p| p.key)
+                            .filter(|k| !kept.contains(k)),
+                    );
+                    Arc::new(pages)
                 }
-            }
+            };
             root.tables.push(TableRoot {
                 id: t.id,
                 next_row_id: t.next_row_id,
@@ -424,15 +443,41 @@ impl TableStore {
             });
             layout.pages.insert(t.id, pages);
         }
-        let kept: HashSet<u64> = layout.pages.values().flatten().map(|p| p.key).collect();
+        // Pages of dropped tables.
         freed.extend(
             old.pages
-                .values()
-                .flatten()
-                .map(|p| p.key)
-                .filter(|k| !kept.contains(k)),
+                .iter()
+                .filter(|(id, _)| !layout.pages.contains_key(id))
+                .flat_map(|(_, pages)| pages.iter().map(|p| p.key)),
         );
         Ok((layout, root.encode()))
+    }
+
+    /// The manifest pages of a table's segments `segs`: each old page whose
+    /// segments are unchanged, a new one staged in `batch` for the others.
+    fn stage_pages(
+        &self,
+        segs: &[Arc<Segment>],
+        old_pages: &[Arc<Page>],
+        batch: &mut WriteBatch,
+    ) -> Result<Vec<Arc<Page>>> {
+        let mut pages = Vec::with_capacity(segs.len().div_ceil(PAGE_SEGMENTS));
+        for (i, group) in segs.chunks(PAGE_SEGMENTS).enumerate() {
+            let metas = group.iter().map(|s| &s.meta);
+            match old_pages.get(i) {
+                Some(page) if page.segments.iter().eq(metas.clone()) => {
+                    pages.push(page.clone());
+                }
+                _ => {
+                    let key = self
+                        .store
+                        .stage_record(batch, manifest::encode_page(metas))?;
+                    let segments = group.iter().map(|s| s.meta.clone()).collect();
+                    pages.push(Arc::new(Page { key, segments }));
+                }
+            }
+        }
+        Ok(pages)
     }
 
     /// Writes the commit's batch and then its catalog root, frees what the
@@ -497,13 +542,18 @@ type Dirty = HashMap<usize, Vec<usize>>;
 /// segments go; compacted ones are left unwritten (keys 0) for the caller
 /// to write, and their old chunks are freed.
 fn compact(
-    tables: &mut HashMap<TableId, Vec<Arc<Segment>>>,
+    tables: &mut HashMap<TableId, Segments>,
     dirty: &mut HashMap<TableId, Dirty>,
     freed: &mut Vec<u64>,
     horizon: u64,
     all: bool,
 ) {
     for (table, segs) in tables.iter_mut() {
+        // Without `all`, only segments this commit deleted from may go.
+        if !all && !dirty.contains_key(table) {
+            continue;
+        }
+        let segs = Arc::make_mut(segs);
         let mut touched = dirty.remove(table).unwrap_or_default();
         let mut kept: Vec<Arc<Segment>> = Vec::with_capacity(segs.len());
         let mut still_dirty = Dirty::new();
@@ -781,7 +831,7 @@ fn load_catalog(store: &ColumnStore) -> Result<(Catalog, Layout, Manifest)> {
         let metas = catalog
             .tables
             .values_mut()
-            .map(|t| (t.id, std::mem::take(&mut t.segments)))
+            .map(|t| (t.id, std::mem::take(&mut Arc::make_mut(t).segments)))
             .collect();
         return Ok((catalog, Layout::default(), metas));
     }
@@ -802,7 +852,7 @@ fn load_catalog(store: &ColumnStore) -> Result<(Catalog, Layout, Manifest)> {
             .values_mut()
             .find(|m| m.id == t.id)
             .ok_or_else(|| corrupt(format!("the root lists unknown table {}", t.id)))?;
-        meta.next_row_id = t.next_row_id;
+        Arc::make_mut(meta).next_row_id = t.next_row_id;
         let mut pages = Vec::with_capacity(t.pages.len());
         let mut segments = Vec::new();
         for (key, blob) in t.pages.iter().zip(store.read_records(&t.pages)?) {
@@ -813,7 +863,7 @@ fn load_catalog(store: &ColumnStore) -> Result<(Catalog, Layout, Manifest)> {
                 segments: page,
             }));
         }
-        layout.pages.insert(t.id, pages);
+        layout.pages.insert(t.id, Arc::new(pages));
         metas.insert(t.id, segments);
     }
     Ok((catalog, layout, metas))

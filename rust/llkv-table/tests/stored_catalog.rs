@@ -93,7 +93,7 @@ fn store_with_segments(pager: Arc<CountingPager>, segments: usize) -> TableStore
         next_table_id: 2,
         ..Catalog::default()
     };
-    catalog.tables.insert("t".to_owned(), table());
+    catalog.tables.insert("t".to_owned(), table().into());
     store
         .commit(Commit {
             catalog: Some(catalog),
@@ -196,7 +196,8 @@ fn a_catalog_in_the_first_format_still_opens_and_is_rewritten() {
     let view = store.read_view();
     let mut legacy: Catalog = (*view.catalog).clone();
     for t in legacy.tables.values_mut() {
-        t.segments = view.tables[&t.id].iter().map(|s| s.meta.clone()).collect();
+        std::sync::Arc::make_mut(t).segments =
+            view.tables[&t.id].iter().map(|s| s.meta.clone()).collect();
     }
     drop(store);
     let columns = ColumnStore::new(pager.clone());
