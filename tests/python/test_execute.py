@@ -1,5 +1,7 @@
 """Statements through Connection.execute: results are pyarrow tables."""
 
+from typing import Any
+
 import pyarrow as pa
 import pytest
 
@@ -207,7 +209,7 @@ def test_multi_row_insert_parameters_match_the_general_path(con: llkv.Connection
     ddl = "(i BIGINT, x DOUBLE, s TEXT, b BLOB, d DATE, ts TIMESTAMP, n DECIMAL(6,2), f BOOLEAN)"
     con.execute(f"CREATE TABLE direct {ddl}")
     con.execute(f"CREATE TABLE general {ddl}")
-    rows = [
+    rows: list[list[Any]] = [
         [
             1,
             0.5,
