@@ -9,7 +9,10 @@
 use arrow_array::{
     new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, UInt32Array,
 };
+use std::collections::VecDeque;
 use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use arrow_schema::{DataType, Schema, SchemaRef};
 use llkv_plan::types::common_type;
@@ -17,13 +20,16 @@ use llkv_plan::{BinaryOp, Error, Expr, JoinKind, LogicalPlan, Result};
 
 use super::build_side::BuildSide;
 use super::execute;
-use super::join_table::{JoinTable, ProbeKeys};
+use super::join_table::{JoinTable, PairCursor, ProbeKeys};
 use crate::context::{BatchIter, ExecContext};
 use crate::eval::{arrow_err, conform, evaluate, evaluate_predicate};
 
 /// Most candidate pairs materialised at once, and so the most rows of one
 /// output batch.
 const PAIR_BLOCK: usize = 64 * 1024;
+
+/// Left batches per thread in one wave of a parallel probe.
+const BATCHES_PER_THREAD: usize = 2;
 
 struct JoinState {
     right: BuildSide,
@@ -176,10 +182,18 @@ pub fn execute_join<'a>(
     };
     ctx.allow_any_order(any_order);
     let mut left_stream = execute(left, ctx)?;
+    let wave_len = state
+        .probes_in_parallel()
+        .then(|| rayon::current_num_threads() * BATCHES_PER_THREAD);
     let mut state = Some(state);
     let mut probe: Option<Probe> = None;
     let mut finished_left = false;
+    let mut first_batch = true;
+    let mut ready: VecDeque<RecordBatch> = VecDeque::new();
     Ok(Box::new(std::iter::from_fn(move || loop {
+        if let Some(batch) = ready.pop_front() {
+            return Some(Ok(batch));
+        }
         let st = state.as_mut()?;
         if let Some(p) = probe.as_mut() {
             match st.next_output(p, ctx) {
@@ -192,7 +206,34 @@ pub fn execute_join<'a>(
             }
             continue;
         }
+        if let (Some(wave_len), false, false) = (wave_len, first_batch, finished_left) {
+            // After the first batch (a LIMIT above may need no more), the
+            // left batches are probed in waves, one batch per task.
+            let mut wave = Vec::with_capacity(wave_len);
+            while wave.len() < wave_len {
+                match left_stream.next() {
+                    Some(Ok(batch)) => match st.start_probe(batch, ctx) {
+                        Ok(p) => wave.push(p),
+                        Err(e) => return Some(Err(e)),
+                    },
+                    Some(Err(e)) => return Some(Err(e)),
+                    None => {
+                        finished_left = true;
+                        break;
+                    }
+                }
+            }
+            match ctx.check_interrupt().and_then(|()| st.probe_wave(wave)) {
+                Ok(batches) => ready.extend(batches),
+                Err(e) => {
+                    state = None;
+                    return Some(Err(e));
+                }
+            }
+            continue;
+        }
         if !finished_left {
+            first_batch = false;
             match left_stream.next() {
                 Some(Ok(batch)) => match st.start_probe(batch, ctx) {
                     Ok(p) => probe = Some(p),
@@ -221,10 +262,9 @@ struct Probe {
     /// The encoded key of each left row and whether it has no NULL part
     /// (hash joins only).
     keys: Option<ProbeKeys>,
-    /// The left row whose candidates come next.
-    row: usize,
-    /// How many of that row's candidates were already enumerated.
-    offset: usize,
+    /// The left row whose candidates come next, and how many of its
+    /// candidates were already enumerated.
+    cursor: PairCursor,
     /// Left rows that found a match so far.
     matched: Vec<bool>,
     /// The final piece (unmatched or semi/anti rows) was returned.
@@ -259,6 +299,38 @@ fn join_key_type(l: &DataType, r: &DataType) -> DataType {
 }
 
 impl JoinState {
+    /// Whether left batches may be probed on all cores, each whole: an
+    /// inner hash join with no residual filter (probing needs no execution
+    /// context) and at most one right row per key (a batch's pairs are no
+    /// more than its rows).
+    fn probes_in_parallel(&self) -> bool {
+        self.kind == JoinKind::Inner
+            && self.filter.is_none()
+            && self.mark.is_none()
+            && self.table.as_ref().is_some_and(JoinTable::is_unique)
+            && rayon::current_num_threads() > 1
+    }
+
+    /// The pairs of each probe of `wave`, probed in parallel, in wave
+    /// order (only when [`JoinState::probes_in_parallel`]).
+    fn probe_wave(&self, wave: Vec<Probe>) -> Result<Vec<RecordBatch>> {
+        let Some(table) = &self.table else {
+            return Ok(Vec::new());
+        };
+        let batches = wave
+            .into_par_iter()
+            .map(|mut p| {
+                let n = p.left.num_rows();
+                let (mut li, mut ri) = (Vec::with_capacity(n), Vec::with_capacity(n));
+                if let Some(keys) = &p.keys {
+                    table.collect_pairs(keys, n, &mut p.cursor, (&mut li, &mut ri), usize::MAX);
+                }
+                self.pair_batch(&p.left, &li, &ri)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(batches.into_iter().filter(|b| b.num_rows() > 0).collect())
+    }
+
     /// Starts joining one left batch.
     fn start_probe(&self, left: RecordBatch, ctx: &ExecContext<'_>) -> Result<Probe> {
         let keys = match &self.table {
@@ -271,8 +343,7 @@ impl JoinState {
             matched: vec![false; left.num_rows()],
             left,
             keys,
-            row: 0,
-            offset: 0,
+            cursor: PairCursor::default(),
             done: false,
         })
     }
@@ -280,8 +351,8 @@ impl JoinState {
     /// The right rows that are candidates for `row` of the probe: a hash
     /// table's matches, or every right row (nested loop).
     #[inline]
-    fn candidates<'t>(&'t self, p: &Probe, row: usize) -> Candidates<'t> {
-        match (&self.table, &p.keys) {
+    fn candidates<'t>(&'t self, keys: &Option<ProbeKeys>, row: usize) -> Candidates<'t> {
+        match (&self.table, keys) {
             (Some(table), Some(keys)) => Candidates::Listed(table.matches(keys, row)),
             _ => Candidates::All(self.right.num_rows()),
         }
@@ -302,7 +373,7 @@ impl JoinState {
         if left_only && self.filter.is_none() && self.table.is_some() {
             // A key match is a match: no pairs to build.
             for row in 0..p.left.num_rows() {
-                p.matched[row] = !self.candidates(p, row).is_empty();
+                p.matched[row] = !self.candidates(&p.keys, row).is_empty();
             }
             p.done = true;
             return self.left_rows(&p.left, &p.matched).map(Some);
@@ -311,20 +382,11 @@ impl JoinState {
         let mut li: Vec<u32> = Vec::new();
         let mut ri: Vec<u32> = Vec::new();
         loop {
-            while p.row < n && li.len() < PAIR_BLOCK {
-                let candidates = self.candidates(p, p.row);
-                let count = candidates.len();
-                if p.offset >= count || (left_only && p.matched[p.row]) {
-                    p.row += 1;
-                    p.offset = 0;
-                    continue;
+            match (&self.table, &p.keys) {
+                (Some(table), Some(keys)) if !left_only => {
+                    table.collect_pairs(keys, n, &mut p.cursor, (&mut li, &mut ri), PAIR_BLOCK);
                 }
-                let take = (count - p.offset).min(PAIR_BLOCK - li.len());
-                for k in p.offset..p.offset + take {
-                    li.push(p.row as u32);
-                    ri.push(candidates.get(k));
-                }
-                p.offset += take;
+                _ => self.collect_candidates(p, left_only, &mut li, &mut ri),
             }
             if li.is_empty() {
                 p.done = true;
@@ -337,6 +399,35 @@ impl JoinState {
             if !left_only && pairs.num_rows() > 0 {
                 return Ok(Some(pairs));
             }
+        }
+    }
+
+    /// Appends `p`'s candidate pairs to `li` and `ri` row by row, until
+    /// [`PAIR_BLOCK`] pairs; a semi or anti join (`left_only`) skips the
+    /// rows already matched.
+    fn collect_candidates(
+        &self,
+        p: &mut Probe,
+        left_only: bool,
+        li: &mut Vec<u32>,
+        ri: &mut Vec<u32>,
+    ) {
+        let n = p.left.num_rows();
+        let c = &mut p.cursor;
+        while c.row < n && li.len() < PAIR_BLOCK {
+            let candidates = self.candidates(&p.keys, c.row);
+            let count = candidates.len();
+            if c.offset >= count || (left_only && p.matched[c.row]) {
+                c.row += 1;
+                c.offset = 0;
+                continue;
+            }
+            let take = (count - c.offset).min(PAIR_BLOCK - li.len());
+            for k in c.offset..c.offset + take {
+                li.push(c.row as u32);
+                ri.push(candidates.get(k));
+            }
+            c.offset += take;
         }
     }
 

@@ -30,6 +30,18 @@ pub(crate) struct JoinTable {
     index: KeyIndex,
     /// Row ids, grouped by key, each group in ascending order.
     rows: Vec<u32>,
+    /// No key has more than one row, so a probe row has at most one match.
+    unique: bool,
+}
+
+/// Where the enumeration of a probe batch's pairs stands: the probe row
+/// whose matches come next, and how many of them were already taken.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct PairCursor {
+    /// The probe row.
+    pub(crate) row: usize,
+    /// Matches of that row already enumerated.
+    pub(crate) offset: usize,
 }
 
 enum KeyIndex {
@@ -73,6 +85,7 @@ impl JoinTable {
             let key = |i: usize| ints.is_valid(i).then(|| ints.value(i));
             let (index, rows) = group(n, key);
             return Ok(JoinTable {
+                unique: index.len() == rows.len(),
                 index: dense(&index).unwrap_or(KeyIndex::Int(index)),
                 rows,
             });
@@ -84,6 +97,7 @@ impl JoinTable {
         };
         let (index, rows) = group(n, key);
         Ok(JoinTable {
+            unique: index.len() == rows.len(),
             index: KeyIndex::Encoded(index),
             rows,
         })
@@ -140,6 +154,86 @@ impl JoinTable {
         match run {
             Some(&(start, len)) => &self.rows[start as usize..(start + len) as usize],
             None => &[],
+        }
+    }
+}
+
+impl JoinTable {
+    /// True when every key has one row at most.
+    pub(crate) fn is_unique(&self) -> bool {
+        self.unique
+    }
+
+    /// Appends the pairs (probe row, right row) of `probe`'s rows from
+    /// `cursor` on to `li` and `ri`, in probe-row order, until `li` holds
+    /// `limit` pairs or the `n` probe rows are done; `cursor` moves past
+    /// what was appended. One tight loop per key form, where
+    /// [`JoinTable::matches`] decides the form on every row.
+    pub(crate) fn collect_pairs(
+        &self,
+        probe: &ProbeKeys,
+        n: usize,
+        cursor: &mut PairCursor,
+        pairs: (&mut Vec<u32>, &mut Vec<u32>),
+        limit: usize,
+    ) {
+        match (&self.index, probe) {
+            (KeyIndex::Dense { min, runs }, ProbeKeys::Int(keys)) => {
+                let (values, nulls) = (keys.values(), keys.nulls());
+                self.fill(n, cursor, pairs, limit, |row| {
+                    if nulls.is_some_and(|b| b.is_null(row)) {
+                        return None;
+                    }
+                    usize::try_from(values[row].wrapping_sub(*min))
+                        .ok()
+                        .and_then(|i| runs.get(i).copied())
+                });
+            }
+            (KeyIndex::Int(index), ProbeKeys::Int(keys)) => {
+                let (values, nulls) = (keys.values(), keys.nulls());
+                self.fill(n, cursor, pairs, limit, |row| {
+                    if nulls.is_some_and(|b| b.is_null(row)) {
+                        return None;
+                    }
+                    index.get(&values[row]).copied()
+                });
+            }
+            (KeyIndex::Encoded(index), ProbeKeys::Encoded(rows, valid)) => {
+                self.fill(n, cursor, pairs, limit, |row| {
+                    if !valid[row] {
+                        return None;
+                    }
+                    index.get(rows.row(row).as_ref()).copied()
+                });
+            }
+            _ => cursor.row = n,
+        }
+    }
+
+    /// [`JoinTable::collect_pairs`] with the key lookup `run_of`.
+    #[inline(always)]
+    fn fill(
+        &self,
+        n: usize,
+        cursor: &mut PairCursor,
+        (li, ri): (&mut Vec<u32>, &mut Vec<u32>),
+        limit: usize,
+        run_of: impl Fn(usize) -> Option<Run>,
+    ) {
+        while cursor.row < n && li.len() < limit {
+            let row = cursor.row;
+            if let Some((start, len)) = run_of(row) {
+                let run = &self.rows[start as usize + cursor.offset..(start + len) as usize];
+                let take = run.len().min(limit - li.len());
+                li.extend(std::iter::repeat_n(row as u32, take));
+                ri.extend_from_slice(&run[..take]);
+                cursor.offset += take;
+                if cursor.offset < len as usize {
+                    continue;
+                }
+            }
+            cursor.row += 1;
+            cursor.offset = 0;
         }
     }
 }
@@ -258,6 +352,90 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// All pairs of `probe` through [`JoinTable::collect_pairs`], `limit`
+    /// at a time, the cursor carried between the calls.
+    fn pairs_in_blocks(
+        table: &JoinTable,
+        probe: &ProbeKeys,
+        n: usize,
+        limit: usize,
+    ) -> Vec<(u32, u32)> {
+        let mut cursor = PairCursor::default();
+        let mut out = Vec::new();
+        while cursor.row < n {
+            let (mut li, mut ri) = (Vec::new(), Vec::new());
+            table.collect_pairs(probe, n, &mut cursor, (&mut li, &mut ri), limit);
+            assert!(li.len() <= limit);
+            out.extend(li.into_iter().zip(ri));
+        }
+        out
+    }
+
+    #[test]
+    fn collected_pairs_are_the_matches_in_probe_order_whatever_the_block() {
+        let build: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![
+            Some(5),
+            Some(6),
+            Some(5),
+            None,
+            Some(5),
+            Some(9),
+        ]))];
+        let probe_values = vec![Some(5), None, Some(7), Some(9), Some(5), Some(6), Some(-3)];
+        let probe: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(probe_values.clone()))];
+        let str_build: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec![
+            Some("5"),
+            Some("6"),
+            Some("5"),
+            None,
+            Some("5"),
+            Some("9"),
+        ]))];
+        let str_probe: Vec<ArrayRef> = vec![Arc::new(StringArray::from(
+            probe_values
+                .iter()
+                .map(|v| v.map(|v| v.to_string()))
+                .collect::<Vec<_>>(),
+        ))];
+        for (build, probe, t) in [
+            (&build, &probe, DataType::Int64),
+            (&str_build, &str_probe, DataType::Utf8),
+        ] {
+            let table = JoinTable::build(build, std::slice::from_ref(&t)).unwrap();
+            assert!(!table.is_unique());
+            let keys = table.probe_keys(probe, &[t]).unwrap();
+            let n = probe_values.len();
+            let expected: Vec<(u32, u32)> = (0..n)
+                .flat_map(|row| {
+                    table
+                        .matches(&keys, row)
+                        .iter()
+                        .map(move |&r| (row as u32, r))
+                })
+                .collect();
+            assert_eq!(expected.len(), 3 + 1 + 3 + 1);
+            for limit in [1, 2, 3, 5, usize::MAX] {
+                assert_eq!(
+                    pairs_in_blocks(&table, &keys, n, limit),
+                    expected,
+                    "{limit}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unique_keys_are_told_apart_from_repeated_ones() {
+        let unique: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![Some(3), None, Some(1)]))];
+        assert!(JoinTable::build(&unique, &[DataType::Int64])
+            .unwrap()
+            .is_unique());
+        let text: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec!["a", "b", "a"]))];
+        assert!(!JoinTable::build(&text, &[DataType::Utf8])
+            .unwrap()
+            .is_unique());
     }
 
     #[test]
