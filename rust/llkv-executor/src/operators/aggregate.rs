@@ -16,6 +16,7 @@ use llkv_plan::{AggregateExpr, AggregateFunction, Error, Expr, LogicalPlan, Resu
 use super::accumulator::Accumulator;
 use super::aggregate_update::{count_distinct_update, typed_update, GroupIds, GroupState};
 use super::execute;
+use super::key_codes::KeyCodes;
 use super::rows::{converter_for, encode};
 use crate::context::ExecContext;
 use crate::eval::{arrow_err, conform, evaluate};
@@ -41,9 +42,9 @@ pub(super) struct GroupTable {
     index: HashMap<Box<[u8]>, usize, RandomState>,
     /// Groups of a single INTEGER key, and the group of its NULL.
     int_index: HashMap<i64, usize, RandomState>,
-    /// Groups of a single TEXT key.
-    text_index: HashMap<Box<str>, usize, RandomState>,
-    /// The group of a single INTEGER or TEXT key's NULL.
+    /// Groups of keys [`KeyCodes`] supports (other than one INTEGER).
+    codes: Option<KeyCodes>,
+    /// The group of a single INTEGER key's NULL.
     null_group: Option<usize>,
     /// Groups of a single INTEGER key by position (`key - dense_base`),
     /// while the keys seen span a small range; `int_index` holds them too.
@@ -73,7 +74,8 @@ impl GroupTable {
             },
             index: HashMap::default(),
             int_index: HashMap::default(),
-            text_index: HashMap::default(),
+            codes: (KeyCodes::supports(encoded_types) && encoded_types != [DataType::Int64])
+                .then(|| KeyCodes::new(encoded_types.len())),
             null_group: None,
             dense: Some(DenseInts {
                 base: 0,
@@ -107,10 +109,15 @@ impl GroupTable {
                 }
                 return Ok(GroupIds::Each(self.int_group_ids(key, new_group)));
             }
-            if key.data_type() == &DataType::Utf8 {
-                let key = key.as_string::<i32>();
-                return Ok(GroupIds::Each(self.text_group_ids(key, new_group)));
-            }
+        }
+        if let Some(codes) = self.codes.as_mut() {
+            let (keys, groups) = (&mut self.keys, &mut self.groups);
+            let ids = codes.group_ids(key_arrays, rows, |i| {
+                keys.push(key_arrays.iter().map(|a| value_at(a.as_ref(), i)).collect());
+                groups.push(new_group());
+                groups.len() - 1
+            });
+            return Ok(GroupIds::Each(ids));
         }
         let encoded = encode(converter, key_arrays)?;
         let mut ids = Vec::with_capacity(rows);
@@ -235,43 +242,6 @@ impl GroupTable {
                     } else {
                         self.null_group = Some(id);
                         self.keys.push(vec![Value::Null]);
-                    }
-                    self.groups.push(new_group());
-                    id
-                }
-            };
-            ids.push(id);
-        }
-        ids
-    }
-
-    /// [`GroupTable::group_ids`] for one TEXT key column: hashes the
-    /// strings themselves, without encoding rows.
-    fn text_group_ids(
-        &mut self,
-        key: &arrow_array::StringArray,
-        new_group: impl Fn() -> GroupState,
-    ) -> Vec<usize> {
-        let mut ids = Vec::with_capacity(key.len());
-        for i in 0..key.len() {
-            let text = key.is_valid(i).then(|| key.value(i));
-            let slot = match text {
-                Some(t) => self.text_index.get(t).copied(),
-                None => self.null_group,
-            };
-            let id = match slot {
-                Some(id) => id,
-                None => {
-                    let id = self.groups.len();
-                    match text {
-                        Some(t) => {
-                            self.text_index.insert(Box::from(t), id);
-                            self.keys.push(vec![Value::Text(t.into())]);
-                        }
-                        None => {
-                            self.null_group = Some(id);
-                            self.keys.push(vec![Value::Null]);
-                        }
                     }
                     self.groups.push(new_group());
                     id

@@ -10,6 +10,7 @@ mod build_side;
 mod join;
 mod join_order;
 mod join_table;
+mod key_codes;
 mod recursive;
 pub(crate) mod rows;
 mod setop;
