@@ -10,6 +10,7 @@ use std::sync::Arc;
 use arrow_schema::DataType;
 use llkv_plan::{AggregateExpr, AggregateFunction, Error, Result, Value};
 
+use super::key_codes::pack_text;
 use crate::eval::compare::compare_values;
 use llkv_plan::decimal::{fits, Decimal, MAX_PRECISION};
 
@@ -283,7 +284,7 @@ pub(crate) struct Accumulator {
     seen: Option<HashSet<ValueKey, ahash::RandomState>>,
     /// The distinct text values seen (kept apart from `seen` so that a
     /// value already seen is looked up without allocating).
-    seen_text: Option<HashSet<Box<str>, ahash::RandomState>>,
+    seen_text: Option<TextSet>,
     /// Rows of an `agg(x ORDER BY k)` call, fed in order at the end: (sort
     /// values, value, key).
     ordered: Option<Vec<OrderedRow>>,
@@ -297,7 +298,7 @@ impl Accumulator {
         Accumulator {
             acc: Acc::new(agg),
             seen: agg.distinct.then(HashSet::default),
-            seen_text: agg.distinct.then(HashSet::default),
+            seen_text: agg.distinct.then(TextSet::default),
             ordered: (!agg.order_by.is_empty()).then(Vec::new),
         }
     }
@@ -314,7 +315,7 @@ impl Accumulator {
     ) -> Result<()> {
         if let Value::Text(text) = &v {
             if let Some(seen) = &mut self.seen_text {
-                if !insert_text(seen, text) {
+                if !seen.insert(text, pack_text(text.as_bytes(), 0, text.len())) {
                     return Ok(());
                 }
             }
@@ -345,9 +346,10 @@ impl Accumulator {
 
     /// COUNT(DISTINCT ...) of one non-NULL text value, for the hash
     /// aggregation's typed fast path.
-    pub(super) fn count_distinct_text(&mut self, text: &str) {
+    /// `packed` is `text` as [`pack_text`] packs it, None when too long.
+    pub(super) fn count_distinct_text(&mut self, text: &str, packed: Option<u128>) {
         if let (Some(seen), Acc::Count(c)) = (&mut self.seen_text, &mut self.acc) {
-            if insert_text(seen, text) {
+            if seen.insert(text, packed) {
                 *c += 1;
             }
         }
@@ -448,18 +450,42 @@ fn compare_sort_values(agg: &AggregateExpr, a: &[Value], b: &[Value]) -> Orderin
     Ordering::Equal
 }
 
-/// Adds `text` to a set of seen texts; true when it was not there (only
-/// then is it copied).
-fn insert_text(seen: &mut HashSet<Box<str>, ahash::RandomState>, text: &str) -> bool {
-    if seen.contains(text) {
-        return false;
+/// A set of texts: short ones packed into integers (see [`pack_text`]),
+/// so that they are neither hashed as strings nor copied.
+#[derive(Default)]
+pub(super) struct TextSet {
+    short: HashSet<u128, ahash::RandomState>,
+    long: HashSet<Box<str>, ahash::RandomState>,
+}
+
+impl TextSet {
+    /// Adds `text`, given `packed` as [`pack_text`] makes it; true when
+    /// it was not there.
+    #[inline]
+    fn insert(&mut self, text: &str, packed: Option<u128>) -> bool {
+        match packed {
+            Some(p) => self.short.insert(p),
+            None if self.long.contains(text) => false,
+            None => self.long.insert(text.into()),
+        }
     }
-    seen.insert(text.into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_sets_count_short_and_long_texts_once_each() {
+        let mut set = TextSet::default();
+        let long = "longer than fifteen bytes, kept as a string";
+        let texts = ["a", "", "a", long, "a\0", long, "", "b"];
+        let added: Vec<bool> = texts
+            .iter()
+            .map(|t| set.insert(t, pack_text(t.as_bytes(), 0, t.len())))
+            .collect();
+        assert_eq!(added, [true, true, false, true, true, false, false, true]);
+    }
 
     fn agg(func: AggregateFunction, data_type: DataType, param: Option<f64>) -> AggregateExpr {
         AggregateExpr {

@@ -23,6 +23,7 @@ use llkv_plan::decimal::MAX_PRECISION;
 use llkv_plan::{AggregateExpr, AggregateFunction as F, Error, Result, Value};
 
 use super::accumulator::{Acc, Accumulator, ValueKey};
+use super::key_codes::pack_text;
 
 /// The accumulators of one group, one per aggregate call.
 pub(super) type GroupState = Vec<Accumulator>;
@@ -431,10 +432,12 @@ pub(super) fn count_distinct_update(
         }
         DataType::Utf8 => {
             let texts = a.as_string::<i32>();
+            let (offsets, data) = (texts.value_offsets(), texts.value_data());
             for ids in ids_per_set {
                 ids.for_each(|i, g| {
                     if texts.is_valid(i) {
-                        groups[g][k].count_distinct_text(texts.value(i));
+                        let packed = pack_text(data, offsets[i] as usize, offsets[i + 1] as usize);
+                        groups[g][k].count_distinct_text(texts.value(i), packed);
                     }
                 });
             }

@@ -128,7 +128,7 @@ impl ColumnCodes {
 /// they are at most [`MAX_PACKED_TEXT`]: distinct strings give distinct
 /// integers.
 #[inline]
-fn pack_text(data: &[u8], start: usize, end: usize) -> Option<u128> {
+pub(super) fn pack_text(data: &[u8], start: usize, end: usize) -> Option<u128> {
     let len = end - start;
     if len > MAX_PACKED_TEXT {
         return None;
