@@ -14,6 +14,7 @@ use arrow_schema::{DataType, SchemaRef};
 use llkv_plan::{AggregateExpr, AggregateFunction, Error, Expr, LogicalPlan, Result, Value};
 
 use super::accumulator::Accumulator;
+use super::aggregate_parallel::self_contained;
 use super::aggregate_update::{count_distinct_update, typed_update, GroupIds, GroupState};
 use super::execute;
 use super::key_codes::KeyCodes;
@@ -334,7 +335,6 @@ pub fn execute_aggregate(
             table.group_ids(&arrays, 1, new_group)?;
         }
     }
-    let source = execute(input, ctx)?;
     // Grouping by no key or one integer costs less per row than a wave's
     // hand-off to the threads; keys that are hashed or encoded pay for it.
     let costly_keys = match key_types.as_slice() {
@@ -347,14 +347,38 @@ pub fn execute_aggregate(
         && aggregates.iter().all(Accumulator::mergeable)
         && rayon::current_num_threads() > 1
     {
+        // A filter below is applied by the threads too, when it and the
+        // aggregation's expressions need nothing of the statement's context
+        // (and no node is being measured).
+        let filter = match input {
+            LogicalPlan::Filter {
+                input: child,
+                predicate,
+            } if !ctx.profiling()
+                && self_contained(predicate)
+                && terms.iter().all(self_contained)
+                && aggregates
+                    .iter()
+                    .all(|a| a.arg.as_ref().is_none_or(self_contained)) =>
+            {
+                Some((child.as_ref(), super::evaluation_order(predicate)))
+            }
+            _ => None,
+        };
+        let (source, filters) = match filter {
+            Some((child, filters)) => (execute(child, ctx)?, filters),
+            None => (execute(input, ctx)?, Vec::new()),
+        };
         let plan = super::aggregate_parallel::Plan {
             terms,
             key_types: &key_types,
             aggregates,
+            filters: &filters,
         };
         plan.run(source, &mut table, &new_group, ctx)?;
         return finish(table, &key_types, aggregates, schema, key_count);
     }
+    let source = execute(input, ctx)?;
     for batch in source {
         let batch = batch?;
         let n = batch.num_rows();

@@ -14,12 +14,13 @@
 
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::DataType;
-use llkv_plan::{AggregateExpr, Expr, Result, Value};
+use llkv_plan::{AggregateExpr, Error, Expr, Result, TableId, Value};
 use rayon::prelude::*;
 
 use super::aggregate::{refuse_nested_argument, GroupTable};
 use super::aggregate_update::{typed_update, GroupState};
-use crate::context::{BatchIter, ExecContext};
+use super::apply_filters;
+use crate::context::{BatchIter, ExecContext, TableProvider};
 use crate::eval::{conform, evaluate};
 use crate::scalar::{array_from_values, value_at};
 
@@ -46,6 +47,10 @@ pub(super) struct Plan<'a> {
     pub key_types: &'a [DataType],
     /// The aggregate calls, all mergeable.
     pub aggregates: &'a [AggregateExpr],
+    /// Conjuncts the input's rows must pass first (a Filter node's, taken
+    /// into the aggregation so that threads apply them too); all
+    /// [`self_contained`], like the terms and arguments when not empty.
+    pub filters: &'a [Expr],
 }
 
 impl Plan<'_> {
@@ -60,7 +65,7 @@ impl Plan<'_> {
         let threads = rayon::current_num_threads();
         let wave_len = threads * BATCHES_PER_THREAD;
         let mut partials: Vec<GroupTable> = Vec::new();
-        let mut wave: Vec<Prepared> = Vec::with_capacity(wave_len);
+        let mut wave: Vec<RecordBatch> = Vec::with_capacity(wave_len);
         let mut groups_held = table.groups.len();
         // Decided on the first batch, grouped on this thread.
         let mut parallel: Option<bool> = None;
@@ -69,55 +74,73 @@ impl Plan<'_> {
             if batch.num_rows() == 0 {
                 continue;
             }
-            let p = self.prepare(&batch, ctx)?;
-            if parallel.is_none() {
+            if parallel != Some(true) {
+                let batch = apply_filters(batch, self.filters, ctx)?;
+                if batch.num_rows() == 0 {
+                    continue;
+                }
+                let p = self.prepare(&batch, ctx)?;
                 let before = table.groups.len();
                 self.absorb(table, &p, new_group)?;
-                self.hold(ctx, &p, table.groups.len() - before)?;
-                parallel = Some(table.groups.len() * MAX_GROUP_SHARE < p.rows);
+                self.hold(ctx, p.sample(), table.groups.len() - before)?;
+                if parallel.is_none() {
+                    parallel = Some(table.groups.len() * MAX_GROUP_SHARE < p.rows);
+                }
                 continue;
             }
-            if parallel == Some(false) {
-                let before = table.groups.len();
-                self.absorb(table, &p, new_group)?;
-                self.hold(ctx, &p, table.groups.len() - before)?;
-                continue;
-            }
-            wave.push(p);
+            wave.push(batch);
             if wave.len() < wave_len {
                 continue;
             }
+            ctx.check_interrupt()?;
             if partials.is_empty() {
                 partials = (0..threads)
                     .map(|_| GroupTable::new(self.key_types))
                     .collect::<Result<_>>()?;
             }
-            partials
+            // Each thread filters, evaluates and groups its batches with a
+            // context of its own (`self_contained` plans need nothing of
+            // the statement's).
+            let samples = partials
                 .par_iter_mut()
                 .zip(wave.par_chunks(BATCHES_PER_THREAD))
-                .try_for_each(|(part, batches)| {
-                    batches
-                        .iter()
-                        .try_for_each(|p| self.absorb(part, p, new_group))
-                })?;
+                .map(|(part, batches)| {
+                    let detached = ExecContext::new(&NoTables, &[]);
+                    let mut sample = Sample::default();
+                    for batch in batches {
+                        let batch = apply_filters(batch.clone(), self.filters, &detached)?;
+                        if batch.num_rows() == 0 {
+                            continue;
+                        }
+                        let p = self.prepare(&batch, &detached)?;
+                        self.absorb(part, &p, new_group)?;
+                        sample.add(p.sample());
+                    }
+                    Ok(sample)
+                })
+                .collect::<Result<Vec<Sample>>>()?;
+            let mut sample = Sample::default();
+            samples.into_iter().for_each(|s| sample.add(s));
             let groups: usize = partials.iter().map(|p| p.groups.len()).sum();
-            self.hold(ctx, &wave[0], groups.saturating_sub(groups_held))?;
+            self.hold(ctx, sample, groups.saturating_sub(groups_held))?;
             groups_held = groups_held.max(groups);
             // Many groups make the merge cost what the threads saved: the
             // rest of the input goes to the main table.
-            let rows: usize = wave.iter().map(|p| p.rows).sum();
-            parallel = Some(groups * MAX_GROUP_SHARE < rows);
+            parallel = Some(groups * MAX_GROUP_SHARE < sample.rows);
             wave.clear();
         }
         for part in partials {
             self.merge(table, part, new_group)?;
         }
-        let before = table.groups.len();
-        for p in &wave {
-            self.absorb(table, p, new_group)?;
-        }
-        if let Some(p) = wave.first() {
-            self.hold(ctx, p, table.groups.len() - before)?;
+        for batch in wave {
+            let batch = apply_filters(batch, self.filters, ctx)?;
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            let p = self.prepare(&batch, ctx)?;
+            let before = table.groups.len();
+            self.absorb(table, &p, new_group)?;
+            self.hold(ctx, p.sample(), table.groups.len() - before)?;
         }
         Ok(())
     }
@@ -206,12 +229,56 @@ impl Plan<'_> {
 
     /// Accounts `new_groups` groups against the statement's memory limit
     /// (sized from `sample`'s keys, as the serial path does).
-    fn hold(&self, ctx: &ExecContext<'_>, sample: &Prepared, new_groups: usize) -> Result<()> {
+    fn hold(&self, ctx: &ExecContext<'_>, sample: Sample, new_groups: usize) -> Result<()> {
         if new_groups == 0 {
             return Ok(());
         }
-        let key_bytes: usize = sample.terms.iter().map(|a| a.get_array_memory_size()).sum();
-        let per_group = key_bytes / sample.rows.max(1) + 64 * (self.aggregates.len() + 1);
+        let per_group = sample.key_bytes / sample.rows.max(1) + 64 * (self.aggregates.len() + 1);
         ctx.hold_bytes(new_groups * per_group, "an aggregation's groups")
     }
+}
+
+impl Prepared {
+    fn sample(&self) -> Sample {
+        Sample {
+            rows: self.rows,
+            key_bytes: self.terms.iter().map(|a| a.get_array_memory_size()).sum(),
+        }
+    }
+}
+
+/// Rows grouped and the memory of their key columns, to size groups by.
+#[derive(Default, Clone, Copy)]
+struct Sample {
+    rows: usize,
+    key_bytes: usize,
+}
+
+impl Sample {
+    fn add(&mut self, other: Sample) {
+        self.rows += other.rows;
+        self.key_bytes += other.key_bytes;
+    }
+}
+
+/// The provider of a worker thread's context: plans evaluated there are
+/// self-contained (see [`self_contained`]), so it is never asked for rows.
+struct NoTables;
+
+impl TableProvider for NoTables {
+    fn scan(&self, _table: TableId, _columns: &[usize]) -> Result<BatchIter<'_>> {
+        Err(Error::internal("a worker thread's expression read a table"))
+    }
+}
+
+/// Whether `expr` evaluates the same under any context: it reads no
+/// subquery and no enclosing row.
+pub(super) fn self_contained(expr: &Expr) -> bool {
+    let mut alone = true;
+    expr.visit(&mut |e| {
+        if matches!(e, Expr::Subquery { .. } | Expr::OuterColumn { .. }) {
+            alone = false;
+        }
+    });
+    alone
 }

@@ -325,7 +325,7 @@ fn collect_input(
 /// with uncorrelated subqueries (run once), then correlated subqueries (run
 /// once per row that reaches them). Each conjunct sees only the rows the
 /// earlier ones kept, as SQL allows (AND's evaluation order is free).
-fn evaluation_order(predicate: &Expr) -> Vec<Expr> {
+pub(super) fn evaluation_order(predicate: &Expr) -> Vec<Expr> {
     let cost = |e: &Expr| {
         let mut cost = 0;
         e.visit(&mut |x| {
@@ -340,7 +340,7 @@ fn evaluation_order(predicate: &Expr) -> Vec<Expr> {
     conjuncts
 }
 
-fn apply_filters(
+pub(super) fn apply_filters(
     batch: RecordBatch,
     filters: &[Expr],
     ctx: &ExecContext<'_>,
