@@ -250,16 +250,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn ranges_over_integers_skip_nulls() {
-        let seg = segment(Arc::new(Int64Array::from(vec![
+    /// An indexed segment of 5, NULL, 1, 5, 9, 3.
+    fn five_one_five_nine_three() -> Segment {
+        segment(Arc::new(Int64Array::from(vec![
             Some(5),
             None,
             Some(1),
             Some(5),
             Some(9),
             Some(3),
-        ])));
+        ])))
+    }
+
+    #[test]
+    fn ranges_over_integers_skip_nulls() {
+        let seg = five_one_five_nine_three();
         let eq = seg
             .index_range(7, Some(&bound(5, true)), Some(&bound(5, true)))
             .unwrap();
@@ -277,14 +282,7 @@ mod tests {
 
     #[test]
     fn points_match_equal_values_only() {
-        let seg = segment(Arc::new(Int64Array::from(vec![
-            Some(5),
-            None,
-            Some(1),
-            Some(5),
-            Some(9),
-            Some(3),
-        ])));
+        let seg = five_one_five_nine_three();
         let points = Int64Array::from(vec![Some(9), None, Some(5), Some(4), Some(5)]);
         assert_eq!(seg.index_points(7, &points).unwrap(), vec![0, 3, 4]);
         let outside = Int64Array::from(vec![10, 12, -3]);

@@ -75,16 +75,9 @@ impl Plan<'_> {
                 continue;
             }
             if parallel != Some(true) {
-                let batch = apply_filters(batch, self.filters, ctx)?;
-                if batch.num_rows() == 0 {
-                    continue;
-                }
-                let p = self.prepare(&batch, ctx)?;
-                let before = table.groups.len();
-                self.absorb(table, &p, new_group)?;
-                self.hold(ctx, p.sample(), table.groups.len() - before)?;
-                if parallel.is_none() {
-                    parallel = Some(table.groups.len() * MAX_GROUP_SHARE < p.rows);
+                let rows = self.group_here(table, batch, new_group, ctx)?;
+                if parallel.is_none() && rows > 0 {
+                    parallel = Some(table.groups.len() * MAX_GROUP_SHARE < rows);
                 }
                 continue;
             }
@@ -133,16 +126,29 @@ impl Plan<'_> {
             self.merge(table, part, new_group)?;
         }
         for batch in wave {
-            let batch = apply_filters(batch, self.filters, ctx)?;
-            if batch.num_rows() == 0 {
-                continue;
-            }
-            let p = self.prepare(&batch, ctx)?;
-            let before = table.groups.len();
-            self.absorb(table, &p, new_group)?;
-            self.hold(ctx, p.sample(), table.groups.len() - before)?;
+            self.group_here(table, batch, new_group, ctx)?;
         }
         Ok(())
+    }
+
+    /// Filters and groups `batch` into `table` on the calling thread;
+    /// returns the rows that passed the filters.
+    fn group_here(
+        &self,
+        table: &mut GroupTable,
+        batch: RecordBatch,
+        new_group: &(impl Fn() -> GroupState + Sync),
+        ctx: &ExecContext<'_>,
+    ) -> Result<usize> {
+        let batch = apply_filters(batch, self.filters, ctx)?;
+        if batch.num_rows() == 0 {
+            return Ok(0);
+        }
+        let p = self.prepare(&batch, ctx)?;
+        let before = table.groups.len();
+        self.absorb(table, &p, new_group)?;
+        self.hold(ctx, p.sample(), table.groups.len() - before)?;
+        Ok(p.rows)
     }
 
     /// Computes a batch's keys and arguments (on the calling thread, which
