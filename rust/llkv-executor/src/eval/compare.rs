@@ -13,7 +13,7 @@ use llkv_plan::{BinaryOp, Error, Result, Value};
 use super::{arrow_err, cast_array};
 use crate::scalar::{is_null_at, text_as_number, value_at};
 
-/// `=`, `<>` and IS [NOT] DISTINCT FROM on STRUCT values, as DuckDB
+/// `=`, `<>` and `IS [NOT] DISTINCT FROM` on STRUCT values, as DuckDB
 /// defines them: field by field, with NULL fields equal to each other
 /// (exactly the row encoding's equality); a NULL struct makes `=` and `<>`
 /// NULL. Ordering comparisons of structs are not supported.
@@ -55,7 +55,7 @@ fn is_integral(t: &DataType) -> bool {
     )
 }
 
-/// `left op right` for the comparison operators (incl. IS [NOT] DISTINCT FROM).
+/// `left op right` for the comparison operators (incl. `IS [NOT] DISTINCT FROM`).
 pub fn compare_arrays(op: BinaryOp, l: &ArrayRef, r: &ArrayRef) -> Result<BooleanArray> {
     let l = &super::dynamic::plain(l.clone())?;
     let r = &super::dynamic::plain(r.clone())?;

@@ -1,5 +1,7 @@
-//! Hash aggregation: rows are keyed by their encoded GROUP BY values and fed
-//! into one accumulator per (aggregate, group).
+//! Hash aggregation: rows are keyed by their GROUP BY values (one integer
+//! by position or hash, a few TEXT/integer/DATE columns by their column
+//! codes, other keys encoded as rows) and fed into one accumulator per
+//! (aggregate, group).
 
 use std::collections::HashMap;
 

@@ -4,7 +4,8 @@
 //! and anti joins output each left row at most once: the rows with (or
 //! without) a match. A mark join outputs every left row once with its
 //! three-valued marker; a single join is a left join that fails when a row
-//! matches twice.
+//! matches twice. An inner hash join with unique build keys and no residual
+//! filter probes its later left batches on all cores, in order.
 
 use arrow_array::{
     new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, UInt32Array,
